@@ -1,0 +1,40 @@
+# The few entry points that the README, CI and developers all use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+ARGS   ?=
+
+.PHONY: install demo serve test test-sqlite lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## build the demo school and show it
+	$(BIN)/learnway demo $(ARGS)
+
+test: $(STAMP)  ## every test, SQLite and PostgreSQL
+	$(BIN)/python -m pytest $(ARGS)
+
+test-sqlite: $(STAMP)  ## every test that needs no PostgreSQL server
+	$(BIN)/python -m pytest -m "not postgres" $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+bench: $(STAMP)  ## every benchmark; each writes its results file in benchmarks/results/
+	$(BIN)/learnway bench all $(ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""``learnway bench kt``: the knowledge-tracing evaluation harness."""

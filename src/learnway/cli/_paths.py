@@ -1,0 +1,1 @@
+"""``learnway simulate`` and ``learnway bench paths``: the classroom simulator and policy benchmark."""
