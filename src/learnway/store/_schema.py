@@ -1,0 +1,472 @@
+"""The school's data: one SQLAlchemy table per concept, in the vocabulary of docs/architecture.md.
+
+People and structure use the OneRoster words (org, user, academic session, course, class
+called *section* here, enrollment, demographics). Demographics live in their own table and
+are read only by equity reports. Attempts are append-only and keyed by their own id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("student", "teacher", "school_admin", "district_admin", "guardian")
+ORG_TYPES = ("district", "school")
+SESSION_TYPES = ("schoolYear", "semester", "term", "gradingPeriod")
+ACTIVITY_KINDS = ("lesson", "video", "reading", "project", "practice")
+SUPPORT_KINDS = ("tutoring", "mentoring", "counselling", "health", "family", "other")
+MASTERY_STATUSES = ("not_started", "practicing", "mastered", "due_for_review", "stuck")
+ATTEMPT_SOURCES = ("web", "xapi", "import", "simulation", "lti")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
+
+
+class Timestamp(TypeDecorator[dt.datetime]):
+    """A point in time, stored in UTC and always read back timezone-aware.
+
+    SQLite has no time zones, so values go in as UTC wall-clock time; a naive value is refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"timestamp {value.isoformat()} has no time zone")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+# --- people and structure (OneRoster) ---------------------------------------------------
+
+
+class Org(Base):
+    __tablename__ = "orgs"
+    __table_args__ = (_one_of("type", ORG_TYPES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sourced_id: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(20))
+    identifier: Mapped[str | None] = mapped_column(String(255))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (_one_of("role", ROLES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sourced_id: Mapped[str] = mapped_column(String(255), unique=True)
+    username: Mapped[str] = mapped_column(String(255), unique=True)
+    given_name: Mapped[str] = mapped_column(String(255))
+    family_name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    grade: Mapped[str | None] = mapped_column(String(8))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+
+
+class Guardianship(Base):
+    """A guardian (OneRoster *agent*) of a student."""
+
+    __tablename__ = "guardianships"
+
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    relation: Mapped[str] = mapped_column(String(40), default="parent")
+
+
+class Demographics(Base):
+    """The OneRoster demographics fields, kept apart: read only by equity reports."""
+
+    __tablename__ = "demographics"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(20))
+    american_indian_or_alaska_native: Mapped[bool | None] = mapped_column(Boolean)
+    asian: Mapped[bool | None] = mapped_column(Boolean)
+    black_or_african_american: Mapped[bool | None] = mapped_column(Boolean)
+    native_hawaiian_or_other_pacific_islander: Mapped[bool | None] = mapped_column(Boolean)
+    white: Mapped[bool | None] = mapped_column(Boolean)
+    demographic_race_two_or_more_races: Mapped[bool | None] = mapped_column(Boolean)
+    hispanic_or_latino_ethnicity: Mapped[bool | None] = mapped_column(Boolean)
+    country_of_birth_code: Mapped[str | None] = mapped_column(String(8))
+    state_of_birth_abbreviation: Mapped[str | None] = mapped_column(String(8))
+    city_of_birth: Mapped[str | None] = mapped_column(String(255))
+    public_school_residence_status: Mapped[str | None] = mapped_column(String(255))
+
+
+class AcademicSession(Base):
+    __tablename__ = "academic_sessions"
+    __table_args__ = (_one_of("type", SESSION_TYPES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sourced_id: Mapped[str] = mapped_column(String(255), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(20))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    school_year: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("academic_sessions.id"))
+
+
+class Course(Base):
+    """A roster course, optionally following a framework (its required competencies)."""
+
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sourced_id: Mapped[str] = mapped_column(String(255), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    course_code: Mapped[str | None] = mapped_column(String(255))
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    framework_id: Mapped[int | None] = mapped_column(ForeignKey("frameworks.id"))
+
+
+class Section(Base):
+    """A class (OneRoster ``class``): a course taught to a group of students in a term."""
+
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sourced_id: Mapped[str] = mapped_column(String(255), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    class_code: Mapped[str | None] = mapped_column(String(255))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("academic_sessions.id"))
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Enrollment(Base):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("section_id", "user_id"),
+        _one_of("role", ("student", "teacher", "aide")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sourced_id: Mapped[str] = mapped_column(String(255), unique=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    begin_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+
+
+# --- frameworks and content ---------------------------------------------------------------
+
+
+class FrameworkRow(Base):
+    __tablename__ = "frameworks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(Text)
+    license: Mapped[str] = mapped_column(Text)
+    attribution: Mapped[str] = mapped_column(Text)
+
+
+class CompetencyRow(Base):
+    __tablename__ = "competencies"
+    __table_args__ = (UniqueConstraint("framework_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(ForeignKey("frameworks.id"))
+    code: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    grade: Mapped[str | None] = mapped_column(String(8))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("competencies.id"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    mastery_threshold: Mapped[float | None] = mapped_column(Float)
+    p_init: Mapped[float | None] = mapped_column(Float)
+    p_learn: Mapped[float | None] = mapped_column(Float)
+    p_guess: Mapped[float | None] = mapped_column(Float)
+    p_slip: Mapped[float | None] = mapped_column(Float)
+
+
+class Prerequisite(Base):
+    """``before_id`` must be learned before ``after_id``; together they form a DAG."""
+
+    __tablename__ = "prerequisites"
+
+    before_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), primary_key=True)
+    after_id: Mapped[int] = mapped_column(
+        ForeignKey("competencies.id"), primary_key=True, index=True
+    )
+
+
+class RelatedCompetency(Base):
+    """A conceptual connection between two competencies: no order implied."""
+
+    __tablename__ = "related_competencies"
+
+    a_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), primary_key=True)
+    b_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"), primary_key=True)
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    framework_id: Mapped[int] = mapped_column(ForeignKey("frameworks.id"), index=True)
+    lesson_id: Mapped[int | None] = mapped_column(ForeignKey("competencies.id"))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    license: Mapped[str] = mapped_column(String(255))
+    attribution: Mapped[str] = mapped_column(Text)
+
+    steps: Mapped[list[StepRow]] = relationship(order_by="StepRow.position")
+
+
+class StepRow(Base):
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("item_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    prompt: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    problem_type: Mapped[str] = mapped_column(String(40))
+    answer_type: Mapped[str] = mapped_column(String(40))
+    answers: Mapped[list[Any]] = mapped_column(JSON)
+    choices: Mapped[list[Any]] = mapped_column(JSON)
+    answer_latex: Mapped[str | None] = mapped_column(Text)
+
+
+class HintRow(Base):
+    __tablename__ = "hints"
+    __table_args__ = (UniqueConstraint("step_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    depends_on: Mapped[list[Any]] = mapped_column(JSON)
+    problem_type: Mapped[str | None] = mapped_column(String(40))
+    answer_type: Mapped[str | None] = mapped_column(String(40))
+    answers: Mapped[list[Any]] = mapped_column(JSON)
+    choices: Mapped[list[Any]] = mapped_column(JSON)
+    sub_hints: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class StepAlignment(Base):
+    __tablename__ = "step_alignments"
+
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"), primary_key=True)
+    competency_id: Mapped[int] = mapped_column(
+        ForeignKey("competencies.id"), primary_key=True, index=True
+    )
+
+
+class Activity(Base):
+    """An unscored resource: a lesson, video, reading or project."""
+
+    __tablename__ = "activities"
+    __table_args__ = (_one_of("kind", ACTIVITY_KINDS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    modality: Mapped[str] = mapped_column(String(40), default="independent")
+    description: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(Text)
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    interest_tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    license: Mapped[str | None] = mapped_column(String(255))
+    attribution: Mapped[str | None] = mapped_column(Text)
+
+
+class ActivityAlignment(Base):
+    __tablename__ = "activity_alignments"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), primary_key=True)
+    competency_id: Mapped[int] = mapped_column(
+        ForeignKey("competencies.id"), primary_key=True, index=True
+    )
+
+
+# --- evidence and state -------------------------------------------------------------------
+
+
+class Attempt(Base):
+    """One piece of evidence. Append-only: rows are never updated; ``id`` makes it idempotent."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        _one_of("source", ATTEMPT_SOURCES),
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 1)", name="score_range"),
+        CheckConstraint("hints_used >= 0", name="hints_nonnegative"),
+        Index("ix_attempts_student_time", "student_id", "timestamp"),
+        Index("ix_attempts_step", "step_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"))
+    correct: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float | None] = mapped_column(Float)
+    hints_used: Mapped[int] = mapped_column(Integer, default=0)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    response: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[dt.datetime] = mapped_column(Timestamp())
+    source: Mapped[str] = mapped_column(String(20))
+    recorded_at: Mapped[dt.datetime] = mapped_column(Timestamp(), server_default=func.now())
+
+
+class Mastery(Base):
+    """The learner model's current belief about one student and one competency."""
+
+    __tablename__ = "mastery"
+    __table_args__ = (_one_of("status", MASTERY_STATUSES),)
+
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    competency_id: Mapped[int] = mapped_column(
+        ForeignKey("competencies.id"), primary_key=True, index=True
+    )
+    p_mastery: Mapped[float] = mapped_column(Float)
+    evidence_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_evidence_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+    status: Mapped[str] = mapped_column(String(20), default="not_started")
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+
+
+# --- learner profile and groups -------------------------------------------------------------
+
+
+class Profile(Base):
+    """What the student and teacher record together; strengths and needs are derived."""
+
+    __tablename__ = "profiles"
+
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    interests: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    about: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+
+
+class Goal(Base):
+    __tablename__ = "goals"
+    __table_args__ = (_one_of("status", ("active", "met", "dropped")),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    competency_id: Mapped[int | None] = mapped_column(ForeignKey("competencies.id"))
+    target_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+
+
+class Accommodation(Base):
+    __tablename__ = "accommodations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Support(Base):
+    """A non-academic support (tutoring, mentoring, counselling, health, ...) over a period."""
+
+    __tablename__ = "supports"
+    __table_args__ = (
+        _one_of("kind", SUPPORT_KINDS),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str | None] = mapped_column(String(255))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Group(Base):
+    """A flexible group within a section, for a purpose and a period."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    competency_id: Mapped[int | None] = mapped_column(ForeignKey("competencies.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
