@@ -1,1 +1,40 @@
-"""paths"""
+"""Personal learning paths: mastery rules, the next-activity planner, placement, pacing, groups.
+
+Pure functions and small classes over arrays: a competency graph, a step bank, knowledge-tracing
+parameters and the learner state in; statuses, scores and recommendations with reasons out.
+"""
+
+from learnway.paths._graph import CompetencyGraph, StepBank
+from learnway.paths._mastery import (
+    BKTParams,
+    LearnerState,
+    MasteryPolicy,
+    Status,
+    is_mastered,
+    mastery_status,
+    predicted_recall,
+    record_attempts,
+)
+from learnway.paths._planner import Planner, PlannerConfig, Scores, goal_mask
+from learnway.paths._reasons import REASON_TEMPLATES, Activity, Reason, Recommendation
+
+__all__ = [
+    "REASON_TEMPLATES",
+    "Activity",
+    "BKTParams",
+    "CompetencyGraph",
+    "LearnerState",
+    "MasteryPolicy",
+    "Planner",
+    "PlannerConfig",
+    "Reason",
+    "Recommendation",
+    "Scores",
+    "Status",
+    "StepBank",
+    "goal_mask",
+    "is_mastered",
+    "mastery_status",
+    "predicted_recall",
+    "record_attempts",
+]

@@ -1,0 +1,254 @@
+"""Mastery rules: per-competency status from the learner model's probabilities and the evidence.
+
+All functions work on a batch of students at once: arrays shaped ``(students, competencies)``.
+Times are in days on any common origin (a float ``now`` and ``last_seen`` on the same clock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from learnway.learner import bkt_update
+from learnway.paths._graph import CompetencyGraph
+
+Float = NDArray[np.float64]
+
+
+class Status(IntEnum):
+    """Where a student stands on one competency."""
+
+    NOT_STARTED = 0
+    PRACTICING = 1
+    MASTERED = 2
+    DUE_FOR_REVIEW = 3
+    STUCK = 4
+
+
+@dataclass(frozen=True)
+class BKTParams:
+    """Per-competency knowledge-tracing parameters, one value per competency (or a scalar)."""
+
+    p_init: Float
+    p_learn: Float
+    p_guess: Float
+    p_slip: Float
+    p_forget: Float
+
+    @classmethod
+    def uniform(
+        cls,
+        n: int,
+        *,
+        p_init: ArrayLike = 0.1,
+        p_learn: ArrayLike = 0.1,
+        p_guess: ArrayLike = 0.1,
+        p_slip: ArrayLike = 0.1,
+        p_forget: ArrayLike = 0.0,
+    ) -> BKTParams:
+        def col(value: ArrayLike) -> Float:
+            out = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
+            if np.any((out < 0) | (out > 1)):
+                raise ValueError("BKT parameters must lie in [0, 1]")
+            return out
+
+        return cls(col(p_init), col(p_learn), col(p_guess), col(p_slip), col(p_forget))
+
+
+@dataclass(frozen=True)
+class MasteryPolicy:
+    """The rules that turn probabilities and evidence into a status.
+
+    ``threshold`` is per competency (an array) or one value for the course; a competency is
+    mastered when ``p_known >= threshold`` with at least ``min_evidence`` pieces of evidence.
+    A prerequisite counts as *nearly mastered* (ready) at ``ready_fraction * threshold``.
+    Stuck: ``stuck_attempts`` attempts in a row without raising the best probability by
+    ``progress_margin``, or a recent hint rate of ``stuck_hint_rate`` or more.
+    Review: predicted recall halves every ``half_life_days``, multiplied by ``half_life_growth``
+    after each successful spaced review; due when it drops under ``review_recall``.
+    A correct answer on a competency counts as ``prereq_credit`` of an observation on each direct
+    prerequisite (half that on deeper ones).
+    """
+
+    threshold: float | Float = 0.85
+    min_evidence: float = 3.0
+    ready_fraction: float = 0.8
+    stuck_attempts: int = 8
+    progress_margin: float = 0.05
+    stuck_hint_rate: float = 0.6
+    hint_memory: float = 0.3
+    review_recall: float = 0.7
+    half_life_days: float = 3.0
+    half_life_growth: float = 2.0
+    review_spacing_days: float = 1.0
+    prereq_credit: float = 0.5
+
+    def __post_init__(self) -> None:
+        thr = np.asarray(self.threshold, dtype=np.float64)
+        if np.any((thr <= 0) | (thr > 1)):
+            raise ValueError("threshold must lie in (0, 1]")
+        if not 0 < self.ready_fraction <= 1:
+            raise ValueError("ready_fraction must lie in (0, 1]")
+        if not 0 < self.review_recall < 1:
+            raise ValueError("review_recall must lie in (0, 1)")
+        if self.min_evidence < 0 or self.stuck_attempts < 1 or self.half_life_days <= 0:
+            raise ValueError("min_evidence >= 0, stuck_attempts >= 1, half_life_days > 0")
+        if not 0 <= self.prereq_credit <= 1:
+            raise ValueError("prereq_credit must lie in [0, 1]")
+
+    def thresholds(self, n: int) -> Float:
+        return np.broadcast_to(np.asarray(self.threshold, dtype=np.float64), (n,))
+
+
+@dataclass(frozen=True)
+class LearnerState:
+    """What the planner knows about a batch of students, one row per student.
+
+    ``p_known`` comes from the learner model (any model: the planner only reads it);
+    the other arrays are evidence bookkeeping kept by :func:`record_attempts`.
+    """
+
+    p_known: Float
+    evidence: Float
+    attempts: NDArray[np.int64]
+    no_progress: NDArray[np.int64]
+    peak: Float
+    hint_rate: Float
+    last_seen: Float
+    reviews: NDArray[np.int64]
+    mastered_once: NDArray[np.bool_]
+
+    @classmethod
+    def new(cls, n_students: int, params: BKTParams) -> LearnerState:
+        shape = (n_students, params.p_init.size)
+        p0 = np.broadcast_to(params.p_init, shape).copy()
+        return cls(
+            p_known=p0,
+            evidence=np.zeros(shape),
+            attempts=np.zeros(shape, dtype=np.int64),
+            no_progress=np.zeros(shape, dtype=np.int64),
+            peak=p0.copy(),
+            hint_rate=np.zeros(shape),
+            last_seen=np.full(shape, np.nan),
+            reviews=np.zeros(shape, dtype=np.int64),
+            mastered_once=np.zeros(shape, dtype=bool),
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        n_students, n_competencies = self.p_known.shape
+        return n_students, n_competencies
+
+    def copy(self) -> LearnerState:
+        return replace(self, **{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
+    def rows(self, students: ArrayLike) -> LearnerState:
+        """The state of a subset of students (a copy)."""
+        idx = np.atleast_1d(np.asarray(students, dtype=np.int64))
+        return replace(self, **{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+
+
+def is_mastered(state: LearnerState, policy: MasteryPolicy) -> NDArray[np.bool_]:
+    """Mastered now: probability at the threshold with enough evidence."""
+    thr = policy.thresholds(state.shape[1])
+    return (state.p_known >= thr) & (state.evidence >= policy.min_evidence)
+
+
+def predicted_recall(state: LearnerState, policy: MasteryPolicy, now: float) -> Float:
+    """The planner's forgetting curve: ``2 ** (-elapsed / half_life)``; 1 where never seen."""
+    half_life = policy.half_life_days * policy.half_life_growth ** state.reviews.astype(float)
+    elapsed = np.clip(now - state.last_seen, 0.0, None)
+    recall = np.exp2(-np.nan_to_num(elapsed, nan=0.0) / half_life)
+    return np.asarray(recall, dtype=np.float64)
+
+
+def mastery_status(state: LearnerState, policy: MasteryPolicy, now: float) -> NDArray[np.int8]:
+    """Status per student and competency (values of :class:`Status`)."""
+    mastered = is_mastered(state, policy)
+    recall = predicted_recall(state, policy, now)
+    stuck = (state.attempts > 0) & (
+        (state.no_progress >= policy.stuck_attempts)
+        | ((state.hint_rate >= policy.stuck_hint_rate) & (state.attempts >= policy.min_evidence))
+    )
+    status = np.full(state.shape, Status.PRACTICING, dtype=np.int8)
+    status[(state.attempts == 0) & (state.evidence == 0)] = Status.NOT_STARTED
+    status[stuck & ~mastered] = Status.STUCK
+    status[mastered] = Status.MASTERED
+    status[mastered & (recall < policy.review_recall)] = Status.DUE_FOR_REVIEW
+    return status
+
+
+def record_attempts(
+    state: LearnerState,
+    students: ArrayLike,
+    competency: ArrayLike,
+    correct: ArrayLike,
+    *,
+    now: float | ArrayLike,
+    params: BKTParams,
+    graph: CompetencyGraph,
+    policy: MasteryPolicy,
+    hints: ArrayLike = 0,
+) -> LearnerState:
+    """Apply one attempt for each listed student (at most one per student) and return the new state.
+
+    A hinted attempt counts as incorrect for knowledge tracing. A correct, unhinted attempt is
+    also tempered evidence that the prerequisites are known: each direct prerequisite receives
+    the likelihood of a correct answer raised to ``policy.prereq_credit`` (deeper ones half
+    that), so advanced mastery raises their probability without declaring them mastered.
+    """
+    s = np.atleast_1d(np.asarray(students, dtype=np.int64))
+    c = np.broadcast_to(np.asarray(competency, dtype=np.int64), s.shape)
+    hinted = np.broadcast_to(np.asarray(hints, dtype=np.float64), s.shape) > 0
+    ok = (np.broadcast_to(np.asarray(correct, dtype=np.float64), s.shape) > 0.5) & ~hinted
+    t = np.broadcast_to(np.asarray(now, dtype=np.float64), s.shape)
+    new = state.copy()
+    if s.size == 0:
+        return new
+    if np.unique(s).size != s.size:
+        raise ValueError("record_attempts takes at most one attempt per student per call")
+
+    was_mastered = is_mastered(state, policy)[s, c]
+    spaced = (t - state.last_seen[s, c]) >= policy.review_spacing_days
+    p_before = state.p_known[s, c]
+    _, p_after = bkt_update(
+        p_before,
+        ok,
+        p_learn=params.p_learn[c],
+        p_guess=params.p_guess[c],
+        p_slip=params.p_slip[c],
+        p_forget=params.p_forget[c],
+    )
+    new.p_known[s, c] = p_after
+    new.evidence[s, c] += 1.0
+    new.attempts[s, c] += 1
+    progressed = p_after >= state.peak[s, c] + policy.progress_margin
+    new.no_progress[s, c] = np.where(progressed, 0, state.no_progress[s, c] + 1)
+    new.peak[s, c] = np.maximum(state.peak[s, c], p_after)
+    a = policy.hint_memory
+    new.hint_rate[s, c] = (1 - a) * state.hint_rate[s, c] + a * hinted
+    new.last_seen[s, c] = t
+    reviewed = was_mastered & spaced
+    new.reviews[s, c] = np.where(
+        reviewed & ok,
+        state.reviews[s, c] + 1,
+        np.where(reviewed & ~ok, np.maximum(state.reviews[s, c] - 1, 0), state.reviews[s, c]),
+    )
+
+    credit_rows = np.nonzero(ok)[0]
+    if credit_rows.size and policy.prereq_credit > 0:
+        rs, rc = s[credit_rows], c[credit_rows]
+        direct = graph.prereq[rc]
+        weight = policy.prereq_credit * (direct + 0.5 * (graph.ancestors[rc] & ~direct))
+        p = new.p_known[rs]
+        like_known = (1.0 - params.p_slip)[None, :] ** weight
+        like_unknown = params.p_guess[None, :] ** weight
+        posterior = p * like_known / (p * like_known + (1 - p) * like_unknown)
+        new.p_known[rs] = posterior
+        new.evidence[rs] += weight
+        new.peak[rs] = np.maximum(new.peak[rs], posterior)
+    new.mastered_once[s] |= is_mastered(new.rows(s), policy)
+    return new

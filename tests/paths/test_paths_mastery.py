@@ -1,0 +1,133 @@
+"""Mastery rules: thresholds with evidence, stuck, review due, partial credit to prerequisites."""
+
+import numpy as np
+import pytest
+
+from learnway.paths import (
+    BKTParams,
+    CompetencyGraph,
+    LearnerState,
+    MasteryPolicy,
+    Status,
+    mastery_status,
+    predicted_recall,
+    record_attempts,
+)
+
+CHAIN = CompetencyGraph.from_edges(["a", "b", "c"], [("a", "b"), ("b", "c")])
+PARAMS = BKTParams.uniform(3, p_init=0.1, p_learn=0.1, p_guess=0.1, p_slip=0.1)
+
+
+def practise(state, comp, outcomes, *, start=0.0, step=0.01, hints=None, policy=None):
+    policy = policy or MasteryPolicy()
+    for i, ok in enumerate(outcomes):
+        h = 0 if hints is None else hints[i]
+        state = record_attempts(
+            state,
+            [0],
+            [comp],
+            [ok],
+            now=start + i * step,
+            params=PARAMS,
+            graph=CHAIN,
+            policy=policy,
+            hints=h,
+        )
+    return state
+
+
+def test_new_student_has_not_started_anything():
+    state = LearnerState.new(2, PARAMS)
+    assert (mastery_status(state, MasteryPolicy(), 0.0) == Status.NOT_STARTED).all()
+
+
+def test_mastered_needs_threshold_and_minimum_evidence():
+    state = LearnerState.new(1, PARAMS)
+    state = practise(state, 0, [1, 1])
+    assert state.p_known[0, 0] >= 0.85  # two correct answers already pass the threshold
+    assert mastery_status(state, MasteryPolicy(), 0.02)[0, 0] == Status.PRACTICING
+    state = practise(state, 0, [1], start=0.02)
+    assert mastery_status(state, MasteryPolicy(), 0.03)[0, 0] == Status.MASTERED
+
+
+def test_threshold_is_per_competency():
+    state = LearnerState.new(1, PARAMS)
+    state = practise(state, 0, [1, 1, 1])
+    strict = MasteryPolicy(threshold=np.array([0.999, 0.85, 0.85]))
+    assert mastery_status(state, strict, 0.05)[0, 0] == Status.PRACTICING
+    assert mastery_status(state, MasteryPolicy(), 0.05)[0, 0] == Status.MASTERED
+
+
+def test_stuck_after_many_attempts_without_progress():
+    policy = MasteryPolicy(stuck_attempts=6)
+    state = practise(LearnerState.new(1, PARAMS), 1, [0] * 5, policy=policy)
+    assert mastery_status(state, policy, 1.0)[0, 1] == Status.PRACTICING
+    state = practise(state, 1, [0], start=0.5, policy=policy)
+    assert mastery_status(state, policy, 1.0)[0, 1] == Status.STUCK
+
+
+def test_stuck_from_heavy_hint_use_and_progress_resets_it():
+    policy = MasteryPolicy()
+    state = practise(LearnerState.new(1, PARAMS), 1, [1] * 4, hints=[3, 2, 2, 4], policy=policy)
+    assert mastery_status(state, policy, 1.0)[0, 1] == Status.STUCK
+    state = practise(LearnerState.new(1, PARAMS), 1, [0, 1, 0, 1, 1], policy=policy)
+    assert mastery_status(state, policy, 1.0)[0, 1] != Status.STUCK
+
+
+def test_review_due_when_predicted_recall_drops():
+    policy = MasteryPolicy(half_life_days=3.0, review_recall=0.7)
+    state = practise(LearnerState.new(1, PARAMS), 0, [1, 1, 1])
+    assert mastery_status(state, policy, 1.0)[0, 0] == Status.MASTERED
+    assert predicted_recall(state, policy, 0.02 + 3.0)[0, 0] == pytest.approx(0.5)
+    assert mastery_status(state, policy, 3.0)[0, 0] == Status.DUE_FOR_REVIEW
+
+
+def test_successful_spaced_review_lengthens_the_interval():
+    policy = MasteryPolicy(half_life_days=3.0, review_recall=0.7)
+    state = practise(LearnerState.new(1, PARAMS), 0, [1, 1, 1])
+    state = practise(state, 0, [1], start=3.0, policy=policy)
+    assert state.reviews[0, 0] == 1
+    assert mastery_status(state, policy, 5.0)[0, 0] == Status.MASTERED
+    assert mastery_status(state, policy, 3.0 + 7.0)[0, 0] == Status.DUE_FOR_REVIEW
+
+
+def test_advanced_mastery_is_partial_evidence_for_prerequisites():
+    policy = MasteryPolicy(prereq_credit=0.5)
+    state = practise(LearnerState.new(1, PARAMS), 2, [1, 1, 1], policy=policy)
+    p = state.p_known[0]
+    assert p[1] > PARAMS.p_init[1]  # direct prerequisite gains
+    assert p[0] > PARAMS.p_init[0]  # deeper one too
+    assert p[1] > p[0]  # but less, the further away
+    assert 0 < state.evidence[0, 1] < 3  # fractional evidence, not a decree
+    assert mastery_status(state, policy, 0.1)[0, 0] != Status.MASTERED
+
+
+def test_no_credit_without_prerequisite_edge_or_on_a_wrong_answer():
+    state = practise(LearnerState.new(1, PARAMS), 0, [1, 1])
+    assert state.p_known[0, 1] == pytest.approx(0.1)
+    state = practise(LearnerState.new(1, PARAMS), 2, [0, 0])
+    assert state.p_known[0, 1] == pytest.approx(0.1)
+
+
+def test_one_attempt_per_student_per_call():
+    with pytest.raises(ValueError, match="one attempt per student"):
+        record_attempts(
+            LearnerState.new(1, PARAMS),
+            [0, 0],
+            [0, 1],
+            [1, 1],
+            now=0.0,
+            params=PARAMS,
+            graph=CHAIN,
+            policy=MasteryPolicy(),
+        )
+
+
+def test_cycles_are_refused():
+    with pytest.raises(ValueError, match="cycle"):
+        CompetencyGraph.from_edges(["a", "b"], [("a", "b"), ("b", "a")])
+
+
+def test_policy_rejects_bad_threshold():
+    with pytest.raises(ValueError, match="threshold"):
+        MasteryPolicy(threshold=1.5)
