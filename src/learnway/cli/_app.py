@@ -1,15 +1,160 @@
-"""The Typer application and its sub-commands, gathered from one module per domain."""
+"""The Typer application: set up a database, import standards and content, run the demo."""
 
 from __future__ import annotations
 
-import typer
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-bench_app = typer.Typer(no_args_is_help=True, help="Run the benchmarks; each writes its results file.")
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from learnway._errors import InputError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Learnway: a personalized-learning engine for schools.",
+)
+import_app = typer.Typer(no_args_is_help=True, help="Import standards or content, all or nothing.")
+bench_app = typer.Typer(no_args_is_help=True, help="Run a benchmark; each writes a results file.")
+app.add_typer(import_app, name="import")
 app.add_typer(bench_app, name="bench")
+
+console = Console()
+T = TypeVar("T")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="SQLAlchemy URL of the database (default: LEARNWAY_DATABASE_URL, "
+        "else the SQLite file var/learnway.db).",
+    ),
+]
 
 
 def main() -> None:
-    from learnway.cli import _bench_kt, _paths  # noqa: F401  (registers their commands)
+    from learnway.cli import _bench_kt, _paths  # noqa: F401  (register their commands)
 
     app()
+
+
+def _engine(database: str | None):  # type: ignore[no-untyped-def]
+    from learnway.settings import get_settings
+    from learnway.store import make_engine
+
+    return make_engine(database or get_settings().resolved_database_url)
+
+
+def _step(label: str, work: Callable[[], T]) -> T:
+    """Run ``work`` with a spinner and the elapsed time, for anything that may take a second."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        progress.add_task(label, total=None)
+        return work()
+
+
+def _fail(error: InputError) -> None:
+    console.print(f"[bold red]Nothing was imported.[/] {len(error.problems)} problem(s):")
+    for problem in error.problems:
+        console.print(f"  - {problem}", markup=False, highlight=False)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def init(database: DatabaseOption = None) -> None:
+    """Create the database schema, or upgrade an existing database in place."""
+    from learnway.store import current_revision, upgrade
+
+    engine = _engine(database)
+    before = current_revision(engine)
+    _step("migrating", lambda: upgrade(engine))
+    after = current_revision(engine)
+    state = "already up to date" if before == after else f"upgraded from {before or 'empty'}"
+    console.print(f"Database {engine.url.render_as_string()} at revision {after} ({state}).")
+
+
+@import_app.command("ccssm")
+def import_ccssm(
+    path: Annotated[Path, typer.Argument(help="Folder with ccssm-k8.csv, ccssm-hs.csv, ...")],
+    database: DatabaseOption = None,
+) -> None:
+    """Import the Common Core math standards and their prerequisite edges."""
+    from learnway.frameworks import read_ccssm
+    from learnway.store import transaction, upgrade
+    from learnway.store._load import save_framework
+
+    engine = _engine(database)
+    try:
+        framework = _step(f"reading {path}", lambda: read_ccssm(path))
+    except InputError as error:
+        _fail(error)
+    upgrade(engine)
+    with transaction(engine) as session:
+        report = _step("writing", lambda: save_framework(session, framework))
+    _report(framework.title, report)
+
+
+@import_app.command("oatutor")
+def import_oatutor(
+    path: Annotated[Path, typer.Argument(help="An OATutor content package: .tar.gz or folder")],
+    course: Annotated[str | None, typer.Option(help="Course name, if it holds several")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Import a course in OATutor's content format: skills, lessons, items, steps, hints."""
+    from learnway.content import read_oatutor
+    from learnway.store import transaction, upgrade
+    from learnway.store._load import save_course
+
+    engine = _engine(database)
+    try:
+        content = _step(f"reading {path}", lambda: read_oatutor(path, course=course))
+    except InputError as error:
+        _fail(error)
+    upgrade(engine)
+    with transaction(engine) as session:
+        report = _step("writing", lambda: save_course(session, content))
+    _report(content.title, report)
+
+
+def _report(title: str, report) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=f"Imported {title}")
+    for column in ("table", "inserted", "updated", "deleted", "unchanged"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for row in report.rows():
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
+    if report.changed == 0:
+        console.print("Nothing changed: the database already held this input.")
+
+
+@app.command()
+def demo(
+    database: Annotated[
+        str, typer.Option("--database", help="SQLAlchemy URL of the demo database")
+    ] = "sqlite:///var/demo.db",
+    seed: Annotated[int, typer.Option(help="Seed for the generated school")] = 7,
+) -> None:
+    """Create (or reuse) the demo school with the Elementary Algebra course, and summarize it."""
+    from learnway.demo import build_demo
+    from learnway.store import make_engine
+
+    engine = make_engine(database)
+    summary = _step("building the demo school", lambda: build_demo(engine, seed=seed))
+    verb = "Created" if summary.created else "Reused"
+    console.print(f"{verb} the demo school in {engine.url.render_as_string()}")
+    table = Table(show_header=False)
+    for role, count in sorted(summary.users.items()):
+        table.add_row(f"{role.replace('_', ' ')}s", str(count))
+    table.add_row("sections", str(summary.sections))
+    table.add_row("competencies", str(summary.competencies))
+    table.add_row("items", str(summary.items))
+    console.print(table)
+    console.print("Demo accounts: " + ", ".join(f"{k}: {v}" for k, v in summary.sign_in.items()))
+    console.print(
+        "Content: OpenStax Elementary Algebra (CC BY 4.0) with hints by OATutor (CC BY 4.0); "
+        "Common Core State Standards for Mathematics."
+    )

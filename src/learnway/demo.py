@@ -1,0 +1,281 @@
+"""The demo school: a district, one school, a teacher with three sections of about 30
+students, guardians and administrators, learner profiles, and the shipped content.
+
+Everything is generated from a seed, so two demo databases built with the same seed hold
+the same people. Building is idempotent: an existing demo school is reused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import Session
+
+from learnway.content import read_oatutor
+from learnway.data import CCSSM, ELEMENTARY_ALGEBRA
+from learnway.frameworks import read_ccssm
+from learnway.store import transaction, upgrade
+from learnway.store._load import ImportReport, save_course, save_framework
+from learnway.store._schema import (
+    AcademicSession,
+    Accommodation,
+    Course,
+    Demographics,
+    Enrollment,
+    FrameworkRow,
+    Guardianship,
+    Org,
+    Profile,
+    Section,
+    Support,
+    User,
+)
+
+DISTRICT = "demo-district"
+SECTION_SIZES = (30, 31, 29)
+
+FIRST_NAMES = (
+    "Aaliyah Aarav Abigail Adrian Aisha Alejandro Amara Andre Anika Ava Benjamin Bianca Caleb "
+    "Camila Carlos Chloe Daniel Deja Diego Dylan Elena Elijah Emeka Emma Ethan Fatima Gabriel "
+    "Grace Hana Hassan Isabella Isaiah Jada Jamal Jasmine Javier Jayden Kai Keisha Kenji Layla "
+    "Leah Liam Lucas Luis Malik Maria Mateo Maya Mei Mohammed Nadia Naomi Noah Nia Olivia Omar "
+    "Priya Rafael Riya Rosa Samir Santiago Sara Sofia Tariq Thanh Valentina Wei Xavier Yara "
+    "Yusuf Zara Zoe"
+).split()
+LAST_NAMES = (
+    "Adeyemi Alvarez Anderson Baker Bui Chen Clark Cruz Davis Diaz Edwards Flores Garcia Gomez "
+    "Gupta Hernandez Hill Ibrahim Jackson Johnson Kim Lee Lopez Martin Martinez Mendoza Miller "
+    "Moore Nakamura Nguyen Okafor Ortiz Patel Perez Ramirez Reyes Rivera Robinson Sanchez Singh "
+    "Smith Tanaka Taylor Thomas Thompson Torres Tran Walker Washington White Williams Wilson "
+    "Wright Yamamoto Young"
+).split()
+INTERESTS = (
+    "sports",
+    "music",
+    "art",
+    "video games",
+    "animals",
+    "space",
+    "cooking",
+    "fashion",
+    "coding",
+    "building things",
+    "reading",
+    "nature",
+)
+ACCOMMODATIONS = (
+    ("extended time", "1.5x time on timed practice and checks"),
+    ("read aloud", "text-to-speech for problem statements"),
+    ("reduced set", "fewer practice problems per skill when mastery is shown"),
+)
+SUPPORT_KINDS = ("tutoring", "mentoring", "counselling", "health")
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    created: bool
+    users: dict[str, int]
+    sections: int
+    competencies: int
+    items: int
+    sign_in: dict[str, str]
+    imports: list[tuple[str, ImportReport]]
+
+
+def school_year(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The school year holding ``today``: mid-August to mid-June."""
+    start_year = today.year if today.month >= 8 else today.year - 1
+    return dt.date(start_year, 8, 17), dt.date(start_year + 1, 6, 11)
+
+
+def build_demo(engine: Engine, *, seed: int = 7, today: dt.date | None = None) -> DemoSummary:
+    """Create the demo school in the database behind ``engine``, or reuse it if present."""
+    upgrade(engine)
+    imports = []
+    with transaction(engine) as session:
+        imports.append(("ccssm", save_framework(session, read_ccssm(CCSSM))))
+    course = read_oatutor(ELEMENTARY_ALGEBRA)
+    with transaction(engine) as session:
+        imports.append((course.key, save_course(session, course)))
+    with transaction(engine) as session:
+        created = session.scalar(select(Org.id).where(Org.sourced_id == DISTRICT)) is None
+        if created:
+            _create_school(session, course.key, seed, today or dt.date.today())
+        return _summary(session, created, imports)
+
+
+def _create_school(session: Session, framework_key: str, seed: int, today: dt.date) -> None:
+    rng = np.random.default_rng(seed)
+    district = Org(sourced_id=DISTRICT, name="Learnway Demo District", type="district")
+    session.add(district)
+    session.flush()
+    school = Org(
+        sourced_id="demo-school",
+        name="Riverbend Middle School",
+        type="school",
+        parent_id=district.id,
+    )
+    session.add(school)
+    session.flush()
+    start, end = school_year(today)
+    year = AcademicSession(
+        sourced_id=f"demo-sy-{start.year}",
+        title=f"School year {start.year}-{end.year}",
+        type="schoolYear",
+        start_date=start,
+        end_date=end,
+        school_year=end.year,
+    )
+    session.add(year)
+    framework_id = session.scalar(select(FrameworkRow.id).where(FrameworkRow.key == framework_key))
+    course = Course(
+        sourced_id="demo-course-algebra",
+        title="Elementary Algebra",
+        course_code="ALG1",
+        org_id=school.id,
+        framework_id=framework_id,
+    )
+    session.add(course)
+    session.flush()
+
+    def person(key: str, role: str, given: str, family: str, org: Org, **extra: object) -> User:
+        user = User(
+            sourced_id=f"demo-{key}",
+            username=key,
+            given_name=given,
+            family_name=family,
+            email=f"{key}@riverbend.example.org",
+            role=role,
+            org_id=org.id,
+            **extra,
+        )
+        session.add(user)
+        return user
+
+    teacher = person("teacher", "teacher", "Maya", "Okafor", school)
+    person("principal", "school_admin", "Daniel", "Reyes", school)
+    person("district", "district_admin", "Grace", "Nakamura", district)
+    session.flush()
+
+    names = _unique_names(rng, sum(SECTION_SIZES))
+    students: list[User] = []
+    for number, (given, family) in enumerate(names, start=1):
+        students.append(person(f"student{number:02d}", "student", given, family, school, grade="8"))
+    session.flush()
+
+    guardians = [
+        person(f"guardian{n:02d}", "guardian", str(rng.choice(FIRST_NAMES)), s.family_name, school)
+        for n, s in enumerate(students, start=1)
+    ]
+    session.flush()
+    session.execute(
+        insert(Guardianship),
+        [
+            {"guardian_id": g.id, "student_id": s.id}
+            for g, s in zip(guardians, students, strict=True)
+        ],
+    )
+
+    first = 0
+    for period, size in enumerate(SECTION_SIZES, start=1):
+        section = Section(
+            sourced_id=f"demo-section-{period}",
+            title=f"Elementary Algebra, period {period}",
+            class_code=f"ALG1-P{period}",
+            course_id=course.id,
+            school_id=school.id,
+            term_id=year.id,
+            deadline=end,
+        )
+        session.add(section)
+        session.flush()
+        members = [(teacher, "teacher")] + [(s, "student") for s in students[first : first + size]]
+        first += size
+        session.execute(
+            insert(Enrollment),
+            [
+                {
+                    "sourced_id": f"demo-enr-{section.id}-{user.id}",
+                    "section_id": section.id,
+                    "user_id": user.id,
+                    "role": role,
+                    "primary": role == "teacher",
+                    "begin_date": start,
+                }
+                for user, role in members
+            ],
+        )
+
+    session.execute(insert(Demographics), [_demographics(rng, s.id) for s in students])
+    session.execute(
+        insert(Profile),
+        [
+            {"student_id": s.id, "interests": sorted(rng.choice(INTERESTS, 2, replace=False))}
+            for s in students
+        ],
+    )
+    for s in students:
+        if rng.random() < 0.12:
+            kind, description = ACCOMMODATIONS[rng.integers(len(ACCOMMODATIONS))]
+            session.add(Accommodation(student_id=s.id, kind=kind, description=description))
+        if rng.random() < 0.18:
+            began = start + dt.timedelta(days=int(rng.integers(0, 60)))
+            session.add(
+                Support(
+                    student_id=s.id,
+                    kind=str(rng.choice(SUPPORT_KINDS)),
+                    provider="Riverbend student services",
+                    start_date=began,
+                )
+            )
+
+
+def _unique_names(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
+    pairs = [(g, f) for g in FIRST_NAMES for f in LAST_NAMES]
+    chosen = rng.choice(len(pairs), size=n, replace=False)
+    return [pairs[i] for i in chosen]
+
+
+def _demographics(rng: np.random.Generator, student_id: int) -> dict[str, object]:
+    """Self-reported race and ethnicity in the OneRoster fields, in plausible proportions."""
+    races = (
+        "white",
+        "black_or_african_american",
+        "asian",
+        "american_indian_or_alaska_native",
+        "native_hawaiian_or_other_pacific_islander",
+    )
+    race = races[rng.choice(len(races), p=[0.5, 0.2, 0.2, 0.06, 0.04])]
+    two_or_more = bool(rng.random() < 0.08)
+    row: dict[str, object] = {name: (name == race) for name in races}
+    row.update(
+        user_id=student_id,
+        sex=str(rng.choice(["female", "male"])),
+        birth_date=dt.date(2012, 9, 1) + dt.timedelta(days=int(rng.integers(0, 365))),
+        demographic_race_two_or_more_races=two_or_more,
+        hispanic_or_latino_ethnicity=bool(rng.random() < 0.3),
+    )
+    return row
+
+
+def _summary(
+    session: Session, created: bool, imports: list[tuple[str, ImportReport]]
+) -> DemoSummary:
+    from learnway.store._schema import CompetencyRow, ItemRow
+
+    roles = Counter(
+        dict(session.execute(select(User.role, func.count()).group_by(User.role)).tuples().all())
+    )
+    return DemoSummary(
+        created=created,
+        users=dict(roles),
+        sections=session.scalar(select(func.count()).select_from(Section)) or 0,
+        competencies=session.scalar(select(func.count()).select_from(CompetencyRow)) or 0,
+        items=session.scalar(select(func.count()).select_from(ItemRow)) or 0,
+        sign_in={"student": "student01", "teacher": "teacher", "leader": "principal"},
+        imports=imports,
+    )

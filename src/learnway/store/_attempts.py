@@ -1,0 +1,141 @@
+"""The attempt log: append-only, idempotent by attempt id.
+
+Each attempt is either stored once or refused with a reason. Sending an attempt again with
+the same id and content is a no-op reported as a duplicate; the same id with different content
+is refused, and the stored row is left as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from learnway._errors import InputError, Problem
+from learnway.store._schema import ATTEMPT_SOURCES, Attempt, StepRow, User
+
+MAX_RESPONSE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptIn:
+    """One attempt as it arrives, before it is stored."""
+
+    id: str
+    student_id: int
+    step_id: int
+    correct: bool
+    timestamp: dt.datetime
+    source: str = "web"
+    score: float | None = None
+    hints_used: int = 0
+    duration_s: float | None = None
+    response: str | None = None
+
+
+@dataclass
+class AttemptReport:
+    stored: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    """Already stored with the same content: nothing was written."""
+    refused: list[Problem] = field(default_factory=list)
+
+
+_COLUMNS = [f.name for f in fields(AttemptIn)]
+
+
+def record_attempts(
+    session: Session, attempts: Sequence[AttemptIn], *, all_or_nothing: bool = False
+) -> AttemptReport:
+    """Store new attempts; report duplicates and refusals.
+
+    With ``all_or_nothing``, any refusal raises :class:`InputError` (listing every refused
+    attempt) before anything is written, as imports require.
+    """
+    report = AttemptReport()
+    unique: dict[str, AttemptIn] = {}
+    for attempt in attempts:
+        reason = _invalid(attempt)
+        if reason is None and attempt.id in unique:
+            if unique[attempt.id] == attempt:
+                report.duplicates.append(attempt.id)
+                continue
+            reason = "the same id appears earlier in this batch with different content"
+        if reason is not None:
+            report.refused.append(Problem("attempt", str(attempt.id), reason))
+        else:
+            unique[attempt.id] = attempt
+    _refuse_unknown(session, unique, report)
+    if all_or_nothing and report.refused:
+        raise InputError(report.refused)
+    if not unique:
+        return report
+
+    rows = [{name: getattr(a, name) for name in _COLUMNS} for a in unique.values()]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(Attempt).on_conflict_do_nothing(index_elements=["id"]).returning(Attempt.id)
+    stored = set(session.scalars(statement, rows).all())
+    report.stored.extend(i for i in unique if i in stored)
+    clashes = [i for i in unique if i not in stored]
+    for chunk_start in range(0, len(clashes), 500):
+        chunk = clashes[chunk_start : chunk_start + 500]
+        for row in session.scalars(select(Attempt).where(Attempt.id.in_(chunk))):
+            if _same(row, unique[row.id]):
+                report.duplicates.append(row.id)
+            else:
+                report.refused.append(
+                    Problem("attempt", row.id, "id already stored with different content")
+                )
+    if all_or_nothing and report.refused:
+        raise InputError(report.refused)
+    return report
+
+
+def _invalid(a: AttemptIn) -> str | None:
+    """Why this attempt cannot be stored, judged on its own; ``None`` if it can."""
+    if not isinstance(a.id, str) or not a.id.strip() or len(a.id) > 64:
+        return "id must be a non-empty string of at most 64 characters"
+    if a.source not in ATTEMPT_SOURCES:
+        return f"source must be one of {', '.join(ATTEMPT_SOURCES)}"
+    if not isinstance(a.timestamp, dt.datetime) or a.timestamp.tzinfo is None:
+        return "timestamp must be a date and time with a time zone"
+    if a.score is not None and not (math.isfinite(a.score) and 0.0 <= a.score <= 1.0):
+        return "score must be between 0 and 1"
+    if not isinstance(a.hints_used, int) or a.hints_used < 0:
+        return "hints_used must be a whole number, 0 or more"
+    if a.duration_s is not None and not (math.isfinite(a.duration_s) and a.duration_s >= 0):
+        return "duration_s must be 0 or more seconds"
+    if a.response is not None and len(a.response) > MAX_RESPONSE:
+        return f"response longer than {MAX_RESPONSE} characters"
+    return None
+
+
+def _refuse_unknown(session: Session, unique: dict[str, AttemptIn], report: AttemptReport) -> None:
+    students = {a.student_id for a in unique.values()}
+    steps = {a.step_id for a in unique.values()}
+    known_students = (
+        set(session.scalars(select(User.id).where(User.id.in_(students), User.role == "student")))
+        if students
+        else set()
+    )
+    known_steps = (
+        set(session.scalars(select(StepRow.id).where(StepRow.id.in_(steps)))) if steps else set()
+    )
+    for key, a in list(unique.items()):
+        reason = None
+        if a.student_id not in known_students:
+            reason = f"no student with id {a.student_id}"
+        elif a.step_id not in known_steps:
+            reason = f"no step with id {a.step_id}"
+        if reason:
+            report.refused.append(Problem("attempt", key, reason))
+            del unique[key]
+
+
+def _same(row: Attempt, attempt: AttemptIn) -> bool:
+    return all(getattr(row, name) == getattr(attempt, name) for name in _COLUMNS)
