@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import cmath
 import contextlib
-import math
 import random
 import re
 import unicodedata
@@ -44,7 +43,7 @@ from learnway.content._latex import AnswerParseError, parse_answer
 
 __all__ = ["AnswerCheck", "AnswerParseError", "check_answer", "normalize_text", "parse_answer"]
 
-_SAMPLES = 6
+_SAMPLES = 8
 _MIN_AGREEING = 3
 _REL_TOL = 1e-11
 
@@ -319,14 +318,21 @@ def _same_equation(want: Relational, got: Relational) -> bool:
 # -- numeric evaluation ------------------------------------------------------------------------
 
 _rng = random.Random(20240917)
-# Sample values of both signs; the last points are larger, to separate big constants.
+# The first half of the points are positive (where every root is real); the rest have values of
+# both signs and larger sizes, which tell |x| from x and separate big constants.
 _POINTS: tuple[tuple[float, ...], ...] = tuple(
     tuple(
-        _rng.choice((-1.0, 1.0)) * (_rng.uniform(0.5, 2.5) if i < 4 else _rng.uniform(3.0, 9.0))
+        _rng.uniform(0.5, 6.0)
+        if i < _SAMPLES // 2
+        else _rng.choice((-1.0, 1.0)) * _rng.uniform(0.5, 9.0)
         for _ in range(26)
     )
     for i in range(_SAMPLES)
 )
+
+
+class _OutsideRealDomain(ValueError):
+    """A root or fractional power of a negative number: the point is not in the real domain."""
 
 
 def _environments(*exprs: sympy.Expr) -> list[dict[sympy.Symbol, complex]]:
@@ -348,7 +354,7 @@ def _evaluate(expr: sympy.Expr, env: dict[sympy.Symbol, complex]) -> complex | N
         value = _numeric(expr, env)
     except (ZeroDivisionError, OverflowError, ValueError, TypeError):
         return None
-    if cmath.isnan(value) or cmath.isinf(value):
+    if cmath.isnan(value) or cmath.isinf(value) or abs(value.imag) > _REL_TOL * abs(value):
         return None
     return value
 
@@ -371,6 +377,8 @@ def _numeric(expr: sympy.Basic, env: dict[sympy.Symbol, complex]) -> complex:
         base = _numeric(expr.base, env)
         if isinstance(expr.exp, sympy.Integer):
             return base ** int(expr.exp)
+        if base.imag != 0 or base.real < 0:
+            raise _OutsideRealDomain
         return base ** _numeric(expr.exp, env)
     if isinstance(expr, sympy.Abs):
         return complex(abs(_numeric(expr.args[0], env)))
@@ -414,15 +422,15 @@ def _agree(want: sympy.Expr, got: sympy.Expr, same: Callable[[complex, complex],
 def _constant_ratio(f_want: sympy.Expr, f_got: sympy.Expr) -> complex | None:
     """The constant c with f_got = c * f_want everywhere, or None if there is none."""
     ratio: complex | None = None
-    both_zero = 0
+    evaluated = 0
     environments = _environments(f_want, f_got)
     for env in environments:
         a, b = _evaluate(f_want, env), _evaluate(f_got, env)
         if a is None or b is None:
             continue
+        evaluated += 1
         a_zero, b_zero = _close(a, 0j), _close(b, 0j)
         if a_zero and b_zero:
-            both_zero += 1
             continue
         if a_zero or b_zero:
             return None
@@ -431,6 +439,19 @@ def _constant_ratio(f_want: sympy.Expr, f_got: sympy.Expr) -> complex | None:
             ratio = r
         elif not _close(r, ratio):
             return None
-    if ratio is None:
-        return 1 + 0j if both_zero >= min(_MIN_AGREEING, len(environments)) else None
-    return ratio if not math.isclose(abs(ratio), 0.0) else None
+    if evaluated < min(_MIN_AGREEING, len(environments)):
+        return _symbolic_ratio(f_want, f_got)
+    return 1 + 0j if ratio is None else ratio
+
+
+def _symbolic_ratio(f_want: sympy.Expr, f_got: sympy.Expr) -> complex | None:
+    """The slow path, for functions defined at too few sample points."""
+    if f_want == 0 or f_got == 0:
+        return 1 + 0j if f_want == f_got else None
+    ratio = sympy.simplify(f_got / f_want)
+    if ratio.free_symbols or ratio == 0 or not ratio.is_finite:
+        return None
+    try:
+        return complex(ratio)
+    except TypeError:
+        return None

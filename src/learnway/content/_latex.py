@@ -130,9 +130,10 @@ def _prepare(text: str) -> str:
     s = s.replace(r"\%", "%").replace(r"\lvert", "|").replace(r"\rvert", "|")
     s = re.sub(r"\\(?:text|mathrm|textrm|mbox|operatorname)\s*\{([^{}]*)\}", r" \1 ", s)
     s = s.replace("**", "^").strip()
-    s = _TRAILING_UNITS.sub("", s).strip()
-    if s.endswith(".") and not re.search(r"\d\.$", s):
-        s = s[:-1].rstrip()
+    for _ in range(2):  # "14 mph." loses its period, then its unit
+        if s.endswith(".") and not re.search(r"\d\.$", s):
+            s = s[:-1].rstrip()
+        s = _TRAILING_UNITS.sub("", s).strip()
     return s
 
 
