@@ -4,6 +4,7 @@ Pure functions and small classes over arrays: a competency graph, a step bank, k
 parameters and the learner state in; statuses, scores and recommendations with reasons out.
 """
 
+from learnway.paths._course import CourseGraph
 from learnway.paths._graph import CompetencyGraph, StepBank
 from learnway.paths._mastery import (
     BKTParams,
@@ -15,6 +16,7 @@ from learnway.paths._mastery import (
     predicted_recall,
     record_attempts,
 )
+from learnway.paths._placement import Placement
 from learnway.paths._planner import Planner, PlannerConfig, Scores, goal_mask
 from learnway.paths._reasons import REASON_TEMPLATES, Activity, Reason, Recommendation
 
@@ -23,8 +25,10 @@ __all__ = [
     "Activity",
     "BKTParams",
     "CompetencyGraph",
+    "CourseGraph",
     "LearnerState",
     "MasteryPolicy",
+    "Placement",
     "Planner",
     "PlannerConfig",
     "Reason",

@@ -173,14 +173,16 @@ class Planner:
         new = np.where(candidate, value, -np.inf)
 
         go_back_from = np.full((n_students, n), -1, dtype=np.int64)
-        for s, c in zip(*np.nonzero(stuck), strict=True):
-            weak = self.graph.ancestors[c] & candidate[s]
-            if weak.any():
-                j = int(np.argmax(np.where(weak, self.graph.rank, -1)))
-                boosted = value[s, c] / cfg.stuck_penalty + cfg.go_back_bonus
-                if boosted > new[s, j]:
-                    new[s, j] = boosted
-                    go_back_from[s, j] = c
+        stuck_s, stuck_c = np.nonzero(stuck)
+        if stuck_s.size:
+            weak = self.graph.ancestors[stuck_c] & candidate[stuck_s]
+            target = np.argmax(np.where(weak, self.graph.rank[None, :], -1), axis=1)
+            boosted = value[stuck_s, stuck_c] / cfg.stuck_penalty + cfg.go_back_bonus
+            keep = weak.any(axis=1) & (boosted > new[stuck_s, target])
+            order = np.argsort(boosted[keep], kind="stable")  # the largest boost is written last
+            ks, kc, kt = stuck_s[keep][order], stuck_c[keep][order], target[keep][order]
+            new[ks, kt] = boosted[keep][order]
+            go_back_from[ks, kt] = kc
 
         review = np.full((n_students, n), -np.inf)
         if cfg.review:

@@ -1,0 +1,133 @@
+"""Diagnostic placement: a short adaptive check that locates each student's frontier.
+
+The student's knowledge is modelled as a position ``k`` along the course sequence (the graph's
+topological ``rank``): competencies ranked below ``k`` are known. Each answer is a noisy
+observation (slip and guess from the knowledge-tracing parameters); the next question is the
+competency whose answer carries the most expected information about ``k``; the check stops once
+the posterior puts ``confidence`` of its mass within ``tolerance`` positions of its median.
+All students of a batch are handled at once: posteriors are ``(students, n + 1)`` arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from learnway.paths._graph import CompetencyGraph
+from learnway.paths._mastery import BKTParams, LearnerState, MasteryPolicy
+
+Float = NDArray[np.float64]
+
+
+def _entropy(p: Float, axis: int = -1) -> Float:
+    return np.asarray(-(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=axis))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Adaptive placement over one course graph.
+
+    ``tolerance`` is in positions along the sequence (default: 4% of the course, at least 2).
+    """
+
+    graph: CompetencyGraph
+    params: BKTParams
+    confidence: float = 0.85
+    tolerance: int | None = None
+    min_questions: int = 4
+    max_questions: int = 30
+
+    def __post_init__(self) -> None:
+        if not 0 < self.confidence < 1:
+            raise ValueError("confidence must lie in (0, 1)")
+        if self.max_questions < self.min_questions:
+            raise ValueError("max_questions must be at least min_questions")
+
+    @property
+    def width(self) -> int:
+        if self.tolerance is not None:
+            return self.tolerance
+        return max(2, round(0.04 * self.graph.n))
+
+    def _likelihood(self) -> tuple[Float, Float]:
+        """``P(correct | k)`` for every competency and position: shape ``(n, n + 1)``."""
+        positions = np.arange(self.graph.n + 1)
+        knows = self.graph.rank[:, None] < positions[None, :]
+        right = np.where(knows, (1 - self.params.p_slip)[:, None], self.params.p_guess[:, None])
+        return right, 1 - right
+
+    def start(self, n_students: int) -> Float:
+        """A uniform prior over positions for each student."""
+        n = self.graph.n + 1
+        return np.full((n_students, n), 1.0 / n)
+
+    def choose(self, posterior: Float, asked: NDArray[np.bool_] | None = None) -> NDArray[np.int64]:
+        """The most informative competency to ask each student next (not asked before)."""
+        right, wrong = self._likelihood()
+        p_right = posterior @ right.T  # (students, n)
+        joint_right = posterior[:, None, :] * right[None, :, :]
+        joint_wrong = posterior[:, None, :] * wrong[None, :, :]
+        h_right = _entropy(joint_right / np.maximum(p_right[:, :, None], 1e-300))
+        h_wrong = _entropy(joint_wrong / np.maximum(1 - p_right[:, :, None], 1e-300))
+        expected = p_right * h_right + (1 - p_right) * h_wrong
+        gain = _entropy(posterior)[:, None] - expected
+        if asked is not None:
+            gain = np.where(asked, -np.inf, gain)
+        return np.argmax(gain, axis=1).astype(np.int64)
+
+    def update(self, posterior: Float, competency: ArrayLike, correct: ArrayLike) -> Float:
+        """Bayes' rule for one answer per student."""
+        right, wrong = self._likelihood()
+        c = np.asarray(competency, dtype=np.int64)
+        ok = np.asarray(correct, dtype=bool)
+        like = np.where(ok[:, None], right[c], wrong[c])
+        post = posterior * like
+        return np.asarray(post / post.sum(axis=1, keepdims=True))
+
+    def interval(self, posterior: Float) -> tuple[NDArray[np.int64], Float]:
+        """Median position per student and the posterior mass within ``tolerance`` of it."""
+        cdf = np.cumsum(posterior, axis=1)
+        median = np.argmax(cdf >= 0.5, axis=1)
+        positions = np.arange(posterior.shape[1])
+        near = np.abs(positions[None, :] - median[:, None]) <= self.width
+        return median.astype(np.int64), (posterior * near).sum(axis=1)
+
+    def done(self, posterior: Float, n_asked: ArrayLike) -> NDArray[np.bool_]:
+        """Whether each student's frontier is located (or the question budget is spent)."""
+        asked = np.asarray(n_asked)
+        _, mass = self.interval(posterior)
+        located = (mass >= self.confidence) & (asked >= self.min_questions)
+        return np.asarray(located | (asked >= self.max_questions))
+
+    def known_probability(self, posterior: Float) -> Float:
+        """``P(competency known)`` per student and competency: the mass of positions above it."""
+        tail = np.cumsum(posterior[:, ::-1], axis=1)[:, ::-1]  # tail[k] = P(position >= k)
+        return np.asarray(tail[:, self.graph.rank + 1])
+
+    def seed_state(
+        self,
+        state: LearnerState,
+        posterior: Float,
+        *,
+        now: float,
+        policy: MasteryPolicy,
+        known_at: float = 0.9,
+        prior_reviews: int = 3,
+    ) -> LearnerState:
+        """A learner state that starts from the placement: competencies placed as known with
+        probability ``known_at`` or more get that probability and the minimum evidence (the
+        diagnostic is their evidence); the others start from the larger of their prior and the
+        placement's probability. Knowledge from before the course counts as ``prior_reviews``
+        reviews old, so it is not all due for review at once."""
+        new = state.copy()
+        p = self.known_probability(posterior)
+        placed = p >= known_at
+        new.p_known[:] = np.where(placed, p, np.maximum(state.p_known, np.minimum(p, 0.6)))
+        new.evidence[:] = np.where(placed, np.maximum(state.evidence, policy.min_evidence), 0.0)
+        new.last_seen[:] = np.where(placed, now, state.last_seen)
+        new.reviews[:] = np.where(placed, prior_reviews, state.reviews)
+        new.peak[:] = np.maximum(state.peak, new.p_known)
+        new.mastered_once[:] |= placed
+        return new

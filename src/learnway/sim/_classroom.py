@@ -1,0 +1,164 @@
+"""Running a policy on simulated students over a term, school day by school day."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from learnway.paths import CourseGraph
+from learnway.sim._policies import Policy
+from learnway.sim._world import KNOWN, Population, Students, practise, retrieval
+
+Float = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Term:
+    """The school calendar of a run: days of practice and minutes of practice a day.
+
+    A student has mastered the course when ``target_share`` of the required competencies are
+    known at the same time (retrieval probability at least ``KNOWN``).
+    """
+
+    days: int = 90
+    minutes_per_day: float = 25.0
+    target_share: float = 0.95
+
+    @property
+    def deadline(self) -> float:
+        return float(self.days)
+
+
+@dataclass
+class RunResult:
+    """Outcomes per student of one policy over one term (all arrays indexed by student)."""
+
+    policy: str
+    attempts: NDArray[np.int64]
+    minutes: Float
+    attempts_to_master: Float  # attempts until the course was mastered (nan: never)
+    minutes_to_master: Float
+    mastered: NDArray[np.bool_]  # the course was mastered by the deadline
+    known_end: Float  # share of required competencies known at the end
+    retention: Float  # share of competencies ever known that are still known at the end
+    prior_level: Float
+    attempt_log: pd.DataFrame | None = field(default=None, repr=False)
+
+
+def run_term(
+    course: CourseGraph,
+    students: Students,
+    policy: Policy,
+    term: Term,
+    rng: np.random.Generator,
+    *,
+    population: Population | None = None,
+    required: NDArray[np.bool_] | None = None,
+    log: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Simulate ``policy`` teaching ``students`` (a copy: the caller's truth is untouched).
+
+    Every school day each student practises for ``term.minutes_per_day``; each slot, every
+    student with time left makes one attempt on the step the policy chose.
+    """
+    truth = students.copy()
+    graph, bank = course.graph, course.bank
+    req = np.ones(graph.n, dtype=bool) if required is None else required
+    n = truth.n
+    policy.start(truth, 0.0)
+    ever = retrieval(truth, 0.0) >= KNOWN
+    turns = np.zeros((n, graph.n), dtype=np.int64)
+    attempts = np.zeros(n, dtype=np.int64)
+    minutes = np.zeros(n)
+    n_req = max(int(req.sum()), 1)
+    to_master = np.full(n, np.nan)
+    minutes_master = np.full(n, np.nan)
+    mastered = (ever & req).sum(axis=1) >= term.target_share * n_req
+    to_master[mastered] = 0
+    minutes_master[mastered] = 0
+    chunks: list[dict[str, NDArray[np.generic]]] = []
+    slot_days = 1.0 / (24 * 60)
+    for day in range(term.days):
+        budget = np.full(n, float(term.minutes_per_day))
+        slot = 0
+        while True:
+            rows = np.nonzero(budget > 0)[0]
+            if rows.size == 0:
+                break
+            now = day + slot * slot_days * 1.5
+            comp = policy.choose(rows, now)
+            correct, hints, spent = practise(truth, rows, comp, now, graph, rng, population)
+            policy.observe(rows, comp, correct, hints, now)
+            if log:
+                step = bank.pick(comp, turns[rows, comp])
+                chunks.append(
+                    {
+                        "student": rows,
+                        "step": step,
+                        "competency": comp,
+                        "correct": correct,
+                        "hints_used": hints,
+                        "duration_s": np.round(spent * 60.0, 1),
+                        "day": day + (term.minutes_per_day - budget[rows]) / (24 * 60),
+                    }
+                )
+            turns[rows, comp] += 1
+            budget[rows] -= spent
+            attempts[rows] += 1
+            minutes[rows] += spent
+            known_now = retrieval(truth, now, rows) >= KNOWN
+            ever[rows, comp] |= known_now[np.arange(rows.size), comp]
+            share = (known_now & req).sum(axis=1) / n_req
+            newly = rows[~mastered[rows] & (share >= term.target_share)]
+            mastered[newly] = True
+            to_master[newly] = attempts[newly]
+            minutes_master[newly] = minutes[newly]
+            slot += 1
+        if progress is not None:
+            progress(day + 1)
+    known = retrieval(truth, term.deadline) >= KNOWN
+    known_end = (known & req).sum(axis=1) / n_req
+    retention = (known & ever).sum(axis=1) / np.maximum(ever.sum(axis=1), 1)
+    frame = None
+    if log:
+        frame = _attempt_frame(chunks, course)
+    return RunResult(
+        policy=policy.name,
+        attempts=attempts,
+        minutes=minutes,
+        attempts_to_master=to_master,
+        minutes_to_master=minutes_master,
+        mastered=mastered,
+        known_end=known_end,
+        retention=retention,
+        prior_level=truth.prior_level,
+        attempt_log=frame,
+    )
+
+
+def _attempt_frame(
+    chunks: list[dict[str, NDArray[np.generic]]], course: CourseGraph
+) -> pd.DataFrame:
+    columns = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]} if chunks else {}
+    if not columns:
+        return pd.DataFrame(
+            columns=["student", "step", "competency", "correct", "hints_used", "duration_s", "day"]
+        )
+    keys = np.array((*course.bank.keys, ""), dtype=object)
+    codes = np.array(course.graph.codes, dtype=object)
+    return pd.DataFrame(
+        {
+            "student": columns["student"].astype(np.int64),
+            "step": keys[columns["step"]],
+            "competency": codes[columns["competency"].astype(np.int64)],
+            "correct": columns["correct"].astype(bool),
+            "hints_used": columns["hints_used"].astype(np.int64),
+            "duration_s": columns["duration_s"].astype(np.float64),
+            "day": columns["day"].astype(np.float64),
+        }
+    )
