@@ -6,6 +6,7 @@ parameters and the learner state in; statuses, scores and recommendations with r
 
 from learnway.paths._course import CourseGraph
 from learnway.paths._graph import CompetencyGraph, StepBank
+from learnway.paths._groups import Group, suggest_groups
 from learnway.paths._mastery import (
     BKTParams,
     LearnerState,
@@ -16,6 +17,7 @@ from learnway.paths._mastery import (
     predicted_recall,
     record_attempts,
 )
+from learnway.paths._pacing import forecast_pacing, section_pacing
 from learnway.paths._placement import Placement
 from learnway.paths._planner import Planner, PlannerConfig, Scores, goal_mask
 from learnway.paths._reasons import REASON_TEMPLATES, Activity, Reason, Recommendation
@@ -26,6 +28,7 @@ __all__ = [
     "BKTParams",
     "CompetencyGraph",
     "CourseGraph",
+    "Group",
     "LearnerState",
     "MasteryPolicy",
     "Placement",
@@ -36,9 +39,12 @@ __all__ = [
     "Scores",
     "Status",
     "StepBank",
+    "forecast_pacing",
     "goal_mask",
     "is_mastered",
     "mastery_status",
     "predicted_recall",
     "record_attempts",
+    "section_pacing",
+    "suggest_groups",
 ]

@@ -4,6 +4,12 @@ The simulated students learn on a logistic curve and forget on a forgetting curv
 knowledge-tracing model the planner assumes); see :mod:`learnway.sim._world`.
 """
 
+from learnway.sim._benchmark import (
+    placement_study,
+    render_markdown,
+    run_policy_benchmark,
+    write_results,
+)
 from learnway.sim._classroom import RunResult, Term, run_term
 from learnway.sim._history import simulate_history
 from learnway.sim._policies import FixedSequence, Oracle, PlannerPolicy, Policy
@@ -19,9 +25,13 @@ __all__ = [
     "RunResult",
     "Students",
     "Term",
+    "placement_study",
     "practise",
+    "render_markdown",
     "retrieval",
+    "run_policy_benchmark",
     "run_term",
     "sample_students",
     "simulate_history",
+    "write_results",
 ]

@@ -1,0 +1,284 @@
+"""The policy benchmark: fixed sequence, planner (with and without review) and oracle on the same
+simulated classrooms; diagnostic placement; planner latency."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from learnway.paths import CourseGraph, LearnerState, Placement, Planner, PlannerConfig
+from learnway.sim._classroom import RunResult, Term, run_term
+from learnway.sim._policies import FixedSequence, Oracle, PlannerPolicy, Policy
+from learnway.sim._world import KNOWN, retrieval, sample_students
+
+Progress = Callable[[str, int, int], None]
+
+
+def _summary(result: RunResult) -> dict[str, float]:
+    level = result.prior_level
+    q1, q3 = np.quantile(level, [0.25, 0.75])
+    low, high = level <= q1, level >= q3
+    done = result.mastered
+    return {
+        "students": int(level.size),
+        "median_attempts_to_master": _median(result.attempts_to_master),
+        "median_minutes_to_master": _median(result.minutes_to_master),
+        "share_mastered_by_deadline": float(done.mean()),
+        "mean_known_at_end": float(result.known_end.mean()),
+        "mean_retention_at_end": float(result.retention.mean()),
+        "mean_attempts_in_term": float(result.attempts.mean()),
+        "quartile_gap_known_at_end": float(
+            result.known_end[high].mean() - result.known_end[low].mean()
+        ),
+        "quartile_gap_share_mastered": float(done[high].mean() - done[low].mean()),
+    }
+
+
+def _median(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def placement_study(
+    course: CourseGraph, n_students: int, seed: int, placement: Placement | None = None
+) -> dict[str, float]:
+    """Run the diagnostic alone on fresh simulated students: questions asked and accuracy of the
+    placed knowledge state against the simulator's truth at the start."""
+    rng = np.random.default_rng(seed)
+    students = sample_students(course.graph, n_students, rng)
+    place = placement or Placement(course.graph, course.params)
+    truth = retrieval(students, 0.0)
+    posterior = place.start(n_students)
+    asked = np.zeros((n_students, course.n), dtype=bool)
+    questions = np.zeros(n_students, dtype=np.int64)
+    active = np.arange(n_students)
+    rows = np.arange(n_students)
+    while active.size:
+        c = place.choose(posterior[active], asked[active])
+        p_right = (
+            students.guess[active]
+            + (1 - students.guess[active] - students.slip[active]) * truth[active, c]
+        )
+        correct = rng.random(active.size) < p_right
+        posterior[active] = place.update(posterior[active], c, correct)
+        asked[active, c] = True
+        questions[active] += 1
+        active = active[~place.done(posterior[active], questions[active])]
+    placed = place.known_probability(posterior) >= 0.5
+    known = truth >= KNOWN
+    true_position = np.array([int((known[s][course.graph.order]).cumprod().sum()) for s in rows])
+    median, _ = place.interval(posterior)
+    return {
+        "students": n_students,
+        "competencies": course.n,
+        "median_questions": float(np.median(questions)),
+        "p90_questions": float(np.quantile(questions, 0.9)),
+        "accuracy_known_vs_truth": float((placed == known).mean()),
+        "share_skipped_truly_known": float((placed & known).sum() / max(known.sum(), 1)),
+        "share_skipped_not_known": float((placed & ~known).sum() / max(placed.sum(), 1)),
+        "median_frontier_error_positions": float(np.median(np.abs(median - true_position))),
+    }
+
+
+def latency_study(course: CourseGraph, seed: int, state: LearnerState) -> dict[str, float]:
+    """Planner latency from loaded state: one student's list, and a whole section of 150."""
+    planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
+    rng = np.random.default_rng(seed)
+    n = state.shape[0]
+    singles = []
+    for _ in range(500):
+        s = int(rng.integers(n))
+        t = time.perf_counter()
+        planner.recommend(state, 30.0, student=s, deadline=90.0)
+        singles.append(time.perf_counter() - t)
+    section = state.rows(rng.integers(0, n, 150))
+    sections = []
+    for _ in range(20):
+        t = time.perf_counter()
+        planner.recommend_section(section, 30.0, deadline=90.0)
+        sections.append(time.perf_counter() - t)
+    ms = 1e3
+    return {
+        "single_p50_ms": float(np.quantile(singles, 0.5) * ms),
+        "single_p99_ms": float(np.quantile(singles, 0.99) * ms),
+        "section_150_p50_ms": float(np.quantile(sections, 0.5) * ms),
+        "section_150_max_ms": float(np.max(sections) * ms),
+    }
+
+
+def run_policy_benchmark(
+    course: CourseGraph,
+    *,
+    sections: int = 3,
+    section_size: int = 30,
+    term: Term | None = None,
+    seed: int = 0,
+    fixed_per_competency: tuple[int, ...] = (4, 6),
+    placement_students: int = 200,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Every policy on the same simulated students (same truth, same random answers)."""
+    term = term or Term()
+    n = sections * section_size
+    students = sample_students(course.graph, n, np.random.default_rng(seed))
+    planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
+    no_review = Planner(
+        course.graph,
+        course.bank,
+        course.params,
+        policy=course.policy(),
+        config=PlannerConfig(review=False),
+    )
+    planner_policy = PlannerPolicy(planner, placement=Placement(course.graph, course.params))
+    policies: list[tuple[str, Policy]] = [
+        *[(f"fixed_{k}", FixedSequence(course.graph, k)) for k in fixed_per_competency],
+        ("planner", planner_policy),
+        (
+            "planner_no_review",
+            PlannerPolicy(no_review, placement=Placement(course.graph, course.params)),
+        ),
+        ("oracle", Oracle(course.graph)),
+    ]
+    results: dict[str, Any] = {}
+    runs: dict[str, RunResult] = {}
+    timings: dict[str, float] = {}
+    for key, policy in policies:
+        t = time.perf_counter()
+
+        def tick(day: int, key: str = key) -> None:
+            if progress is not None:
+                progress(key, day, term.days)
+
+        runs[key] = run_term(
+            course, students, policy, term, np.random.default_rng(seed + 1), progress=tick
+        )
+        timings[key] = time.perf_counter() - t
+        results[key] = {"name": policy.name, **_summary(runs[key])}
+        results[key]["simulation_seconds"] = round(timings[key], 2)
+
+    fixed_keys = [f"fixed_{k}" for k in fixed_per_competency]
+    plan, orac = runs["planner"], runs["oracle"]
+    both = np.isfinite(plan.attempts_to_master) & np.isfinite(orac.attempts_to_master)
+    comparisons: dict[str, Any] = {}
+    for key in fixed_keys:
+        fixed = runs[key]
+        pair = np.isfinite(plan.attempts_to_master) & np.isfinite(fixed.attempts_to_master)
+        comparisons[f"planner_vs_{key}"] = {
+            "students_mastered_under_both": int(pair.sum()),
+            "attempt_reduction_paired_median": _median(
+                1 - plan.attempts_to_master[pair] / np.maximum(fixed.attempts_to_master[pair], 1)
+            ),
+            "attempt_reduction_of_medians": 1
+            - results["planner"]["median_attempts_to_master"]
+            / results[key]["median_attempts_to_master"],
+            "share_mastered_planner": float(plan.mastered.mean()),
+            "share_mastered_fixed": float(fixed.mastered.mean()),
+            "known_at_end_planner": float(plan.known_end.mean()),
+            "known_at_end_fixed": float(fixed.known_end.mean()),
+        }
+    comparisons["planner_vs_oracle"] = {
+        "students_mastered_under_both": int(both.sum()),
+        "efficiency_paired_median": _median(
+            orac.attempts_to_master[both] / np.maximum(plan.attempts_to_master[both], 1)
+        ),
+        "efficiency_of_medians": results["oracle"]["median_attempts_to_master"]
+        / results["planner"]["median_attempts_to_master"],
+    }
+    comparisons["review_effect"] = {
+        "retention_with_review": results["planner"]["mean_retention_at_end"],
+        "retention_without_review": results["planner_no_review"]["mean_retention_at_end"],
+        "known_at_end_with_review": results["planner"]["mean_known_at_end"],
+        "known_at_end_without_review": results["planner_no_review"]["mean_known_at_end"],
+    }
+    if progress is not None:
+        progress("placement", 0, 1)
+    placement = placement_study(course, placement_students, seed + 2)
+    placement["median_questions_in_classroom_runs"] = float(np.median(planner_policy.questions))
+    latency = latency_study(course, seed + 3, planner_policy.state)
+    return {
+        "course": {"key": course.key, "competencies": course.n, "steps": len(course.bank.keys)},
+        "setup": {
+            "sections": sections,
+            "section_size": section_size,
+            "students": n,
+            "days": term.days,
+            "minutes_per_day": term.minutes_per_day,
+            "course_mastered_when_known_share": term.target_share,
+            "known_means_retrieval_at_least": KNOWN,
+            "seed": seed,
+        },
+        "policies": results,
+        "comparisons": comparisons,
+        "placement": placement,
+        "latency": latency,
+        "machine": machine_info(),
+    }
+
+
+def machine_info() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def write_results(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
+    """Write ``paths.json`` and ``paths.md`` into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = directory / "paths.json", directory / "paths.md"
+    json_path.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")
+    md_path.write_text(render_markdown(results))
+    return json_path, md_path
+
+
+def render_markdown(r: dict[str, Any]) -> str:
+    setup, course = r["setup"], r["course"]
+    lines = [
+        "# Policy benchmark: personal learning paths",
+        "",
+        f"Course `{course['key']}`: {course['competencies']} competencies, "
+        f"{course['steps']} steps. {setup['sections']} sections x {setup['section_size']} "
+        f"simulated students, {setup['days']} school days x {setup['minutes_per_day']:g} "
+        f"minutes, seed {setup['seed']}. Students learn on a logistic curve and forget on a "
+        "forgetting curve (not BKT). A student has mastered the course when "
+        f"{setup['course_mastered_when_known_share']:.0%} of its competencies are known at once "
+        f"(retrieval >= {setup['known_means_retrieval_at_least']}).",
+        "",
+        "| policy | median attempts to master | median minutes | share mastered by deadline "
+        "| known at end | retention at end | Q4-Q1 gap (known at end) | sim seconds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for p in r["policies"].values():
+        lines.append(
+            f"| {p['name']} | {p['median_attempts_to_master']:.0f} | "
+            f"{p['median_minutes_to_master']:.0f} | {p['share_mastered_by_deadline']:.2f} | "
+            f"{p['mean_known_at_end']:.3f} | {p['mean_retention_at_end']:.3f} | "
+            f"{p['quartile_gap_known_at_end']:.3f} | {p['simulation_seconds']:.1f} |"
+        )
+    lines += ["", "## Comparisons", ""]
+    for key, values in r["comparisons"].items():
+        parts = ", ".join(
+            f"{k} = {v:.3f}" if isinstance(v, float) else f"{k} = {v}" for k, v in values.items()
+        )
+        lines.append(f"- **{key}**: {parts}")
+    lines += ["", "## Diagnostic placement", ""]
+    lines += [
+        f"- {k}: {v:.3f}" if isinstance(v, float) else f"- {k}: {v}"
+        for k, v in r["placement"].items()
+    ]
+    lines += ["", "## Planner latency (from loaded state)", ""]
+    lines += [f"- {k}: {v:.2f}" for k, v in r["latency"].items()]
+    lines += ["", "## Machine", ""]
+    lines += [f"- {k}: {v}" for k, v in r["machine"].items()]
+    return "\n".join(lines) + "\n"
