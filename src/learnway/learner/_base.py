@@ -37,11 +37,12 @@ class Interval:
         kinds: tuple[type, ...] = (int, np.integer) if self.kind is int else (int, float, np.number)
         if isinstance(value, bool) or not isinstance(value, kinds):
             raise ValueError(f"{name} must be a {self.kind.__name__}, got {value!r}")
+        number = float(value)  # type: ignore[arg-type]
         low_bad = self.low is not None and (
-            value < self.low or (self.low_open and value == self.low)
+            number < self.low or (self.low_open and number == self.low)
         )
         high_bad = self.high is not None and (
-            value > self.high or (self.high_open and value == self.high)
+            number > self.high or (self.high_open and number == self.high)
         )
         if low_bad or high_bad:
             lo = "(" if self.low_open else "["
@@ -78,7 +79,7 @@ Rule = Interval | OneOf | Seed
 
 def encode(values: NDArray[Any] | pd.Series, vocabulary: pd.Index) -> NDArray[np.int64]:
     """Codes of ``values`` in ``vocabulary``; -1 where a value is not in it."""
-    return np.asarray(vocabulary.get_indexer(np.asarray(values)), dtype=np.int64)
+    return np.asarray(vocabulary.get_indexer(pd.Index(np.asarray(values))), dtype=np.int64)
 
 
 def student_codes(X: pd.DataFrame) -> NDArray[np.int64]:
@@ -86,7 +87,7 @@ def student_codes(X: pd.DataFrame) -> NDArray[np.int64]:
     return np.asarray(codes, dtype=np.int64)
 
 
-class KTModel(BaseEstimator):  # type: ignore[misc]
+class KTModel(BaseEstimator):
     """Base of the learner models: a scikit-learn estimator over tables of attempts.
 
     ``fit(X)`` learns from a table of attempts (see :mod:`learnway.learner._data`) and returns
