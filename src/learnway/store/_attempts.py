@@ -12,8 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from learnway._errors import InputError, Problem
@@ -76,10 +76,7 @@ def record_attempts(
     if not unique:
         return report
 
-    rows = [{name: getattr(a, name) for name in _COLUMNS} for a in unique.values()]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(Attempt).on_conflict_do_nothing(index_elements=["id"]).returning(Attempt.id)
-    stored = set(session.scalars(statement, rows).all())
+    stored = _insert_new(session, list(unique.values()))
     report.stored.extend(i for i in unique if i in stored)
     clashes = [i for i in unique if i not in stored]
     for chunk_start in range(0, len(clashes), 500):
@@ -94,6 +91,38 @@ def record_attempts(
     if all_or_nothing and report.refused:
         raise InputError(report.refused)
     return report
+
+
+def _insert_new(session: Session, attempts: list[AttemptIn]) -> set[str]:
+    """Insert, skipping ids already stored; return the ids that were inserted."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement over arrays: far cheaper than a 10,000-parameter VALUES list.
+        columns = {name: [getattr(a, name) for a in attempts] for name in _COLUMNS}
+        casts = ", ".join(f"CAST(:{name} AS {_PG_ARRAYS[name]}[])" for name in _COLUMNS)
+        statement = text(
+            f"INSERT INTO attempts ({', '.join(_COLUMNS)}) SELECT * FROM unnest({casts}) "
+            "ON CONFLICT (id) DO NOTHING RETURNING id"
+        )
+        return set(session.scalars(statement, columns).all())
+    rows = [{name: getattr(a, name) for name in _COLUMNS} for a in attempts]
+    statement = (
+        sqlite.insert(Attempt).on_conflict_do_nothing(index_elements=["id"]).returning(Attempt.id)
+    )
+    return set(session.scalars(statement, rows).all())
+
+
+_PG_ARRAYS = {
+    "id": "varchar",
+    "student_id": "integer",
+    "step_id": "integer",
+    "correct": "boolean",
+    "timestamp": "timestamptz",
+    "source": "varchar",
+    "score": "float8",
+    "hints_used": "integer",
+    "duration_s": "float8",
+    "response": "text",
+}
 
 
 def _invalid(a: AttemptIn) -> str | None:
