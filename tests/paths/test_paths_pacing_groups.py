@@ -1,0 +1,109 @@
+"""Pacing forecasts (at risk) and flexible groups; diagnostic placement on a chain."""
+
+import numpy as np
+import pytest
+
+from learnway.paths import (
+    BKTParams,
+    CompetencyGraph,
+    LearnerState,
+    Placement,
+    Planner,
+    StepBank,
+    forecast_pacing,
+    section_pacing,
+    suggest_groups,
+)
+
+
+def test_pacing_flags_a_slow_student_at_risk():
+    frame = forecast_pacing([20, 4], [20, 36], [20, 20], now=20.0, deadline=60.0)
+    fast, slow = frame.iloc[0], frame.iloc[1]
+    assert not fast["at_risk"]
+    assert slow["at_risk"]
+    assert slow["forecast"] > 60.0
+    assert fast["early"] < fast["forecast"] < fast["late"]
+
+
+def test_pacing_band_narrows_with_evidence():
+    short = forecast_pacing([5], [10], [5], now=5.0, deadline=100.0).iloc[0]
+    long = forecast_pacing([50], [10], [50], now=50.0, deadline=100.0).iloc[0]
+    assert (long["late"] - long["early"]) < (short["late"] - short["early"])
+
+
+def test_pacing_done_students_are_not_at_risk_and_roll_up():
+    frame = forecast_pacing([30, 30, 2], [0, 0, 28], [10, 10, 10], now=10.0, deadline=20.0)
+    assert frame["at_risk"].tolist() == [False, False, True]
+    rolled = section_pacing(frame, ["A", "A", "B"])
+    assert rolled.set_index("section")["at_risk"].to_dict() == {"A": 0, "B": 1}
+    assert rolled.set_index("section")["share_at_risk"]["B"] == 1.0
+
+
+def test_pacing_rejects_negative_counts():
+    with pytest.raises(ValueError, match="non-negative"):
+        forecast_pacing([-1], [1], [1], now=0.0, deadline=1.0)
+
+
+def _planner(n=6):
+    codes = [f"c{i}" for i in range(n)]
+    graph = CompetencyGraph.from_edges(codes, [(f"c{i}", f"c{i + 1}") for i in range(n - 1)])
+    bank = StepBank.one_per_competency(graph)
+    return Planner(graph, bank, BKTParams.uniform(n))
+
+
+def test_groups_share_next_step_and_respect_size_bounds():
+    planner = _planner()
+    state = LearnerState.new(11, planner.params)
+    # Students 0-8 know c0 and c1; 9 and 10 have not started.
+    state.p_known[:9, :2] = 0.97
+    state.evidence[:9, :2] = 5
+    groups = suggest_groups(planner, state, 0.0, min_size=3, max_size=4)
+    teaching = [g for g in groups if g.kind == "next_competency"]
+    assert [g.competency for g in teaching] == ["c2", "c2", "c2"]
+    assert sorted(len(g.students) for g in teaching) == [3, 3, 3]
+    alone = [g for g in groups if g.kind == "independent"]
+    assert alone and set(alone[0].students) == {"9", "10"}
+    assert "ready for c2" in teaching[0].explanation
+
+
+def test_groups_by_blocking_prerequisite():
+    planner = _planner()
+    state = LearnerState.new(3, planner.params)
+    state.p_known[:, 0] = 0.97
+    state.evidence[:, 0] = 5
+    state.p_known[:, 1] = 0.75  # nearly mastered: c2 is open but c1 is weak
+    state.evidence[:, 1] = 1
+    state.attempts[:, 2] = planner.policy.stuck_attempts
+    state.no_progress[:, 2] = planner.policy.stuck_attempts
+    groups = suggest_groups(planner, state, 0.0, students=["ana", "ben", "cy"], min_size=2)
+    assert groups[0].kind == "blocking_prerequisite"
+    assert groups[0].competency == "c1"
+    assert set(groups[0].students) == {"ana", "ben", "cy"}
+
+
+def test_placement_locates_the_frontier_on_a_chain():
+    n = 60
+    codes = [f"c{i}" for i in range(n)]
+    graph = CompetencyGraph.from_edges(codes, [(f"c{i}", f"c{i + 1}") for i in range(n - 1)])
+    params = BKTParams.uniform(n, p_guess=0.1, p_slip=0.1)
+    place = Placement(graph, params, confidence=0.85)
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, n + 1, 40)  # each student knows the first truth[s] competencies
+    posterior = place.start(40)
+    asked = np.zeros((40, n), dtype=bool)
+    questions = np.zeros(40, dtype=np.int64)
+    active = np.arange(40)
+    while active.size:
+        c = place.choose(posterior[active], asked[active])
+        knows = graph.rank[c] < truth[active]
+        p_right = np.where(knows, 0.9, 0.1)
+        posterior[active] = place.update(posterior[active], c, rng.random(active.size) < p_right)
+        asked[active, c] = True
+        questions[active] += 1
+        active = active[~place.done(posterior[active], questions[active])]
+    median, _ = place.interval(posterior)
+    assert np.median(questions) <= 20
+    assert np.median(np.abs(median - truth)) <= place.width
+    known = place.known_probability(posterior) >= 0.5
+    true_known = graph.rank[None, :] < truth[:, None]
+    assert (known == true_known).mean() > 0.9
