@@ -268,7 +268,7 @@ def _summary(
     from learnway.store._schema import CompetencyRow, ItemRow
 
     roles = Counter(
-        dict(session.execute(select(User.role, func.count()).group_by(User.role)).tuples().all())
+        dict(session.execute(select(User.role, func.count()).group_by(User.role)).all())
     )
     return DemoSummary(
         created=created,

@@ -1,0 +1,71 @@
+"""The command line on real files: init, imports and the demo school."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from conftest import CCSSM_DIR
+from learnway.cli import app
+from learnway.settings import PLACEHOLDER_SECRET, Settings
+from learnway.store import make_engine, transaction
+from learnway.store._schema import Enrollment, Section, User
+
+runner = CliRunner()
+
+
+def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'school.db'}"
+    first = runner.invoke(app, ["init", "--database", url])
+    assert first.exit_code == 0, first.output
+    assert "upgraded from empty" in first.output
+    second = runner.invoke(app, ["init", "--database", url])
+    assert "already up to date" in second.output
+
+
+def test_database_comes_from_the_environment(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from learnway.settings import get_settings
+
+    monkeypatch.setenv("LEARNWAY_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["import", "ccssm", str(CCSSM_DIR)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "data" / "learnway.db").exists()
+    assert "676" in result.output  # competencies inserted
+
+
+def test_demo_builds_then_reuses_the_school(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    first = runner.invoke(app, ["demo", "--database", url])
+    assert first.exit_code == 0, first.output
+    assert "Created the demo school" in first.output
+    assert "student01" in first.output and "teacher" in first.output
+    assert "CC BY 4.0" in first.output
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        sections = session.scalars(select(Section)).all()
+        assert len(sections) == 3
+        for section in sections:
+            students = session.scalar(
+                select(func.count())
+                .select_from(Enrollment)
+                .where(Enrollment.section_id == section.id, Enrollment.role == "student")
+            )
+            assert students is not None and 25 <= students <= 35
+        users = session.scalar(select(func.count()).select_from(User))
+    second = runner.invoke(app, ["demo", "--database", url])
+    assert "Reused the demo school" in second.output
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(User)) == users
+
+
+def test_production_refuses_the_placeholder_secret() -> None:
+    with pytest.raises(ValueError, match="LEARNWAY_SECRET_KEY"):
+        Settings(environment="production", secret_key=PLACEHOLDER_SECRET)
+    assert Settings(environment="production", secret_key="x" * 40).secret_key == "x" * 40
