@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from learnway.learner import AttemptFormatError, attempts_from_frame, read_pybkt_csv, read_three_line
+from learnway.learner import (
+    AttemptFormatError,
+    attempts_from_frame,
+    read_pybkt_csv,
+    read_three_line,
+)
 
 
 def test_three_line_with_trailing_commas(tmp_path):
@@ -45,7 +50,7 @@ def test_pybkt_csv_sorted_by_order(tmp_path):
 def test_pybkt_csv_errors(tmp_path):
     f = tmp_path / "p.csv"
     f.write_text("user_id,skill_name,correct\nu1,A,1\nu1,A,yes\n")
-    with pytest.raises(AttemptFormatError, match="line 3.*'yes'"):
+    with pytest.raises(AttemptFormatError, match=r"line 3.*'yes'"):
         read_pybkt_csv(f)
     f.write_text("user_id,correct\nu1,1\n")
     with pytest.raises(AttemptFormatError, match="skill_name"):

@@ -156,8 +156,9 @@ class BKT(KTModel):
         self.competency_index_ = {c: k for k, c in enumerate(self.competencies_.tolist())}
         if self.per_item:
             item_list = self.items_.tolist()
+            comp_list = self.competencies_.tolist()
             self.item_index_ = {
-                (self.competencies_[c].item(), item_list[i]): e
+                (comp_list[c], item_list[i]): e
                 for e, (c, i) in enumerate(self.item_pairs_.tolist())
             }
 

@@ -201,7 +201,7 @@ def attempts_from_frame(
     )
     if "item_id" in frame.columns:
         out["item_id"] = frame["item_id"].to_numpy()
-    if out["competency_id"].dtype == object:
+    if not pd.api.types.is_numeric_dtype(out["competency_id"]):
         split = [_split_competencies(v, multi_competency_sep) for v in out["competency_id"]]
         out["competency_id"] = pd.Series(split, index=out.index, dtype=object)
         out = out.explode("competency_id", ignore_index=True)

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The full knowledge-tracing benchmark: every split, pyBKT alongside; writes benchmarks/results/kt-*.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=.venv/bin
+[ -x benchmarks/.pybkt-venv/bin/python ] || benchmarks/kt/setup_pybkt.sh
+for dataset in assist2009-dkt dkvmn/assist2009_updated dkvmn/STATICS; do
+  "$bin/learnway" bench kt --dataset "$dataset"
+done
+"$bin/learnway" bench kt --dataset dkvmn/assist2015 --memory
+"$bin/learnway" bench kt --dataset synthetic-5 \
+  --models bkt,bkt-forget,bkt-item,pfa,best-lr,best-lr+,elo,pybkt,pybkt-forget
