@@ -29,12 +29,12 @@ def _entropy(p: Float, axis: int = -1) -> Float:
 class Placement:
     """Adaptive placement over one course graph.
 
-    ``tolerance`` is in positions along the sequence (default: 4% of the course, at least 2).
+    ``tolerance`` is in positions along the sequence (default: 2% of the course, at least 2).
     """
 
     graph: CompetencyGraph
     params: BKTParams
-    confidence: float = 0.85
+    confidence: float = 0.9
     tolerance: int | None = None
     min_questions: int = 4
     max_questions: int = 30
@@ -49,7 +49,7 @@ class Placement:
     def width(self) -> int:
         if self.tolerance is not None:
             return self.tolerance
-        return max(2, round(0.04 * self.graph.n))
+        return max(2, round(0.02 * self.graph.n))
 
     def _likelihood(self) -> tuple[Float, Float]:
         """``P(correct | k)`` for every competency and position: shape ``(n, n + 1)``."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from learnway.paths import CourseGraph
 from learnway.sim._policies import Policy
@@ -66,6 +67,21 @@ def run_term(
     Every school day each student practises for ``term.minutes_per_day``; each slot, every
     student with time left makes one attempt on the step the policy chose.
     """
+    with threadpool_limits(1):  # small matrices: one BLAS thread avoids contention
+        return _run(course, students, policy, term, rng, population, required, log, progress)
+
+
+def _run(
+    course: CourseGraph,
+    students: Students,
+    policy: Policy,
+    term: Term,
+    rng: np.random.Generator,
+    population: Population | None,
+    required: NDArray[np.bool_] | None,
+    log: bool,
+    progress: Callable[[int], None] | None,
+) -> RunResult:
     truth = students.copy()
     graph, bank = course.graph, course.bank
     req = np.ones(graph.n, dtype=bool) if required is None else required
