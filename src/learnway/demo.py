@@ -15,22 +15,29 @@ import numpy as np
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
+from learnway.content import Course as ContentCourse
 from learnway.content import read_oatutor
 from learnway.data import CCSSM, ELEMENTARY_ALGEBRA
 from learnway.frameworks import read_ccssm
-from learnway.store import transaction, upgrade
+from learnway.paths import CourseGraph
+from learnway.sim import simulate_history
+from learnway.store import AttemptIn, record_attempts, refresh_mastery, transaction, upgrade
 from learnway.store._load import ImportReport, save_course, save_framework
 from learnway.store._schema import (
     AcademicSession,
     Accommodation,
+    Attempt,
+    CompetencyRow,
     Course,
     Demographics,
     Enrollment,
     FrameworkRow,
     Guardianship,
+    ItemRow,
     Org,
     Profile,
     Section,
+    StepRow,
     Support,
     User,
 )
@@ -82,6 +89,7 @@ class DemoSummary:
     sections: int
     competencies: int
     items: int
+    attempts: int
     sign_in: dict[str, str]
     imports: list[tuple[str, ImportReport]]
 
@@ -92,8 +100,14 @@ def school_year(today: dt.date) -> tuple[dt.date, dt.date]:
     return dt.date(start_year, 8, 17), dt.date(start_year + 1, 6, 11)
 
 
-def build_demo(engine: Engine, *, seed: int = 7, today: dt.date | None = None) -> DemoSummary:
-    """Create the demo school in the database behind ``engine``, or reuse it if present."""
+def build_demo(
+    engine: Engine, *, seed: int = 7, today: dt.date | None = None, history_days: int = 21
+) -> DemoSummary:
+    """Create the demo school in the database behind ``engine``, or reuse it if present.
+
+    A new school gets ``history_days`` days of simulated practice (see :mod:`learnway.sim`)
+    ending yesterday, so that every view has data on first start.
+    """
     upgrade(engine)
     imports = []
     with transaction(engine) as session:
@@ -105,6 +119,10 @@ def build_demo(engine: Engine, *, seed: int = 7, today: dt.date | None = None) -
         created = session.scalar(select(Org.id).where(Org.sourced_id == DISTRICT)) is None
         if created:
             _create_school(session, course.key, seed, today or dt.date.today())
+    if created and history_days > 0:
+        with transaction(engine) as session:
+            _practice_history(session, course, seed, history_days, today or dt.date.today())
+    with transaction(engine) as session:
         return _summary(session, created, imports)
 
 
@@ -234,6 +252,41 @@ def _create_school(session: Session, framework_key: str, seed: int, today: dt.da
             )
 
 
+def _practice_history(
+    session: Session, course: ContentCourse, seed: int, days: int, today: dt.date
+) -> None:
+    """Simulated students follow the planner for ``days`` days; their attempts are stored
+    (source ``simulation``) and their mastery computed from them."""
+    graph = CourseGraph.from_course(course)
+    students = session.scalars(
+        select(User.id).where(User.role == "student").order_by(User.username)
+    ).all()
+    start = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(9, 0))
+    history = simulate_history(graph, len(students), days, seed, start=start)
+    step_ids = dict(session.execute(select(StepRow.key, StepRow.id)).all())
+    history = history[history["step"].isin(list(step_ids))]
+    counter = history.groupby("student").cumcount()
+    stamps = history["timestamp"].dt.round("us").dt.tz_localize(dt.UTC)
+    attempts = [
+        AttemptIn(
+            id=f"demo-{students[s]}-{n}", student_id=students[s], step_id=step_ids[step],
+            correct=bool(correct), timestamp=stamp.to_pydatetime(), source="simulation",
+            hints_used=int(hints), duration_s=round(float(duration), 1),
+        )
+        for s, n, step, correct, hints, duration, stamp in zip(
+            history["student"], counter, history["step"], history["correct"],
+            history["hints_used"], history["duration_s"], stamps, strict=True,
+        )
+    ]  # fmt: skip
+    record_attempts(session, attempts, all_or_nothing=True)
+    framework_id = session.scalar(select(FrameworkRow.id).where(FrameworkRow.key == course.key))
+    assert framework_id is not None
+    refresh_mastery(
+        session, graph, framework_id, list(students),
+        now=dt.datetime.combine(today, dt.time(8, 0), tzinfo=dt.UTC),
+    )  # fmt: skip
+
+
 def _unique_names(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
     pairs = [(g, f) for g in FIRST_NAMES for f in LAST_NAMES]
     chosen = rng.choice(len(pairs), size=n, replace=False)
@@ -265,8 +318,6 @@ def _demographics(rng: np.random.Generator, student_id: int) -> dict[str, object
 def _summary(
     session: Session, created: bool, imports: list[tuple[str, ImportReport]]
 ) -> DemoSummary:
-    from learnway.store._schema import CompetencyRow, ItemRow
-
     roles = Counter(
         dict(session.execute(select(User.role, func.count()).group_by(User.role)).all())
     )
@@ -276,6 +327,7 @@ def _summary(
         sections=session.scalar(select(func.count()).select_from(Section)) or 0,
         competencies=session.scalar(select(func.count()).select_from(CompetencyRow)) or 0,
         items=session.scalar(select(func.count()).select_from(ItemRow)) or 0,
+        attempts=session.scalar(select(func.count()).select_from(Attempt)) or 0,
         sign_in={"student": "student01", "teacher": "teacher", "leader": "principal"},
         imports=imports,
     )

@@ -1,5 +1,7 @@
-"""The school's data: schema, migrations, engines, imports and the attempt log."""
+"""The school's data: schema, migrations, engines, imports, the attempt log, and the bridge
+from stored evidence to the learner model and planner (``_progress``)."""
 
+from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
 from learnway.store._engine import (
     current_revision,
     has_schema,
@@ -9,13 +11,38 @@ from learnway.store._engine import (
     transaction,
     upgrade,
 )
+from learnway.store._load import ImportReport, save_course, save_framework
+from learnway.store._progress import (
+    course_of_student,
+    day_of,
+    learner_state,
+    load_course,
+    load_framework,
+    recommend,
+    record_practice,
+    refresh_mastery,
+)
 
 __all__ = [
+    "AttemptIn",
+    "AttemptReport",
+    "ImportReport",
+    "course_of_student",
     "current_revision",
+    "day_of",
     "has_schema",
+    "learner_state",
+    "load_course",
+    "load_framework",
     "make_engine",
     "make_sessionmaker",
     "normalize_url",
+    "recommend",
+    "record_attempts",
+    "record_practice",
+    "refresh_mastery",
+    "save_course",
+    "save_framework",
     "transaction",
     "upgrade",
 ]
