@@ -1,0 +1,77 @@
+"""The web application's own tables: sign-in tokens, the audit log and assignments.
+
+They live on the store's ``Base`` so that one migration history covers the whole database
+(``store/migrations/versions/0002_web.py`` creates them and imports this module, so the
+models are registered whenever the schema is migrated or compared).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from learnway.store._schema import Base, Timestamp
+
+TOKEN_KINDS = ("session", "api")
+AUDIT_ACTIONS = ("view", "change")
+ASSIGNMENT_STATUSES = ("open", "done", "cancelled")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class AuthToken(Base):
+    """A sign-in: a browser session or an API bearer token. Only the token's hash is stored."""
+
+    __tablename__ = "auth_tokens"
+    __table_args__ = (CheckConstraint("kind IN ('session', 'api')", name="kind_allowed"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(Timestamp())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+
+
+class AuditEvent(Base):
+    """Who looked at or changed which student's data, when, and through which route."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        CheckConstraint("action IN ('view', 'change')", name="action_allowed"),
+        Index("ix_audit_events_student_at", "student_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(10))
+    resource: Mapped[str] = mapped_column(String(255))
+
+
+class Assignment(Base):
+    """Work a teacher gives a student: a competency to practise or an activity to do."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'done', 'cancelled')", name="status_allowed"),
+        CheckConstraint("competency_id IS NOT NULL OR activity_id IS NOT NULL", name="has_target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
+    competency_id: Mapped[int | None] = mapped_column(ForeignKey("competencies.id"))
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    due_on: Mapped[dt.date | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
