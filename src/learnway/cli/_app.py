@@ -152,6 +152,7 @@ def demo(
     table.add_row("sections", str(summary.sections))
     table.add_row("competencies", str(summary.competencies))
     table.add_row("items", str(summary.items))
+    table.add_row("practice attempts", str(summary.attempts))
     console.print(table)
     console.print("Demo accounts: " + ", ".join(f"{k}: {v}" for k, v in summary.sign_in.items()))
     console.print(
