@@ -26,15 +26,14 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from machine import machine, write  # noqa: E402
-
-from learnway.content import read_oatutor  # noqa: E402
-from learnway.demo import build_demo  # noqa: E402
-from learnway.frameworks import read_ccssm  # noqa: E402
-from learnway.store import make_engine, transaction, upgrade  # noqa: E402
-from learnway.store._attempts import AttemptIn, record_attempts  # noqa: E402
-from learnway.store._load import save_course, save_framework  # noqa: E402
-from learnway.store._schema import StepRow, User  # noqa: E402
+from learnway.content import read_oatutor
+from learnway.demo import build_demo
+from learnway.frameworks import read_ccssm
+from learnway.store import make_engine, transaction, upgrade
+from learnway.store._attempts import AttemptIn, record_attempts
+from learnway.store._load import save_course, save_framework
+from learnway.store._schema import StepRow, User
+from machine import machine, write
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 BATCH = 1000
@@ -165,21 +164,27 @@ def main() -> None:
         },
     }
     m = results["machine"]
-    markdown = f"""# Store benchmark
-
-`python benchmarks/store/run.py` on {m["cpu"]} ({m["cores"]} cores), Python {m["python"]},
-PostgreSQL {server}, {m["date"]}.
-
-| figure | result | target |
-|---|---|---|
-| CCSS math framework import, SQLite (s, median of {args.repeats}) | {imports["ccssm"]["seconds_median"]} | < 2 |
-| Elementary Algebra course import, SQLite (s, median of {args.repeats}) | {imports["elementary_algebra"]["seconds_median"]} | < 10 |
-| rows changed by importing the framework again | {imports["ccssm"]["rows_changed_by_second_import"]} | 0 |
-| rows changed by importing the course again | {imports["elementary_algebra"]["rows_changed_by_second_import"]} | 0 |
-| attempts stored per second, SQLite, batches of {BATCH} (median) | {sqlite["attempts_per_second_median"]:,} | >= 20,000 |
-| attempts stored per second, PostgreSQL, batches of {BATCH} (median) | {postgres["attempts_per_second_median"]:,} | >= 20,000 |
-| resending a batch: stored / reported duplicate (SQLite) | {sqlite["resend_last_batch"]["stored"]} / {sqlite["resend_last_batch"]["duplicates"]} | 0 / {BATCH} |
-"""
+    ccssm, algebra = imports["ccssm"], imports["elementary_algebra"]
+    rows = [
+        ("CCSS math framework import, SQLite (s, median)", ccssm["seconds_median"], "< 2"),
+        ("Elementary Algebra course import, SQLite (s, median)", algebra["seconds_median"], "< 10"),
+        ("framework imported again: rows changed", ccssm["rows_changed_by_second_import"], "0"),
+        ("course imported again: rows changed", algebra["rows_changed_by_second_import"], "0"),
+        (f"attempts stored per second, SQLite, batches of {BATCH} (median)",
+         f"{sqlite['attempts_per_second_median']:,}", ">= 20,000"),
+        (f"attempts stored per second, PostgreSQL, batches of {BATCH} (median)",
+         f"{postgres['attempts_per_second_median']:,}", ">= 20,000"),
+        ("resending a batch on SQLite: stored / reported duplicate",
+         "{stored} / {duplicates}".format(**sqlite["resend_last_batch"]), f"0 / {BATCH}"),
+    ]  # fmt: skip
+    table = "\n".join(f"| {name} | {value} | {target} |" for name, value, target in rows)
+    markdown = (
+        "# Store benchmark\n\n"
+        f"`python benchmarks/store/run.py` on {m['cpu']} ({m['cores']} cores), "
+        f"Python {m['python']}, PostgreSQL {server}, {m['date']}; "
+        f"imports: median of {args.repeats} runs, attempts: {args.batches} batches.\n\n"
+        "| figure | result | target |\n|---|---|---|\n" + table
+    )
     print(markdown)
     print("written to", write("store", results, markdown))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -12,6 +12,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from learnway._errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from learnway.store import ImportReport
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -42,7 +47,7 @@ def main() -> None:
     app()
 
 
-def _engine(database: str | None):  # type: ignore[no-untyped-def]
+def _engine(database: str | None) -> Engine:
     from learnway.settings import get_settings
     from learnway.store import make_engine
 
@@ -120,7 +125,7 @@ def import_oatutor(
     _report(content.title, report)
 
 
-def _report(title: str, report) -> None:  # type: ignore[no-untyped-def]
+def _report(title: str, report: ImportReport) -> None:
     table = Table(title=f"Imported {title}")
     for column in ("table", "inserted", "updated", "deleted", "unchanged"):
         table.add_column(column, justify="left" if column == "table" else "right")

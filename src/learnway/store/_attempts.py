@@ -99,11 +99,11 @@ def _insert_new(session: Session, attempts: list[AttemptIn]) -> set[str]:
         # One statement over arrays: far cheaper than a 10,000-parameter VALUES list.
         columns = {name: [getattr(a, name) for a in attempts] for name in _COLUMNS}
         casts = ", ".join(f"CAST(:{name} AS {_PG_ARRAYS[name]}[])" for name in _COLUMNS)
-        statement = text(
+        unnest = text(
             f"INSERT INTO attempts ({', '.join(_COLUMNS)}) SELECT * FROM unnest({casts}) "
             "ON CONFLICT (id) DO NOTHING RETURNING id"
         )
-        return set(session.scalars(statement, columns).all())
+        return set(session.scalars(unnest, columns).all())
     rows = [{name: getattr(a, name) for name in _COLUMNS} for a in attempts]
     statement = (
         sqlite.insert(Attempt).on_conflict_do_nothing(index_elements=["id"]).returning(Attempt.id)

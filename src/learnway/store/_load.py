@@ -219,7 +219,7 @@ def _sync(
         session.execute(insert(model), new)
     if changed:
         session.execute(update(model), changed)
-    name = str(table.name)
+    name = model.__tablename__
     if count:
         report.inserted[name] += len(new)
         report.updated[name] += len(changed)
@@ -270,7 +270,7 @@ def _sync_links(
         session.execute(insert(model), [dict(zip(key, link, strict=True)) for link in new])
     for chunk in _chunks(sorted(stale), 500):
         session.execute(delete(model).where(tuple_(a, b).in_(chunk)))
-    name = str(table.name)
+    name = model.__tablename__
     report.inserted[name] += len(new)
     report.deleted[name] += len(stale)
     report.unchanged[name] += len(existing & links)
