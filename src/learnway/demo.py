@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from learnway.content import Course as ContentCourse
 from learnway.content import read_oatutor
+from learnway.content._oatutor import Progress
 from learnway.data import CCSSM, ELEMENTARY_ALGEBRA
 from learnway.frameworks import read_ccssm
 from learnway.paths import CourseGraph
@@ -101,27 +102,44 @@ def school_year(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def build_demo(
-    engine: Engine, *, seed: int = 7, today: dt.date | None = None, history_days: int = 21
+    engine: Engine,
+    *,
+    seed: int = 7,
+    today: dt.date | None = None,
+    history_days: int = 21,
+    progress: Progress | None = None,
 ) -> DemoSummary:
     """Create the demo school in the database behind ``engine``, or reuse it if present.
 
     A new school gets ``history_days`` days of simulated practice (see :mod:`learnway.sim`)
     ending yesterday, so that every view has data on first start.
+    ``progress(stage, done, total)`` reports the stages, for a progress bar.
     """
+    stages = ["standards", "course", "school", "practice history"]
+
+    def stage(done: int) -> None:
+        if progress is not None:
+            progress(stages[min(done, len(stages) - 1)], done, len(stages))
+
+    stage(0)
     upgrade(engine)
     imports = []
     with transaction(engine) as session:
         imports.append(("ccssm", save_framework(session, read_ccssm(CCSSM))))
+    stage(1)
     course = read_oatutor(ELEMENTARY_ALGEBRA)
     with transaction(engine) as session:
         imports.append((course.key, save_course(session, course)))
+    stage(2)
     with transaction(engine) as session:
         created = session.scalar(select(Org.id).where(Org.sourced_id == DISTRICT)) is None
         if created:
             _create_school(session, course.key, seed, today or dt.date.today())
+    stage(3)
     if created and history_days > 0:
         with transaction(engine) as session:
             _practice_history(session, course, seed, history_days, today or dt.date.today())
+    stage(4)
     with transaction(engine) as session:
         return _summary(session, created, imports)
 

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from learnway._errors import InputError
@@ -60,6 +67,24 @@ def _step(label: str, work: Callable[[], T]) -> T:
     with Progress(*columns, console=console, transient=True) as progress:
         progress.add_task(label, total=None)
         return work()
+
+
+def _with_bar(label: str, work: Callable[[Callable[[str, int, int], None]], T]) -> T:
+    """Run ``work(report)`` with a progress bar; ``report(stage, done, total)`` moves it."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(label, total=None)
+
+        def report(stage: str, done: int, total: int) -> None:
+            progress.update(task, description=f"{label}: {stage}", completed=done, total=total)
+
+        return work(report)
 
 
 def _fail(error: InputError) -> None:
@@ -116,7 +141,10 @@ def import_oatutor(
 
     engine = _engine(database)
     try:
-        content = _step(f"reading {path}", lambda: read_oatutor(path, course=course))
+        content = _with_bar(
+            f"reading {path.name}",
+            lambda report: read_oatutor(path, course=course, progress=report),
+        )
     except InputError as error:
         _fail(error)
     upgrade(engine)
@@ -148,7 +176,9 @@ def demo(
     from learnway.store import make_engine
 
     engine = make_engine(database)
-    summary = _step("building the demo school", lambda: build_demo(engine, seed=seed))
+    summary = _with_bar(
+        "building the demo school", lambda report: build_demo(engine, seed=seed, progress=report)
+    )
     verb = "Created" if summary.created else "Reused"
     console.print(f"{verb} the demo school in {engine.url.render_as_string()}")
     table = Table(show_header=False)

@@ -19,6 +19,7 @@ import json
 import re
 import tarfile
 import zlib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -27,11 +28,18 @@ from learnway._errors import InputError, Problem
 from learnway.content._model import ANSWER_TYPES, PROBLEM_TYPES, Course, Hint, Item, Step
 from learnway.frameworks import Competency, Framework
 
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, done, total) as work advances."""
+
 _OER = re.compile(r"^\s*(?P<url>\S+)\s*<(?P<name>[^>]*)>\s*$")
 
 
-def read_oatutor(path: str | Path, *, course: str | None = None) -> Course:
+def read_oatutor(
+    path: str | Path, *, course: str | None = None, progress: Progress | None = None
+) -> Course:
     """Read and validate one course; ``course`` names it when the package holds several.
+
+    ``progress(stage, done, total)`` is called as problems are read, for a progress bar.
 
     Raises :class:`InputError` with every problem found (file and record named).
     """
@@ -50,7 +58,7 @@ def read_oatutor(path: str | Path, *, course: str | None = None) -> Course:
 
     problems: list[Problem] = []
     framework, lesson_codes = _framework(plan, bkt, origin, problems)
-    items = _items(files, skill_model, lesson_codes, framework, origin, problems)
+    items = _items(files, skill_model, lesson_codes, framework, origin, problems, progress)
     if problems:
         raise InputError(problems)
     return Course(
@@ -182,6 +190,7 @@ def _items(
     framework: Framework,
     origin: str,
     problems: list[Problem],
+    progress: Progress | None,
 ) -> tuple[Item, ...]:
     problem_files = sorted(
         name
@@ -189,7 +198,9 @@ def _items(
         if name.startswith("content-pool/") and name.count("/") == 2 and name.endswith(".json")
     )
     items: list[Item] = []
-    for name in problem_files:
+    for done, name in enumerate(problem_files, start=1):
+        if progress is not None and (done % 100 == 0 or done == len(problem_files)):
+            progress("reading problems", done, len(problem_files))
         folder = name.rsplit("/", 1)[0]
         try:
             data = json.loads(files[name])
