@@ -131,3 +131,22 @@ def test_cycles_are_refused():
 def test_policy_rejects_bad_threshold():
     with pytest.raises(ValueError, match="threshold"):
         MasteryPolicy(threshold=1.5)
+
+
+def test_params_from_a_fitted_bkt_with_defaults_for_unseen():
+    import pandas as pd
+
+    from learnway.learner import BKT
+
+    rng = np.random.default_rng(0)
+    rows = [
+        (s, c, int(rng.random() < 0.3 + 0.1 * k)) for s in range(30) for c in "ab" for k in range(6)
+    ]
+    model = BKT(n_restarts=2).fit(
+        pd.DataFrame(rows, columns=["student_id", "competency_id", "correct"])
+    )
+    params = BKTParams.from_model(model, ["a", "b", "never-seen"])
+    assert params.p_learn[0] == pytest.approx(model.learn_[0])
+    assert params.p_slip[1] == pytest.approx(model.slip_[1])
+    assert params.p_init[2] == pytest.approx(model.default_params_[0])
+    assert ((params.p_guess >= 0) & (params.p_guess <= 1)).all()

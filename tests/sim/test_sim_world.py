@@ -100,3 +100,38 @@ def test_oracle_masters_more_than_a_short_fixed_sequence(course):
     assert oracle.known_end.mean() > fixed.known_end.mean()
     # the runs work on copies: the caller's truth is untouched
     assert np.isnan(students.last_practice).any()
+
+
+def test_history_is_on_school_days_only(course):
+    import datetime as dt
+
+    start = dt.datetime(2026, 3, 4, 9, 0)  # a Wednesday
+    history = simulate_history(course, 4, 14, seed=3, start=start)
+    stamps = history["timestamp"]
+    assert len(history) > 0
+    assert (stamps.dt.day_of_week < 5).all()  # Monday to Friday
+    assert stamps.min() >= start
+    assert stamps.max() < start + dt.timedelta(days=14)
+    # the ten weekdays of the span all have practice
+    assert stamps.dt.normalize().nunique() == 10
+
+
+def test_calibration_fits_on_the_pilot_and_picks_a_candidate(course):
+    from learnway.sim._calibrate import calibrate
+
+    pilot = sample_students(course.graph, 20, np.random.default_rng(11))
+    candidates = ((0.85, 3.0, 3.0, 0.7), (0.8, 2.0, 20.0, 0.5))
+    cal = calibrate(course, pilot, Term(days=5, minutes_per_day=15), 11, candidates=candidates)
+    assert cal.params.p_learn.shape == (course.n,)
+    assert cal.pilot_attempts > 0
+    assert len(cal.trials) == 2
+    chosen = (cal.policy.min_evidence, cal.policy.half_life_days)
+    assert chosen in {(3.0, 3.0), (2.0, 20.0)}
+    summary = cal.summary()
+    assert set(summary["fitted_quantiles_10_50_90"]) == {
+        "p_init",
+        "p_learn",
+        "p_forget",
+        "p_guess",
+        "p_slip",
+    }

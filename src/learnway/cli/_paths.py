@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from learnway.cli._app import app, bench_app
+
+if TYPE_CHECKING:
+    from learnway.paths import CourseGraph
 
 console = Console()
 DEFAULT_CONTENT = Path("../shared/content/oatutor-elementary-algebra.tar.gz")
@@ -23,7 +26,7 @@ FrameworkOption = Annotated[
 ]
 
 
-def _load(content: Path, framework: Path | None):  # type: ignore[no-untyped-def]
+def _load(content: Path, framework: Path | None) -> CourseGraph:
     from learnway.paths import CourseGraph
 
     if framework is not None:
@@ -123,7 +126,7 @@ def bench_paths(
 
     course = _load(content, None)
     with _bar() as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(key: str, day: int, total: int) -> None:
             if key not in tasks:

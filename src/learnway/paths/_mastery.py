@@ -6,8 +6,10 @@ Times are in days on any common origin (a float ``now`` and ``last_seen`` on the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -56,6 +58,28 @@ class BKTParams:
             return out
 
         return cls(col(p_init), col(p_learn), col(p_guess), col(p_slip), col(p_forget))
+
+    @classmethod
+    def from_model(cls, model: Any, codes: Sequence[str]) -> BKTParams:
+        """The parameters of a fitted :class:`learnway.learner.BKT` laid out over ``codes``.
+
+        A competency the model never saw gets the model's defaults (the median of its fitted
+        parameters), as its own predictions do.
+        """
+        index = model.competency_index_
+        default = np.asarray(model.default_params_, dtype=np.float64)
+        table = np.c_[model.prior_, model.learn_, model.forget_, model.guess_, model.slip_]
+        rows = np.array([index.get(code, -1) for code in codes], dtype=np.int64)
+        values = np.where((rows >= 0)[:, None], table[np.maximum(rows, 0)], default[None, :])
+        values = np.clip(values, 0.0, 1.0)
+        return cls.uniform(
+            len(codes),
+            p_init=values[:, 0],
+            p_learn=values[:, 1],
+            p_forget=values[:, 2],
+            p_guess=values[:, 3],
+            p_slip=values[:, 4],
+        )
 
 
 @dataclass(frozen=True)

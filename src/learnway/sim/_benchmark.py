@@ -1,5 +1,10 @@
 """The policy benchmark: fixed sequence, planner (with and without review) and oracle on the same
-simulated classrooms; diagnostic placement; planner latency."""
+simulated classrooms; diagnostic placement; planner latency.
+
+The planner is calibrated first on a separate pilot cohort (see :mod:`learnway.sim._calibrate`):
+knowledge-tracing parameters fitted on its answers, mastery and review settings chosen on its
+outcomes. The students the policies are compared on are never seen by the calibration.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from learnway.paths import CourseGraph, LearnerState, Placement, Planner, PlannerConfig
+from learnway.sim._calibrate import calibrate
 from learnway.sim._classroom import RunResult, Term, run_term
 from learnway.sim._policies import FixedSequence, Oracle, PlannerPolicy, Policy
 from learnway.sim._world import KNOWN, retrieval, sample_students
@@ -91,9 +97,8 @@ def placement_study(
     }
 
 
-def latency_study(course: CourseGraph, seed: int, state: LearnerState) -> dict[str, float]:
+def latency_study(planner: Planner, seed: int, state: LearnerState) -> dict[str, float]:
     """Planner latency from loaded state: one student's list, and a whole section of 150."""
-    planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
     rng = np.random.default_rng(seed)
     n = state.shape[0]
     singles = []
@@ -126,29 +131,51 @@ def run_policy_benchmark(
     seed: int = 0,
     fixed_per_competency: tuple[int, ...] = (4, 6),
     placement_students: int = 200,
+    pilot_seed_offset: int = 100,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Every policy on the same simulated students (same truth, same random answers)."""
+    """Every policy on the same simulated students (same truth, same random answers).
+
+    The planner is calibrated on a pilot cohort of the same size drawn with
+    ``seed + pilot_seed_offset``; the planner with the content's default parameters and
+    settings runs too, for reference.
+    """
     term = term or Term()
     n = sections * section_size
+    if progress is not None:
+        progress("calibration (pilot cohort)", 0, 1)
+    pilot_seed = seed + pilot_seed_offset
+    pilot = sample_students(course.graph, n, np.random.default_rng(pilot_seed))
+    cal = calibrate(course, pilot, term, pilot_seed)
+    if progress is not None:
+        progress("calibration (pilot cohort)", 1, 1)
     students = sample_students(course.graph, n, np.random.default_rng(seed))
-    planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
+    planner = Planner(course.graph, course.bank, cal.params, policy=cal.policy)
     no_review = Planner(
         course.graph,
         course.bank,
-        course.params,
-        policy=course.policy(),
+        cal.params,
+        policy=cal.policy,
         config=PlannerConfig(review=False),
     )
-    planner_policy = PlannerPolicy(planner, placement=Placement(course.graph, course.params))
+    default = Planner(course.graph, course.bank, course.params, policy=course.policy())
+    planner_policy = PlannerPolicy(planner, placement=Placement(course.graph, cal.params))
     policies: list[tuple[str, Policy]] = [
         *[(f"fixed_{k}", FixedSequence(course.graph, k)) for k in fixed_per_competency],
+        (
+            "planner_content_defaults",
+            PlannerPolicy(
+                default,
+                placement=Placement(course.graph, course.params),
+                name="planner (content defaults, uncalibrated)",
+            ),
+        ),
         ("planner", planner_policy),
         (
             "planner_no_review",
             PlannerPolicy(
                 no_review,
-                placement=Placement(course.graph, course.params),
+                placement=Placement(course.graph, cal.params),
                 name="planner without review",
             ),
         ),
@@ -207,9 +234,11 @@ def run_policy_benchmark(
     }
     if progress is not None:
         progress("placement", 0, 1)
-    placement = placement_study(course, placement_students, seed + 2)
+    placement = placement_study(
+        course, placement_students, seed + 2, Placement(course.graph, cal.params)
+    )
     placement["median_questions_in_classroom_runs"] = float(np.median(planner_policy.questions))
-    latency = latency_study(course, seed + 3, planner_policy.state)
+    latency = latency_study(planner, seed + 3, planner_policy.state)
     return {
         "course": {"key": course.key, "competencies": course.n, "steps": len(course.bank.keys)},
         "setup": {
@@ -222,6 +251,7 @@ def run_policy_benchmark(
             "known_means_retrieval_at_least": KNOWN,
             "seed": seed,
         },
+        "calibration": {"pilot_seed": pilot_seed, "pilot_students": n, **cal.summary()},
         "policies": results,
         "comparisons": comparisons,
         "placement": placement,
@@ -280,6 +310,35 @@ def render_markdown(r: dict[str, Any]) -> str:
             f"{k} = {v:.3f}" if isinstance(v, float) else f"{k} = {v}" for k, v in values.items()
         )
         lines.append(f"- **{key}**: {parts}")
+    cal = r.get("calibration")
+    if cal:
+        lines += ["", "## Calibration on the pilot cohort", ""]
+        lines.append(
+            f"Pilot cohort: {cal['pilot_students']} other simulated students (seed "
+            f"{cal['pilot_seed']}) taught by the fixed sequence; BKT with forgetting fitted by EM "
+            f"on their {cal['pilot_attempts']} answers in {cal['fit_seconds']:.2f} s. Fitted "
+            "parameters (10th, 50th, 90th percentile over competencies):"
+        )
+        lines.append("")
+        for name, q in cal["fitted_quantiles_10_50_90"].items():
+            lines.append(f"- {name}: " + ", ".join(f"{v:.3f}" for v in q))
+        lines += [
+            "",
+            "Mastery and review settings tried on the pilot cohort (the planner then uses the "
+            "one with the fewest median attempts to master):",
+            "",
+            "| threshold | min evidence | half-life (days) | review below recall "
+            "| median attempts to master | share mastered | retention |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for t in cal["candidates_on_pilot"]:
+            lines.append(
+                f"| {t['threshold']:g} | {t['min_evidence']:g} | {t['half_life_days']:g} | "
+                f"{t['review_recall']:g} | {t['median_attempts_to_master']:.0f} | "
+                f"{t['share_mastered_by_deadline']:.2f} | {t['mean_retention_at_end']:.3f} |"
+            )
+        chosen = cal["chosen"]
+        lines += ["", "Chosen: " + ", ".join(f"{k} = {v:g}" for k, v in chosen.items())]
     lines += ["", "## Diagnostic placement", ""]
     lines += [
         f"- {k}: {v:.3f}" if isinstance(v, float) else f"- {k}: {v}"
