@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from learnway.learner import BKT, Attempt, EloKT, KTModel, LogisticKT
+from learnway.learner import BKT, Attempt, BoostedKT, EloKT, KTModel, LogisticKT
 
 from .conftest import synthetic_attempts
 
@@ -22,8 +22,9 @@ MODELS = [
     LogisticKT(features="best-lr"),
     LogisticKT(features="best-lr+"),
     EloKT(),
+    BoostedKT(max_iter=10, blend=0.5),
 ]
-IDS = ["bkt", "bkt-forget", "bkt-item", "pfa", "best-lr", "best-lr+", "elo"]
+IDS = ["bkt", "bkt-forget", "bkt-item", "pfa", "best-lr", "best-lr+", "elo", "boosted"]
 
 
 @pytest.fixture(params=MODELS, ids=IDS)
@@ -135,3 +136,11 @@ def test_parameter_rules_name_the_parameter(model: KTModel, attempts):
     bad = clone(model).set_params(**{name: -1})
     with pytest.raises(ValueError, match=name):
         bad.fit(attempts)
+
+
+def test_boosted_chooses_its_blend_on_held_out_students(attempts, test_set):
+    model = BoostedKT(max_iter=10, validation=0.3).fit(attempts)
+    assert 0.0 <= model.blend_ <= 1.0
+    assert np.all((model.predict_proba(test_set) > 0) & (model.predict_proba(test_set) < 1))
+    with pytest.raises(ValueError, match="blend"):
+        BoostedKT(blend=2.0).fit(attempts)

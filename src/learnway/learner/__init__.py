@@ -8,6 +8,7 @@ attempt at a time in the live application.
 
 from learnway.learner._base import Attempt, KTModel
 from learnway.learner._bkt import BKT
+from learnway.learner._boosted import BoostedKT
 from learnway.learner._data import (
     AttemptFormatError,
     attempts_from_frame,
@@ -27,6 +28,7 @@ __all__ = [
     "MODELS",
     "Attempt",
     "AttemptFormatError",
+    "BoostedKT",
     "EloKT",
     "KTModel",
     "LogisticKT",

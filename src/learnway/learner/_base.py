@@ -74,7 +74,22 @@ class Seed:
             raise ValueError(f"{name} must be None or a non-negative integer, got {value!r}")
 
 
-Rule = Interval | OneOf | Seed
+@dataclass(frozen=True)
+class AutoOr:
+    """A parameter rule: the string ``"auto"`` or a value that satisfies ``rule``."""
+
+    rule: Interval
+
+    def check(self, name: str, value: Any) -> None:
+        if value == "auto":
+            return
+        try:
+            self.rule.check(name, value)
+        except ValueError as err:
+            raise ValueError(f"{err} (or 'auto')") from None
+
+
+Rule = Interval | OneOf | Seed | AutoOr
 
 
 def encode(values: NDArray[Any] | pd.Series, vocabulary: pd.Index) -> NDArray[np.int64]:

@@ -31,12 +31,17 @@ def _em_competency(
     tol: float,
 ) -> tuple[float, int]:
     """EM for one competency from the start values in ``trans`` (prior, learn, forget) and
-    ``gs`` (guess, slip per entry), both updated in place; returns (log-likelihood, iterations)."""
+    ``gs`` (guess, slip per entry), both updated in place; returns (log-likelihood, iterations).
+
+    The log-likelihood returned is that of the parameters of the last E-step."""
     max_len = 0
     for s in range(s0, s1):
         max_len = max(max_len, seq_bounds[s + 1] - seq_bounds[s])
-    post = np.empty(max_len)
+    post = np.empty(max_len)  # filtered P(known), P(unknown) after each row
     post_u = np.empty(max_len)
+    lik_k = np.empty(max_len)  # P(outcome | known), P(outcome | unknown) of each row
+    lik_u = np.empty(max_len)
+    lik = np.empty((n_emit, 4))  # per entry: P(wrong|known, unknown), P(right|known, unknown)
     c0 = np.zeros(n_emit)
     n0 = np.zeros(n_emit)
     w1 = np.zeros(n_emit)
@@ -46,6 +51,11 @@ def _em_competency(
     it = 0
     for it in range(max_iter):
         prior, learn, forget = trans[0], trans[1], trans[2]
+        for e in range(n_emit):
+            lik[e, 0] = gs[e, 1]
+            lik[e, 1] = 1.0 - gs[e, 0]
+            lik[e, 2] = 1.0 - gs[e, 1]
+            lik[e, 3] = gs[e, 0]
         c0[:] = 0.0
         n0[:] = 0.0
         w1[:] = 0.0
@@ -66,41 +76,37 @@ def _em_competency(
             for t in range(n):
                 i = a + t
                 e = emit[i] - e0
-                g = gs[e, 0]
-                sl = gs[e, 1]
-                if obs[i]:
-                    l1 = 1.0 - sl
-                    l0 = g
-                else:
-                    l1 = sl
-                    l0 = 1.0 - g
-                c = pk * l1 + pu * l0
-                q = pk * l1 / c
-                qu = pu * l0 / c
+                o = 2 * obs[i]
+                l1 = lik[e, o]
+                l0 = lik[e, o + 1]
+                a1 = pk * l1
+                a0 = pu * l0
+                c = a1 + a0
+                ic = 1.0 / c
+                q = a1 * ic
+                qu = a0 * ic
                 post[t] = q
                 post_u[t] = qu
+                lik_k[t] = l1
+                lik_u[t] = l0
                 like *= c
                 if like < 1e-250:
                     ll += np.log(like)
                     like = 1.0
                 pk = q * (1.0 - forget) + qu * learn
                 pu = qu * (1.0 - learn) + q * forget
+            # backward: b0, b1 are the backward messages, rescaled to a maximum of 1 (only their
+            # ratio matters); iz normalises the smoothed posterior of the current row
             b0 = 1.0
             b1 = 1.0
+            iz = 1.0
             for t in range(n - 1, -1, -1):
                 i = a + t
                 e = emit[i] - e0
                 q = post[t]
                 qu = post_u[t]
-                g1 = q * b1
-                g0 = qu * b0
-                z = g0 + g1
-                if z > 0.0:
-                    g1 /= z
-                    g0 /= z
-                else:
-                    g1 = q
-                    g0 = qu
+                g1 = q * b1 * iz
+                g0 = qu * b0 * iz
                 n0[e] += g0
                 n1[e] += g1
                 if obs[i]:
@@ -113,36 +119,30 @@ def _em_competency(
                 if t == 0:
                     acc_prior += g1
                 else:
-                    g = gs[e, 0]
-                    sl = gs[e, 1]
-                    if obs[i]:
-                        l1 = 1.0 - sl
-                        l0 = g
-                    else:
-                        l1 = sl
-                        l0 = 1.0 - g
                     qp = post[t - 1]
                     qpu = post_u[t - 1]
-                    m0 = l0 * b0
-                    m1 = l1 * b1
-                    x00 = qpu * (1.0 - learn) * m0
-                    x01 = qpu * learn * m1
-                    x10 = qp * forget * m0
-                    x11 = qp * (1.0 - forget) * m1
-                    zx = x00 + x01 + x10 + x11
-                    if zx > 0.0:
-                        xi01 += x01 / zx
-                        xi10 += x10 / zx
-                    # rescaled backward message (only its ratio matters)
-                    b0 = (1.0 - learn) * m0 + learn * m1
-                    b1 = forget * m0 + (1.0 - forget) * m1
+                    m0 = lik_u[t] * b0
+                    m1 = lik_k[t] * b1
+                    u0 = (1.0 - learn) * m0  # unknown -> unknown, unknown -> known
+                    u1 = learn * m1
+                    v0 = forget * m0  # known -> unknown, known -> known
+                    v1 = (1.0 - forget) * m1
+                    b0 = u0 + u1
+                    b1 = v0 + v1
+                    zx = qpu * b0 + qp * b1
                     zb = b0 if b0 > b1 else b1
-                    if zb > 0.0:
-                        b0 /= zb
-                        b1 /= zb
+                    if zx > 0.0 and zb > 0.0:
+                        izx = 1.0 / zx
+                        xi01 += qpu * u1 * izx
+                        xi10 += qp * v0 * izx
+                        izb = 1.0 / zb
+                        b0 *= izb
+                        b1 *= izb
+                        iz = zb * izx  # the row before's posterior sums to zx / zb
                     else:
                         b0 = 1.0
                         b1 = 1.0
+                        iz = 1.0 / (qp + qpu)
         ll += np.log(like)
         if it > 1 and abs(ll - prev_ll) < tol:
             break
@@ -183,10 +183,34 @@ def em_fit_all(
     """Fit every competency from ``trans0.shape[1]`` starts and keep the most likely fit.
 
     ``trans0`` is (competencies, restarts, 3), ``gs0`` (entries, restarts, 2); ``order`` lists
-    competencies largest first, for balance across threads.
+    competencies largest first, for balance across threads. Every (competency, start) pair runs
+    ``screen_iter`` iterations as one parallel task; then the most likely start of each
+    competency runs on to ``max_iter`` iterations in total, one task per competency.
     """
     n_comp = trans0.shape[0]
     n_restart = trans0.shape[1]
+    screen = min(screen_iter, max_iter)
+    trans_r = trans0.copy()
+    gs_r = gs0.copy()
+    ll_r = np.full((n_comp, n_restart), -np.inf)
+    it_r = np.zeros((n_comp, n_restart), dtype=np.int64)
+    for j in numba.prange(n_comp * n_restart):
+        k = order[j // n_restart]
+        r = j % n_restart
+        if comp_seqs[k + 1] == comp_seqs[k]:
+            continue
+        e0 = comp_emit[k]
+        e1 = comp_emit[k + 1]
+        t = trans_r[k, r].copy()
+        g = gs_r[e0:e1, r].copy()
+        ll, n_it = _em_competency(
+            obs, emit, seq_bounds, comp_seqs[k], comp_seqs[k + 1], e0, e1 - e0, t, g,
+            forgetting, screen, tol,
+        )  # fmt: skip
+        trans_r[k, r] = t
+        gs_r[e0:e1, r] = g
+        ll_r[k, r] = ll
+        it_r[k, r] = n_it
     trans = np.empty((n_comp, 3))
     gs = np.empty((gs0.shape[0], 2))
     best_ll = np.full(n_comp, -np.inf)
@@ -196,40 +220,27 @@ def em_fit_all(
         k = order[j]
         e0 = comp_emit[k]
         e1 = comp_emit[k + 1]
-        trans[k] = trans0[k, 0]
-        gs[e0:e1] = gs0[e0:e1, 0]
         if comp_seqs[k + 1] == comp_seqs[k]:
             trans[k] = trans0[k, 0]
             gs[e0:e1] = gs0[e0:e1, 0]
             continue
-        # every start runs `screen_iter` iterations; the most likely one then runs to the end
         best_r = 0
-        best_done = False
-        for r in range(n_restart):
-            t = trans0[k, r].copy()
-            g = gs0[e0:e1, r].copy()
-            ll, n_it = _em_competency(
-                obs, emit, seq_bounds, comp_seqs[k], comp_seqs[k + 1], e0, e1 - e0, t, g,
-                forgetting, min(screen_iter, max_iter), tol,
-            )  # fmt: skip
-            iters[k] += n_it
-            if ll > best_ll[k]:
-                best_ll[k] = ll
+        for r in range(1, n_restart):
+            if ll_r[k, r] > ll_r[k, best_r]:
                 best_r = r
-                best_done = n_it < min(screen_iter, max_iter)
-                trans[k] = t
-                gs[e0:e1] = g
-        if not best_done and max_iter > screen_iter:
-            t = trans[k].copy()
-            g = gs[e0:e1].copy()
+        t = trans_r[k, best_r].copy()
+        g = gs_r[e0:e1, best_r].copy()
+        ll = ll_r[k, best_r]
+        n_it = 0
+        if it_r[k, best_r] >= screen and max_iter > screen:
             ll, n_it = _em_competency(
                 obs, emit, seq_bounds, comp_seqs[k], comp_seqs[k + 1], e0, e1 - e0, t, g,
-                forgetting, max_iter - screen_iter, tol,
+                forgetting, max_iter - screen, tol,
             )  # fmt: skip
-            iters[k] += n_it
-            best_ll[k] = ll
-            trans[k] = t
-            gs[e0:e1] = g
+        trans[k] = t
+        gs[e0:e1] = g
+        best_ll[k] = ll
+        iters[k] = it_r[k].sum() + n_it
         starts[k] = best_r
     return trans, gs, best_ll, iters, starts
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from learnway.learner._base import KTModel
 from learnway.learner._bkt import BKT
+from learnway.learner._boosted import BoostedKT
 from learnway.learner._datasets import Split, load_splits
 from learnway.learner._elo import EloKT
 from learnway.learner._logistic import LogisticKT
@@ -32,9 +33,10 @@ MODELS: dict[str, Callable[[], KTModel]] = {
     "best-lr": lambda: LogisticKT(features="best-lr"),
     "best-lr+": lambda: LogisticKT(features="best-lr+"),
     "elo": lambda: EloKT(),
+    "boosted": lambda: BoostedKT(),
 }
 PEERS = {"pybkt": False, "pybkt-forget": True}  # name -> pyBKT's forgets flag
-DEFAULT_MODELS = ("bkt", "bkt-forget", "pfa", "best-lr", "best-lr+", "elo", *PEERS)
+DEFAULT_MODELS = ("bkt", "bkt-forget", "pfa", "best-lr", "best-lr+", "elo", "boosted", *PEERS)
 
 # Best deep-model test AUC published for the same split, with its source.
 PUBLISHED = {

@@ -141,3 +141,77 @@ def online_fold(
     pair: NDArray[np.float64], stud: NDArray[np.float64], comp: int, correct: int
 ) -> None:
     _fold.py_func(pair, stud, comp, correct)
+
+
+N_SEQUENCE = 8
+SEQUENCE = (
+    "last_outcome_1",
+    "last_outcome_2",
+    "last_outcome_3",
+    "streak",
+    "log_position_in_run",
+    "echo",
+    "echo_match",
+    "runs_before",
+)
+
+
+@numba.njit(cache=True)
+def sequence_features(
+    student: NDArray[np.int64], comp: NDArray[np.int64], correct: NDArray[np.int8], look_back: int
+) -> NDArray[np.float64]:
+    """Order-sensitive features of every row from the same student's earlier rows.
+
+    A *run* is a maximal stretch of one student's consecutive rows on one competency. For each
+    row: the last three outcomes of the current run (-1 where there are fewer), the signed
+    length of its current streak, the log of the row's position in the run, and an *echo*: the
+    outcome at the same position of the most recent of the ``look_back`` previous runs whose
+    first outcomes equal those of the current run so far (+1 / -1, 0 if none) with the length
+    of that match (-1 if none); finally the log count of the student's earlier runs. Rows of a
+    student must be contiguous and in time order. (The echo finds the repeated runs that
+    multi-competency steps leave in data sets expanded one row per competency.)"""
+    n = student.shape[0]
+    out = np.empty((n, N_SEQUENCE))
+    start = np.empty(n, dtype=np.int64)
+    runs = 0
+    for i in range(n):
+        new_student = i == 0 or student[i] != student[i - 1]
+        if new_student:
+            runs = 0
+        if new_student or comp[i] != comp[i - 1]:
+            start[i] = i
+            if not new_student:
+                runs += 1
+        else:
+            start[i] = start[i - 1]
+        b = start[i]
+        j = i - b
+        for t in range(3):
+            out[i, t] = correct[i - 1 - t] if j > t else -1.0
+        streak = 0
+        for t in range(i - 1, b - 1, -1):
+            if correct[t] != correct[i - 1]:
+                break
+            streak += 1
+        out[i, 3] = streak if j > 0 and correct[i - 1] else -streak
+        out[i, 4] = math.log1p(j)
+        out[i, 5] = 0.0
+        out[i, 6] = -1.0
+        end = b
+        for _ in range(look_back):
+            if end == 0 or student[end - 1] != student[i]:
+                break
+            pb = start[end - 1]
+            if end - pb > j:
+                same = True
+                for t in range(j):
+                    if correct[pb + t] != correct[b + t]:
+                        same = False
+                        break
+                if same:
+                    out[i, 5] = 1.0 if correct[pb + j] else -1.0
+                    out[i, 6] = j
+                    break
+            end = pb
+        out[i, 7] = math.log1p(runs)
+    return out
