@@ -1,0 +1,172 @@
+"""The application factory: settings and engine in, a FastAPI application out."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from learnway.settings import Settings, get_settings
+from learnway.store import make_engine
+from learnway.web._context import STATIC, TEMPLATES, WebContext
+from learnway.web._deps import NotSignedIn
+from learnway.web._security import CookieSigner
+
+API_PREFIX = "/api/v1"
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def _readable(error: RequestValidationError) -> str:
+    parts = []
+    for e in error.errors():
+        where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{where or 'input'}: {e.get('msg', 'is not valid')}")
+    return "; ".join(parts) or "The input is not valid."
+
+
+def create_app(engine: Engine | str | None = None, *, settings: Settings | None = None) -> FastAPI:
+    """The Learnway web application on ``engine`` (an Engine or URL; default from settings)."""
+    from learnway.web import api, pages
+
+    settings = settings or get_settings()
+    if engine is None or isinstance(engine, str):
+        engine = make_engine(engine or settings.resolved_database_url)
+    app = FastAPI(
+        title="Learnway",
+        version="1",
+        summary="Personal learning paths: students, teachers and school leaders.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    templates = pages.make_templates(TEMPLATES)
+    app.state.web = WebContext(
+        engine=engine,
+        settings=settings,
+        templates=templates,
+        signer=CookieSigner(settings.secret_key),
+    )
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith("/static"):
+            response.headers.setdefault("cache-control", "no-store")
+        return response
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": "Sign in first: send a bearer token or a session cookie."},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path
+        if request.method == "GET" and request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse(
+            f"/login?next={target}" if request.method == "GET" else "/login", 303
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request) or request.url.path.startswith("/static"):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        return pages.error_page(request, exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": _readable(exc), "errors": _jsonable(exc)}, status_code=422
+            )
+        return pages.error_page(request, 422, _readable(exc))
+
+    return app
+
+
+PROBLEM = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "what went wrong, for people"},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "for invalid input: each field and what is wrong with it",
+        },
+    },
+}
+ERRORS = {
+    "401": "Not signed in",
+    "403": "Not allowed for this role",
+    "404": "Not found, or not visible to you",
+    "422": "Invalid input",
+    "429": "Too many attempts",
+}
+
+
+def _openapi(app: FastAPI) -> dict[str, object]:
+    """The OpenAPI document, with every error answer described as a Problem."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(
+        title=app.title, version=app.version, summary=app.summary, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for code, text in ERRORS.items():
+                responses[code] = {
+                    "description": text,
+                    "content": {"application/json": {"schema": ref}},
+                }
+    app.openapi_schema = schema
+    return schema
+
+
+def _jsonable(exc: RequestValidationError) -> list[dict[str, object]]:
+    return [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+
+
+__all__ = ["create_app"]

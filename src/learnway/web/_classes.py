@@ -1,0 +1,400 @@
+"""A teacher's classes: heatmap, who needs me today, groups, assignments and pacing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from fastapi import HTTPException
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from learnway.paths import CourseGraph, Planner, forecast_pacing, suggest_groups
+from learnway.store import day_of, learner_state
+from learnway.store._schema import (
+    Activity,
+    Attempt,
+    Course,
+    Enrollment,
+    Group,
+    GroupMember,
+    Section,
+    Support,
+    User,
+)
+from learnway.web._access import section_students, visible_sections
+from learnway.web._catalog import Catalog
+from learnway.web._context import WebContext
+from learnway.web._learning import MasteryGrid, mastery_grid, person
+from learnway.web._models import Assignment
+from learnway.web._schemas import (
+    GroupIn,
+    GroupOut,
+    GroupPatch,
+    GroupsOut,
+    HeatColumn,
+    HeatmapOut,
+    HeatRow,
+    Link,
+    NeedOut,
+    NeedsOut,
+    PacingOut,
+    PacingRow,
+    SectionListOut,
+    SectionOut,
+)
+
+INACTIVE_DAYS = 3
+
+
+def section_out(session: Session, section: Section) -> SectionOut:
+    count = session.scalar(
+        select(func.count()).where(
+            Enrollment.section_id == section.id, Enrollment.role == "student"
+        )
+    )
+    return SectionOut(
+        id=section.id, title=section.title, class_code=section.class_code,
+        students=count or 0, deadline=section.deadline,
+    )  # fmt: skip
+
+
+def sections_view(session: Session, user: User) -> SectionListOut:
+    rows = session.scalars(
+        select(Section).where(Section.id.in_(visible_sections(user))).order_by(Section.title)
+    ).all()
+    return SectionListOut(sections=[section_out(session, s) for s in rows])
+
+
+def section_course(
+    session: Session, context: WebContext, section: Section
+) -> tuple[CourseGraph, Catalog]:
+    framework_id = session.scalar(select(Course.framework_id).where(Course.id == section.course_id))
+    if framework_id is None:
+        raise HTTPException(404, f"Class {section.id} follows no framework.")
+    return context.course(session, framework_id)
+
+
+def heatmap_view(
+    session: Session, context: WebContext, section: Section, *, unit: str | None, sort: str
+) -> HeatmapOut:
+    _, catalog = section_course(session, context, section)
+    students = section_students(session, section_id=section.id)
+    grid = mastery_grid(session, catalog, [s.id for s in students])
+    if unit:
+        chosen = next((u for u in catalog.units if u.code == unit), None)
+        if chosen is None:
+            raise HTTPException(422, f"There is no unit {unit!r} in this course.")
+        cols = list(chosen.members)
+    else:
+        cols = list(range(len(catalog.codes)))
+    p = grid.p[:, cols]
+    mean_p = np.nan_to_num(p, nan=0.0).mean(axis=1) if cols else np.zeros(len(students))
+    mastered = (grid.status[:, cols] == "mastered").sum(axis=1)
+    order = list(range(len(students)))
+    if sort == "mastered":
+        order.sort(key=lambda i: (-mastered[i], students[i].family_name))
+    elif sort == "mean":
+        order.sort(key=lambda i: (mean_p[i], students[i].family_name))
+    elif sort in catalog.index and catalog.index[sort] in cols:
+        j = cols.index(catalog.index[sort])
+        order.sort(key=lambda i: (np.nan_to_num(p[i, j], nan=-1.0), students[i].family_name))
+    elif sort != "name":
+        raise HTTPException(422, "Sort by name, mastered, mean or a competency code of the unit.")
+    rounded = np.round(p, 2)
+    rows = [
+        HeatRow(
+            student=person(students[i]),
+            mastered=int(mastered[i]),
+            mean_p=round(float(mean_p[i]), 3),
+            p=[None if np.isnan(v) else float(v) for v in rounded[i]],
+            evidence=grid.evidence[i, cols].tolist(),
+            status=grid.status[i, cols].tolist(),
+        )
+        for i in order
+    ]
+    return HeatmapOut(
+        section=section_out(session, section),
+        unit=unit or None,
+        units=[Link(label=u.title, href=u.code) for u in catalog.units],
+        sort=sort,
+        columns=[
+            HeatColumn(code=catalog.codes[c], title=catalog.titles[c], unit=catalog.unit_of[c])
+            for c in cols
+        ],
+        rows=rows,
+    )
+
+
+def _pacing_frame(
+    session: Session, section: Section, students: list[User], grid: MasteryGrid
+) -> tuple[np.ndarray, np.ndarray, object]:
+    today = dt.date.today()
+    firsts = dict(
+        session.execute(
+            select(Attempt.student_id, func.min(Attempt.timestamp))
+            .where(Attempt.student_id.in_([s.id for s in students]))
+            .group_by(Attempt.student_id)
+        ).all()
+    )
+    now = dt.datetime.now(dt.UTC)
+    elapsed = np.array(
+        [
+            max((now - firsts[s.id]).total_seconds() / 86_400, 1.0) if s.id in firsts else 0.0
+            for s in students
+        ]
+    )
+    mastered = grid.mastered.astype(float)
+    remaining = grid.p.shape[1] - mastered
+    deadline = float((section.deadline - today).days) if section.deadline else 1e9
+    frame = forecast_pacing(mastered, remaining, elapsed, now=0.0, deadline=deadline)
+    return mastered, remaining, frame
+
+
+def _day(today: dt.date, offset: float) -> dt.date | None:
+    if not np.isfinite(offset) or offset > 3650:
+        return None
+    return today + dt.timedelta(days=float(offset))
+
+
+def pacing_view(session: Session, context: WebContext, section: Section) -> PacingOut:
+    _, catalog = section_course(session, context, section)
+    students = section_students(session, section_id=section.id)
+    grid = mastery_grid(session, catalog, [s.id for s in students])
+    today = dt.date.today()
+    rows: list[PacingRow] = []
+    if students:
+        mastered, remaining, frame = _pacing_frame(session, section, students, grid)
+        for i, s in enumerate(students):
+            r = frame.iloc[i]  # type: ignore[attr-defined]
+            rows.append(
+                PacingRow(
+                    student=person(s), mastered=int(mastered[i]), remaining=int(remaining[i]),
+                    rate_per_week=round(float(r["rate_per_day"]) * 7, 2),
+                    forecast=_day(today, r["forecast"]), early=_day(today, r["early"]),
+                    late=_day(today, r["late"]), at_risk=bool(r["at_risk"]),
+                )
+            )  # fmt: skip
+    forecasts = sorted(r.forecast for r in rows if r.forecast is not None)
+    return PacingOut(
+        section=section_out(session, section),
+        deadline=section.deadline,
+        students=rows,
+        at_risk=sum(r.at_risk for r in rows),
+        median_forecast=forecasts[len(forecasts) // 2] if forecasts else None,
+    )
+
+
+def needs_view(session: Session, context: WebContext, section: Section) -> NeedsOut:
+    """Who needs me today: stuck, off pace, inactive, or flagged for support; with evidence."""
+    _, catalog = section_course(session, context, section)
+    students = section_students(session, section_id=section.id)
+    grid = mastery_grid(session, catalog, [s.id for s in students])
+    today = dt.date.today()
+    now_day = day_of(dt.datetime.now(dt.UTC))
+    needs: list[NeedOut] = []
+    pacing = pacing_view(session, context, section).students
+    supports = session.execute(
+        select(Support.student_id, Support.kind, Support.start_date).where(
+            Support.student_id.in_([s.id for s in students]),
+            or_(Support.end_date.is_(None), Support.end_date >= today),
+        )
+    ).all()
+    support_of = {sid: (kind, start) for sid, kind, start in supports}
+    for i, s in enumerate(students):
+        who = person(s)
+        stuck = np.flatnonzero(grid.status[i] == "stuck")
+        if stuck.size:
+            c = int(stuck[0])
+            p = grid.p[i, c]
+            names = ", ".join(catalog.titles[j] for j in stuck[:3])
+            needs.append(
+                NeedOut(
+                    student=who, kind="stuck",
+                    evidence=f"Stuck on {names}: {int(grid.evidence[i, c])} attempts, "
+                    f"{0 if np.isnan(p) else p:.0%} sure of mastery.",
+                )
+            )  # fmt: skip
+        row = pacing[i]
+        if row.at_risk:
+            when = f"{row.forecast:%-d %b %Y}" if row.forecast else "beyond the horizon"
+            needs.append(
+                NeedOut(
+                    student=who, kind="off_pace",
+                    evidence=f"Forecast to finish {when}, after the deadline "
+                    f"{section.deadline:%-d %b %Y}; {row.mastered} of "
+                    f"{row.mastered + row.remaining} mastered.",
+                )
+            )  # fmt: skip
+        last = np.nanmax(grid.last[i]) if np.isfinite(grid.last[i]).any() else None
+        if last is None:
+            needs.append(NeedOut(student=who, kind="inactive", evidence="No practice yet."))
+        elif now_day - last >= INACTIVE_DAYS:
+            needs.append(
+                NeedOut(
+                    student=who, kind="inactive",
+                    evidence=f"Last practised {int(now_day - last)} days ago.",
+                )
+            )  # fmt: skip
+        if s.id in support_of:
+            kind, start = support_of[s.id]
+            needs.append(
+                NeedOut(
+                    student=who, kind="support",
+                    evidence=f"Receiving {kind} support since {start:%-d %b %Y}.",
+                )
+            )  # fmt: skip
+    order = {"stuck": 0, "off_pace": 1, "inactive": 2, "support": 3}
+    needs.sort(key=lambda n: (order[n.kind], n.student.name))
+    return NeedsOut(section=section_out(session, section), needs=needs)
+
+
+# --- groups and assignments -------------------------------------------------------------
+
+
+def _saved_groups(session: Session, catalog: Catalog, section: Section) -> list[GroupOut]:
+    groups = session.scalars(
+        select(Group).where(Group.section_id == section.id).order_by(Group.created_at, Group.id)
+    ).all()
+    members = session.execute(
+        select(GroupMember.group_id, User)
+        .join(User, User.id == GroupMember.student_id)
+        .where(GroupMember.group_id.in_([g.id for g in groups]))
+        .order_by(User.family_name, User.given_name)
+    ).all()
+    by_group: dict[int, list[User]] = {}
+    for gid, user in members:
+        by_group.setdefault(gid, []).append(user)
+    out = []
+    for g in groups:
+        col = catalog.column_of_id.get(g.competency_id or -1)
+        code = catalog.codes[col] if col is not None else None
+        out.append(
+            GroupOut(
+                id=g.id, name=g.name, kind="saved", competency=code,
+                competency_title=catalog.title_of(code), reason=g.reason,
+                students=[person(u) for u in by_group.get(g.id, [])],
+            )
+        )  # fmt: skip
+    return out
+
+
+def groups_view(session: Session, context: WebContext, section: Section) -> GroupsOut:
+    course, catalog = section_course(session, context, section)
+    students = section_students(session, section_id=section.id)
+    suggested: list[GroupOut] = []
+    if students:
+        state = learner_state(session, course, [s.id for s in students])
+        planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
+        now = day_of(dt.datetime.now(dt.UTC))
+        by_id = {str(s.id): s for s in students}
+        for g in suggest_groups(planner, state, now, students=list(by_id)):
+            title = catalog.title_of(g.competency)
+            text = (
+                g.explanation.replace(g.competency, title)
+                if g.competency and title
+                else g.explanation
+            )
+            suggested.append(
+                GroupOut(
+                    id=None, name=f"{title}" if title else "Independent practice",
+                    kind=g.kind, competency=g.competency, competency_title=title,
+                    reason=text, students=[person(by_id[k]) for k in g.students],
+                )
+            )  # fmt: skip
+    return GroupsOut(
+        section=section_out(session, section),
+        suggested=suggested,
+        saved=_saved_groups(session, catalog, section),
+    )
+
+
+def _members(session: Session, section: Section, student_ids: list[int]) -> list[int]:
+    enrolled = {s.id for s in section_students(session, section_id=section.id)}
+    strangers = sorted(set(student_ids) - enrolled)
+    if strangers:
+        raise HTTPException(422, f"Not students of this class: {', '.join(map(str, strangers))}.")
+    return sorted(set(student_ids))
+
+
+def create_group(
+    session: Session, context: WebContext, *, section: Section, actor: User, group: GroupIn
+) -> Group:
+    _, catalog = section_course(session, context, section)
+    members = _members(session, section, group.student_ids)
+    competency_id = None
+    if group.competency:
+        col = catalog.index.get(group.competency)
+        if col is None:
+            raise HTTPException(422, f"There is no competency {group.competency!r} in this course.")
+        competency_id = catalog.ids[col]
+    row = Group(
+        section_id=section.id, name=group.name.strip(), reason=group.reason,
+        competency_id=competency_id, created_by_id=actor.id,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    session.add_all(GroupMember(group_id=row.id, student_id=s) for s in members)
+    session.flush()
+    return row
+
+
+def update_group(session: Session, *, group: Group, section: Section, patch: GroupPatch) -> None:
+    if patch.name is not None:
+        group.name = patch.name.strip()
+    if patch.student_ids is not None:
+        members = _members(session, section, patch.student_ids)
+        session.execute(delete(GroupMember).where(GroupMember.group_id == group.id))
+        session.add_all(GroupMember(group_id=group.id, student_id=s) for s in members)
+    session.flush()
+
+
+def delete_group(session: Session, *, group: Group) -> None:
+    session.execute(delete(GroupMember).where(GroupMember.group_id == group.id))
+    session.execute(update(Assignment).where(Assignment.group_id == group.id).values(group_id=None))
+    session.delete(group)
+    session.flush()
+
+
+def group_member_ids(session: Session, group: Group) -> list[int]:
+    return list(
+        session.scalars(select(GroupMember.student_id).where(GroupMember.group_id == group.id))
+    )
+
+
+def assign(
+    session: Session,
+    *,
+    catalog: Catalog,
+    actor: User,
+    student_ids: list[int],
+    group: Group | None,
+    competency: str | None,
+    activity: str | None,
+    note: str,
+    due_on: dt.date | None,
+) -> list[Assignment]:
+    if not competency and not activity:
+        raise HTTPException(422, "Choose a competency or an activity to assign.")
+    competency_id = activity_id = None
+    if competency:
+        col = catalog.index.get(competency)
+        if col is None:
+            raise HTTPException(422, f"There is no competency {competency!r} in this course.")
+        competency_id = catalog.ids[col]
+    if activity:
+        activity_id = session.scalar(select(Activity.id).where(Activity.key == activity))
+        if activity_id is None:
+            raise HTTPException(422, f"There is no activity {activity!r}.")
+    if not student_ids:
+        raise HTTPException(422, "The group has no students.")
+    rows = [
+        Assignment(
+            student_id=s, group_id=group.id if group else None, competency_id=competency_id,
+            activity_id=activity_id, note=note.strip(), due_on=due_on, assigned_by_id=actor.id,
+        )
+        for s in student_ids
+    ]  # fmt: skip
+    session.add_all(rows)
+    session.flush()
+    return rows

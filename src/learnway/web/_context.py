@@ -1,0 +1,54 @@
+"""What the application holds for its lifetime: engine, settings, templates, limits, caches.
+
+Built by :func:`learnway.web.create_app`, never at import time, and reached from a request
+through ``request.app.state.web``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from learnway.paths import CourseGraph
+from learnway.settings import Settings
+from learnway.store import load_course
+from learnway.web._catalog import Catalog, build_catalog
+from learnway.web._security import CookieSigner, RateLimiter
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+
+@dataclass
+class WebContext:
+    engine: Engine
+    settings: Settings
+    templates: Jinja2Templates
+    signer: CookieSigner
+    login_by_user: RateLimiter = field(default_factory=lambda: RateLimiter(5, 300.0))
+    login_by_address: RateLimiter = field(default_factory=lambda: RateLimiter(30, 300.0))
+    _courses: dict[int, tuple[CourseGraph, Catalog]] = field(default_factory=dict)
+    cache: dict[object, object] = field(default_factory=dict)
+    """Derived figures keyed by what they depend on (reports replayed from evidence)."""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.settings.environment == "production"
+
+    def course(self, session: Session, framework_id: int) -> tuple[CourseGraph, Catalog]:
+        """The planner's view of a course and its catalog, built once from the database."""
+        with self._lock:
+            cached = self._courses.get(framework_id)
+        if cached is None:
+            graph = load_course(session, framework_id)
+            cached = (graph, build_catalog(session, framework_id, graph))
+            with self._lock:
+                self._courses[framework_id] = cached
+        return cached

@@ -1,0 +1,153 @@
+"""Request dependencies: the database session, the signed-in user, role gates, CSRF.
+
+Every route names who may call it with a role gate (``Roles``) or declares itself public
+(``Public``); the authorization test walks the route table and fails on a route with neither.
+Role gates only say *which kind* of user may call a route; *which data* they reach is decided in
+the data access (:mod:`learnway.web._access`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from learnway.store import transaction
+from learnway.store._schema import ROLES, User
+from learnway.web._context import WebContext
+from learnway.web._models import AuthToken
+from learnway.web._security import csrf_matches, lookup_token
+
+COOKIE = "learnway_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class NotSignedIn(Exception):
+    """No valid sign-in: the API answers 401, pages send the browser to the sign-in form."""
+
+
+def get_context(request: Request) -> WebContext:
+    context: WebContext = request.app.state.web
+    return context
+
+
+ContextDep = Annotated[WebContext, Depends(get_context)]
+
+
+def get_session(context: ContextDep) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    with transaction(context.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def submitted_csrf(request: Request) -> str | None:
+    """The CSRF token sent with an unsafe request: the header (htmx) or the form field."""
+    if request.method in SAFE_METHODS:
+        return None
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _signed_in(
+    request: Request,
+    context: ContextDep,
+    session: SessionDep,
+    csrf: Annotated[str | None, Depends(submitted_csrf)],
+) -> tuple[User, AuthToken]:
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        found = lookup_token(session, token=authorization[7:].strip(), kind="api")
+        if found is None:
+            raise HTTPException(
+                401, "The bearer token is unknown, expired or revoked.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )  # fmt: skip
+        return found
+    cookie = request.cookies.get(COOKIE)
+    token = context.signer.loads(cookie) if cookie else None
+    found = lookup_token(session, token=token, kind="session") if token else None
+    if found is None:
+        raise NotSignedIn()
+    user, row = found
+    if request.method not in SAFE_METHODS and not csrf_matches(row.csrf, csrf):
+        raise HTTPException(403, "The form is missing its security token or it has expired; "
+                            "reload the page and try again.")  # fmt: skip
+    request.state.csrf = row.csrf
+    request.state.user = user
+    return found
+
+
+SignIn = Annotated[tuple[User, AuthToken], Depends(_signed_in)]
+
+
+def _current_user(sign_in: SignIn) -> User:
+    return sign_in[0]
+
+
+CurrentUser = Annotated[User, Depends(_current_user)]
+
+ROLE_LABELS = {
+    "student": "students",
+    "teacher": "teachers",
+    "school_admin": "school administrators",
+    "district_admin": "district administrators",
+    "guardian": "guardians",
+}
+
+
+class Roles:
+    """A role gate: only users with one of ``roles`` may call the route (else 403)."""
+
+    def __init__(self, *roles: str) -> None:
+        unknown = set(roles) - set(ROLES)
+        if unknown or not roles:
+            raise ValueError(f"unknown roles {sorted(unknown)}")
+        self.roles = frozenset(roles)
+
+    def __call__(self, user: CurrentUser) -> User:
+        if user.role not in self.roles:
+            allowed = ", ".join(ROLE_LABELS[r] for r in ROLES if r in self.roles)
+            raise HTTPException(403, f"This is open to {allowed} only.")
+        return user
+
+    def __repr__(self) -> str:
+        return f"Roles({', '.join(sorted(self.roles))})"
+
+
+class _Public:
+    """Marks a route anyone may call, signed in or not (sign-in form, static files, schema)."""
+
+    def __call__(self) -> None:
+        return None
+
+
+public = _Public()
+Public = Depends(public)
+
+EVERYONE = Roles(*ROLES)
+WRITERS = Roles("student", "teacher", "school_admin", "district_admin")
+STAFF = Roles("teacher", "school_admin", "district_admin")
+LEADERS = Roles("school_admin", "district_admin")
+TEACHERS = Roles("teacher")
+STUDENTS = Roles("student")
+STUDENT_OR_TEACHER = Roles("student", "teacher")
+
+AnyUser = Annotated[User, Depends(EVERYONE)]
+Staff = Annotated[User, Depends(STAFF)]
+Leader = Annotated[User, Depends(LEADERS)]
+Teacher = Annotated[User, Depends(TEACHERS)]
+Student = Annotated[User, Depends(STUDENTS)]
+StudentOrTeacher = Annotated[User, Depends(STUDENT_OR_TEACHER)]

@@ -1,0 +1,206 @@
+"""Practice: real items step by step, answer checking, hints on request, mastery at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import numpy as np
+from fastapi import HTTPException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from learnway.content import check_answer
+from learnway.store import AttemptIn, record_practice
+from learnway.store._schema import (
+    Attempt,
+    CompetencyRow,
+    HintRow,
+    ItemRow,
+    StepAlignment,
+    StepRow,
+    User,
+)
+from learnway.web._catalog import STATUS_LABELS
+from learnway.web._context import WebContext
+from learnway.web._learning import course_for, mastery_grid
+from learnway.web._schemas import (
+    AnswerIn,
+    AnswerOut,
+    HintOut,
+    HintsOut,
+    ItemOut,
+    MasteryChange,
+    StepOut,
+)
+
+
+def _item(session: Session, item_key: str) -> ItemRow:
+    item = session.scalar(select(ItemRow).where(ItemRow.key == item_key))
+    if item is None:
+        raise HTTPException(404, f"There is no item {item_key!r}.")
+    return item
+
+
+def step_of(session: Session, step_id: int) -> StepRow:
+    step = session.get(StepRow, step_id)
+    if step is None:
+        raise HTTPException(404, f"There is no step {step_id}.")
+    return step
+
+
+def item_view(session: Session, item_key: str) -> ItemOut:
+    item = _item(session, item_key)
+    hint_counts: dict[int, int] = {}
+    for step_id in session.scalars(
+        select(HintRow.step_id)
+        .join(StepRow, StepRow.id == HintRow.step_id)
+        .where(StepRow.item_id == item.id)
+    ):
+        hint_counts[step_id] = hint_counts.get(step_id, 0) + 1
+    codes = session.scalars(
+        select(CompetencyRow.title)
+        .join(StepAlignment, StepAlignment.competency_id == CompetencyRow.id)
+        .join(StepRow, StepRow.id == StepAlignment.step_id)
+        .where(StepRow.item_id == item.id)
+        .distinct()
+    ).all()
+    return ItemOut(
+        key=item.key,
+        title=item.title,
+        body=item.body,
+        attribution=item.attribution,
+        license=item.license,
+        competencies=sorted(codes),
+        steps=[
+            StepOut(
+                id=s.id,
+                key=s.key,
+                position=s.position,
+                prompt=s.prompt,
+                body=s.body,
+                problem_type=s.problem_type,
+                choices=[str(c) for c in s.choices],
+                hints_available=hint_counts.get(s.id, 0),
+            )
+            for s in item.steps
+        ],
+    )
+
+
+def hints_view(session: Session, *, step_id: int, shown: int) -> HintsOut:
+    """The first ``shown`` hints of a step (scaffolds come with their answer)."""
+    step_of(session, step_id)
+    rows = session.scalars(
+        select(HintRow).where(HintRow.step_id == step_id).order_by(HintRow.position)
+    ).all()
+    if shown < 0:
+        raise HTTPException(422, "The number of hints must not be negative.")
+    return HintsOut(
+        step=step_id,
+        available=len(rows),
+        hints=[
+            HintOut(
+                position=h.position,
+                kind=h.kind,
+                title=h.title,
+                text=h.text,
+                answer=str(h.answers[0]) if h.kind == "scaffold" and h.answers else None,
+            )
+            for h in rows[:shown]
+        ],
+    )
+
+
+def item_for_competency(session: Session, *, student: User, code: str, framework_id: int) -> str:
+    """An item practising ``code``, preferring one the student has not tried yet."""
+    keys = session.execute(
+        select(ItemRow.key, StepRow.id)
+        .join(StepRow, StepRow.item_id == ItemRow.id)
+        .join(StepAlignment, StepAlignment.step_id == StepRow.id)
+        .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
+        .where(CompetencyRow.code == code, CompetencyRow.framework_id == framework_id)
+        .order_by(ItemRow.key)
+    ).all()
+    if not keys:
+        raise HTTPException(404, f"There is no practice for competency {code!r} yet.")
+    tried = set(
+        session.scalars(
+            select(Attempt.step_id).where(
+                Attempt.student_id == student.id, Attempt.step_id.in_([s for _, s in keys])
+            )
+        )
+    )
+    fresh = [k for k, s in keys if s not in tried]
+    return (fresh or [k for k, _ in keys])[0]
+
+
+def submit_answer(
+    session: Session, context: WebContext, *, student: User, step_id: int, answer: AnswerIn
+) -> AnswerOut:
+    """Check a response, store the attempt and update mastery at once."""
+    step = step_of(session, step_id)
+    try:
+        verdict = check_answer(
+            answer_type=step.answer_type,
+            problem_type=step.problem_type,
+            expected=[str(a) for a in step.answers],
+            response=answer.response,
+            choices=[str(c) for c in step.choices] or None,
+        )
+        correct, reason = verdict.correct, verdict.reason
+    except ValueError as exc:
+        raise HTTPException(422, f"The answer could not be read: {exc}") from exc
+    course, catalog = course_for(session, context, student)
+    aligned = [
+        catalog.column_of_id[c]
+        for c in session.scalars(
+            select(StepAlignment.competency_id).where(StepAlignment.step_id == step.id)
+        )
+        if c in catalog.column_of_id
+    ]
+    before = mastery_grid(session, catalog, [student.id])
+    attempt = AttemptIn(
+        id=answer.attempt_id or f"web-{uuid.uuid4().hex}",
+        student_id=student.id,
+        step_id=step.id,
+        correct=correct,
+        timestamp=dt.datetime.now(dt.UTC),
+        source="web",
+        score=1.0 if correct else 0.0,
+        hints_used=answer.hints_used,
+        duration_s=answer.duration_s,
+        response=answer.response,
+    )
+    report = record_practice(session, course, catalog.framework_id, [attempt])
+    if report.refused:
+        raise HTTPException(422, f"The attempt was refused: {report.refused[0].message}")
+    after = mastery_grid(session, catalog, [student.id])
+    changes = []
+    for col in aligned:
+        b, a = before.p[0, col], after.p[0, col]
+        status = str(after.status[0, col])
+        changes.append(
+            MasteryChange(
+                competency=catalog.codes[col],
+                title=catalog.titles[col],
+                before=None if np.isnan(b) else round(float(b), 3),
+                after=None if np.isnan(a) else round(float(a), 3),
+                status=status,
+                status_label=STATUS_LABELS[status],
+            )
+        )
+    following = session.scalar(
+        select(StepRow.id)
+        .where(StepRow.item_id == step.item_id, StepRow.position > step.position)
+        .order_by(StepRow.position)
+    )
+    return AnswerOut(
+        step=step.id,
+        correct=correct,
+        reason=reason,
+        recorded=bool(report.stored),
+        duplicate=bool(report.duplicates),
+        mastery=changes,
+        next_step=following if correct else None,
+    )

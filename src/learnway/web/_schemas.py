@@ -1,0 +1,416 @@
+"""The JSON shapes of the API; the pages render the very same objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+MAX_TEXT = 500
+MAX_RESPONSE = 200
+MAX_NAME = 120
+
+
+class Problem(BaseModel):
+    detail: str
+    errors: list[dict[str, object]] | None = None
+
+
+class SignInIn(BaseModel):
+    username: str = Field(min_length=1, max_length=MAX_NAME)
+    password: str = Field(min_length=1, max_length=MAX_NAME)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: dt.datetime
+
+
+class PersonOut(BaseModel):
+    id: int
+    username: str
+    name: str
+    role: str
+    grade: str | None = None
+
+
+class Link(BaseModel):
+    label: str
+    href: str
+
+
+class MeOut(BaseModel):
+    user: PersonOut
+    home: str
+    links: list[Link]
+
+
+# --- students ---------------------------------------------------------------------------
+
+
+class CompetencyState(BaseModel):
+    code: str
+    title: str
+    status: str
+    status_label: str
+    p_mastery: float | None
+    evidence: int
+
+
+class Unit(BaseModel):
+    code: str
+    title: str
+    mastered: int
+    total: int
+    competencies: list[CompetencyState]
+
+
+class PathOut(BaseModel):
+    student: PersonOut
+    course: str
+    mastered: int
+    total: int
+    units: list[Unit]
+
+
+class ReasonOut(BaseModel):
+    code: str
+    text: str
+
+
+class RecommendationOut(BaseModel):
+    rank: int
+    competency: str
+    competency_title: str
+    kind: str
+    item: str | None
+    step: str | None
+    href: str
+    reasons: list[ReasonOut]
+
+
+class RecommendationsOut(BaseModel):
+    student: PersonOut
+    recommendations: list[RecommendationOut]
+    assigned: list[AssignmentOut]
+
+
+class GoalIn(BaseModel):
+    title: str = Field(min_length=1, max_length=MAX_NAME)
+    competency: str | None = Field(default=None, max_length=MAX_NAME)
+    target_date: dt.date | None = None
+
+
+class GoalPatch(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
+    target_date: dt.date | None = None
+    status: Literal["active", "met", "dropped"] | None = None
+
+
+class GoalOut(BaseModel):
+    id: int
+    title: str
+    competency: str | None
+    competency_title: str | None
+    target_date: dt.date | None
+    status: str
+    progress: float | None = Field(description="probability of mastery of the goal's competency")
+    forecast: str
+
+
+class GoalsOut(BaseModel):
+    student: PersonOut
+    goals: list[GoalOut]
+
+
+class GrowthPoint(BaseModel):
+    day: dt.date
+    mastered: int
+    attempts: int
+
+
+class GrowthOut(BaseModel):
+    student: PersonOut
+    total: int
+    points: list[GrowthPoint]
+
+
+class InterestsIn(BaseModel):
+    interests: list[str] = Field(max_length=12)
+
+
+class InterestsOut(BaseModel):
+    student: PersonOut
+    interests: list[str]
+    choices: list[str]
+
+
+class AttemptOut(BaseModel):
+    at: dt.datetime
+    item: str
+    item_title: str
+    correct: bool
+    hints_used: int
+
+
+class SupportOut(BaseModel):
+    kind: str
+    provider: str | None
+    start_date: dt.date
+    end_date: dt.date | None
+
+
+class AccommodationOut(BaseModel):
+    kind: str
+    description: str
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    competency: str | None
+    competency_title: str | None
+    activity: str | None
+    note: str
+    due_on: dt.date | None
+    status: str
+    group: str | None
+
+
+class StudentOut(BaseModel):
+    student: PersonOut
+    sections: list[str]
+    interests: list[str]
+    about: str
+    strengths: list[CompetencyState]
+    needs: list[CompetencyState]
+    goals: list[GoalOut]
+    supports: list[SupportOut]
+    accommodations: list[AccommodationOut]
+    assignments: list[AssignmentOut]
+    recent_attempts: list[AttemptOut]
+    mastered: int
+    total: int
+
+
+class StudentListOut(BaseModel):
+    students: list[PersonOut]
+
+
+# --- practice ---------------------------------------------------------------------------
+
+
+class HintOut(BaseModel):
+    position: int
+    kind: str
+    title: str
+    text: str
+    answer: str | None = None
+
+
+class StepOut(BaseModel):
+    id: int
+    key: str
+    position: int
+    prompt: str
+    body: str
+    problem_type: str
+    choices: list[str]
+    hints_available: int
+
+
+class ItemOut(BaseModel):
+    key: str
+    title: str
+    body: str
+    attribution: str
+    license: str
+    competencies: list[str]
+    steps: list[StepOut]
+
+
+class HintsOut(BaseModel):
+    step: int
+    hints: list[HintOut]
+    available: int
+
+
+class AnswerIn(BaseModel):
+    response: str = Field(min_length=1, max_length=MAX_RESPONSE)
+    hints_used: int = Field(default=0, ge=0, le=50)
+    attempt_id: str | None = Field(default=None, min_length=8, max_length=64,
+                                   pattern=r"^[A-Za-z0-9_.:-]+$")  # fmt: skip
+    duration_s: float | None = Field(default=None, ge=0, le=86_400)
+
+
+class MasteryChange(BaseModel):
+    competency: str
+    title: str
+    before: float | None
+    after: float | None
+    status: str
+    status_label: str
+
+
+class AnswerOut(BaseModel):
+    step: int
+    correct: bool
+    reason: str
+    recorded: bool
+    duplicate: bool
+    mastery: list[MasteryChange]
+    next_step: int | None
+
+
+# --- teachers ---------------------------------------------------------------------------
+
+
+class SectionOut(BaseModel):
+    id: int
+    title: str
+    class_code: str | None
+    students: int
+    deadline: dt.date | None
+
+
+class SectionListOut(BaseModel):
+    sections: list[SectionOut]
+
+
+class HeatColumn(BaseModel):
+    code: str
+    title: str
+    unit: str
+
+
+class HeatRow(BaseModel):
+    student: PersonOut
+    mastered: int
+    mean_p: float
+    p: list[float | None]
+    evidence: list[int]
+    status: list[str]
+
+
+class HeatmapOut(BaseModel):
+    section: SectionOut
+    unit: str | None
+    units: list[Link]
+    sort: str
+    columns: list[HeatColumn]
+    rows: list[HeatRow]
+
+
+class NeedOut(BaseModel):
+    student: PersonOut
+    kind: Literal["stuck", "off_pace", "inactive", "support"]
+    evidence: str
+
+
+class NeedsOut(BaseModel):
+    section: SectionOut
+    needs: list[NeedOut]
+
+
+class GroupOut(BaseModel):
+    id: int | None
+    name: str
+    kind: str
+    competency: str | None
+    competency_title: str | None
+    reason: str
+    students: list[PersonOut]
+
+
+class GroupsOut(BaseModel):
+    section: SectionOut
+    suggested: list[GroupOut]
+    saved: list[GroupOut]
+
+
+class GroupIn(BaseModel):
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    competency: str | None = Field(default=None, max_length=MAX_NAME)
+    reason: str = Field(default="", max_length=MAX_TEXT)
+    student_ids: list[int] = Field(min_length=1, max_length=200)
+
+
+class GroupPatch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
+    student_ids: list[int] | None = Field(default=None, min_length=1, max_length=200)
+
+
+class AssignmentIn(BaseModel):
+    student_id: int | None = None
+    group_id: int | None = None
+    competency: str | None = Field(default=None, max_length=MAX_NAME)
+    activity: str | None = Field(default=None, max_length=MAX_NAME)
+    note: str = Field(default="", max_length=MAX_TEXT)
+    due_on: dt.date | None = None
+
+
+class AssignmentsOut(BaseModel):
+    assignments: list[AssignmentOut]
+    students: int
+
+
+class PacingRow(BaseModel):
+    student: PersonOut
+    mastered: int
+    remaining: int
+    rate_per_week: float
+    forecast: dt.date | None
+    early: dt.date | None
+    late: dt.date | None
+    at_risk: bool
+
+
+class PacingOut(BaseModel):
+    section: SectionOut
+    deadline: dt.date | None
+    students: list[PacingRow]
+    at_risk: int
+    median_forecast: dt.date | None
+
+
+# --- leaders ----------------------------------------------------------------------------
+
+
+class ReportCell(BaseModel):
+    group: str
+    students: int | None = Field(description="null when suppressed (fewer than 10 students)")
+    suppressed: bool
+    mean_mastered: float | None
+    mean_growth: float | None
+
+
+class ReportOut(BaseModel):
+    by: str
+    min_cell: int
+    cells: list[ReportCell]
+
+
+class GapPoint(BaseModel):
+    week: dt.date
+    cells: list[ReportCell]
+
+
+class GapOut(BaseModel):
+    subgroup: str
+    min_cell: int
+    points: list[GapPoint]
+
+
+class SupportCoverage(BaseModel):
+    kind: str
+    students: int | None
+    suppressed: bool
+    share: float | None
+
+
+class SupportsOut(BaseModel):
+    min_cell: int
+    students: int
+    coverage: list[SupportCoverage]
+    flagged_without_support: int | None

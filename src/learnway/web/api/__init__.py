@@ -1,0 +1,11 @@
+"""The JSON API under ``/api/v1``: one router per domain, the twins of the pages."""
+
+from fastapi import APIRouter
+
+from learnway.web.api import _auth, _classes, _practice, _reports, _students
+
+router = APIRouter(prefix="/api/v1")
+for module in (_auth, _students, _practice, _classes, _reports):
+    router.include_router(module.router)
+
+__all__ = ["router"]

@@ -1,0 +1,44 @@
+"""Practice: items with their steps, hints on request, answers checked and recorded."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from learnway.web._access import open_student
+from learnway.web._deps import AnyUser, ContextDep, SessionDep, Student
+from learnway.web._practice import hints_view, item_view, submit_answer
+from learnway.web._schemas import AnswerIn, AnswerOut, HintsOut, ItemOut, Problem
+
+router = APIRouter(tags=["practice"], responses={404: {"model": Problem}})
+
+
+@router.get("/items/{item_key}", response_model=ItemOut)
+def get_item(item_key: str, user: AnyUser, session: SessionDep) -> ItemOut:
+    """A problem with its steps (never the answers), licence and attribution."""
+    return item_view(session, item_key)
+
+
+@router.get("/steps/{step_id}/hints", response_model=HintsOut)
+def get_hints(
+    step_id: int,
+    user: Student,
+    session: SessionDep,
+    shown: Annotated[int, Query(ge=0, le=50)] = 1,
+) -> HintsOut:
+    """The first ``shown`` hints of a step."""
+    return hints_view(session, step_id=step_id, shown=shown)
+
+
+@router.post(
+    "/steps/{step_id}/attempts",
+    response_model=AnswerOut,
+    responses={422: {"model": Problem}},
+)
+def post_attempt(
+    step_id: int, answer: AnswerIn, user: Student, session: SessionDep, context: ContextDep
+) -> AnswerOut:
+    """Answer a step: checked at once, stored (idempotent by ``attempt_id``), mastery updated."""
+    student = open_student(session, actor=user, student_id=user.id, resource="attempt", change=True)
+    return submit_answer(session, context, student=student, step_id=step_id, answer=answer)

@@ -1,0 +1,12 @@
+"""Server-rendered pages (Jinja2 + htmx): each shows the same object its API twin returns."""
+
+from fastapi import APIRouter
+
+from learnway.web.pages import _auth, _classes, _practice, _reports, _students
+from learnway.web.pages._render import error_page, make_templates
+
+router = APIRouter(include_in_schema=False)
+for module in (_auth, _students, _practice, _classes, _reports):
+    router.include_router(module.router)
+
+__all__ = ["error_page", "make_templates", "router"]

@@ -1,0 +1,116 @@
+"""Sign-in and sign-out pages, and the home page that sends each role where it belongs."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from learnway.web._deps import COOKIE, AnyUser, ContextDep, Public, SessionDep, SignIn
+from learnway.web._security import SESSION_HOURS, csrf_matches, issue_token, lookup_token, revoke
+from learnway.web._signin import check_password, home_of
+from learnway.web.pages._render import render
+
+router = APIRouter()
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@router.get("/", dependencies=[Public])
+def home(request: Request, session: SessionDep, context: ContextDep) -> Response:
+    cookie = request.cookies.get(COOKIE)
+    token = context.signer.loads(cookie) if cookie else None
+    found = lookup_token(session, token=token, kind="session") if token else None
+    return RedirectResponse(home_of(found[0]) if found else "/login", 303)
+
+
+LOGIN_CSRF = "learnway_login_csrf"
+
+
+def _login_page(
+    request: Request,
+    *,
+    next: str | None,
+    error: str | None,
+    status_code: int = 200,
+    username: str = "",
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """The sign-in form, with a fresh double-submit CSRF token in a cookie and the form."""
+    token = secrets.token_urlsafe(24)
+    request.state.csrf = token
+    response = render(
+        request,
+        "login.html",
+        title="Sign in",
+        next=_safe_next(next),
+        error=error,
+        username=username,
+        status_code=status_code,
+        headers=headers,
+    )
+    response.set_cookie(
+        LOGIN_CSRF, token, max_age=3600, httponly=True, samesite="strict", path="/login"
+    )
+    return response  # fmt: skip
+
+
+@router.get("/login", response_class=HTMLResponse, dependencies=[Public])
+def login_form(
+    request: Request,
+    next: Annotated[str | None, Query(max_length=500)] = None,
+    username: Annotated[str, Query(max_length=120)] = "",
+) -> HTMLResponse:
+    return _login_page(request, next=next, error=None, username=username)
+
+
+@router.post("/login", dependencies=[Public])
+def login(
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    username: Annotated[str, Form(max_length=120)],
+    password: Annotated[str, Form(max_length=120)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str | None, Form(max_length=500)] = None,
+) -> Response:
+    if not csrf_matches(request.cookies.get(LOGIN_CSRF, ""), csrf_token or None):
+        return _login_page(
+            request, next=next, error="The form had expired; please sign in again.",
+            status_code=403, username=username,
+        )  # fmt: skip
+    try:
+        user = check_password(request, session, context, username.strip(), password)
+    except HTTPException as exc:
+        return _login_page(
+            request, next=next, error=str(exc.detail), username=username,
+            status_code=exc.status_code, headers=exc.headers,
+        )  # fmt: skip
+    issued = issue_token(session, user=user, kind="session")
+    response = RedirectResponse(_safe_next(next) or home_of(user), 303)
+    response.delete_cookie(LOGIN_CSRF, path="/login")
+    response.set_cookie(
+        COOKIE,
+        context.signer.dumps(issued.token),
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=context.secure_cookies,
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(sign_in: SignIn, user: AnyUser, session: SessionDep) -> Response:
+    revoke(session, row=sign_in[1])
+    response = RedirectResponse("/login", 303)
+    response.delete_cookie(COOKIE, path="/")
+    return response

@@ -1,0 +1,92 @@
+"""Practice pages: one item, step by step, with hints on request and feedback at once."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from learnway.store._schema import ItemRow
+from learnway.web._deps import ContextDep, SessionDep, Student
+from learnway.web._learning import framework_of
+from learnway.web._practice import hints_view, item_for_competency, item_view, step_of
+from learnway.web._schemas import AnswerIn, AnswerOut, ItemOut
+from learnway.web.api import _practice as api
+from learnway.web.pages._render import parse, render
+
+router = APIRouter()
+
+
+def _page(
+    request: Request,
+    session: SessionDep,
+    item: ItemOut,
+    *,
+    step_id: int | None,
+    hints: int,
+    result: AnswerOut | None = None,
+    response: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ids = [s.id for s in item.steps]
+    current = step_id if step_id in ids else ids[0] if ids else None
+    if current is None:
+        raise HTTPException(404, f"Item {item.key} has no steps.")
+    shown = hints_view(session, step_id=current, shown=hints)
+    return render(
+        request, "practice.html", title=f"Practice: {item.title}", item=item,
+        current=current, position=ids.index(current), hints=shown, result=result,
+        response=response, error=error, attempt_id=f"web-{uuid.uuid4().hex}",
+        status_code=status_code,
+    )  # fmt: skip
+
+
+@router.get("/practice/competency/{code}")
+def practice_competency(code: str, user: Student, session: SessionDep) -> Response:
+    key = item_for_competency(
+        session, student=user, code=code, framework_id=framework_of(session, user)
+    )
+    return RedirectResponse(f"/practice/{key}", 303)
+
+
+@router.get("/practice/{item_key}", response_class=HTMLResponse)
+def practice_page(
+    request: Request,
+    item_key: str,
+    user: Student,
+    session: SessionDep,
+    step: Annotated[int | None, Query()] = None,
+    hints: Annotated[int, Query(ge=0, le=50)] = 0,
+) -> HTMLResponse:
+    item = item_view(session, item_key)
+    return _page(request, session, item, step_id=step, hints=hints)
+
+
+@router.post("/practice/steps/{step_id}/answer", response_class=HTMLResponse)
+async def answer_step(
+    request: Request, step_id: int, user: Student, session: SessionDep, context: ContextDep
+) -> HTMLResponse:
+    form = await request.form()
+    step = step_of(session, step_id)
+    item_key = session.scalar(select(ItemRow.key).where(ItemRow.id == step.item_id))
+    item = item_view(session, item_key or "")
+    hints_text = str(form.get("hints_used", "0"))
+    hints = min(int(hints_text), 50) if hints_text.isdigit() else 0
+    raw = str(form.get("response", ""))
+    try:
+        answer = parse(
+            AnswerIn,
+            {"response": raw, "hints_used": hints, "attempt_id": form.get("attempt_id") or None},
+        )
+        result = api.post_attempt(step_id, answer, user, session, context)
+    except HTTPException as exc:
+        # Nothing was stored: the answer is refused before the attempt is written.
+        return _page(
+            request, session, item, step_id=step_id, hints=hints, response=raw[:200],
+            error=str(exc.detail), status_code=exc.status_code,
+        )  # fmt: skip
+    return _page(request, session, item, step_id=step_id, hints=hints, result=result, response=raw)

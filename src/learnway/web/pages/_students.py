@@ -1,0 +1,129 @@
+"""Student pages: my path with recommendations, goals, growth, interests; the student page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from learnway.web._deps import AnyUser, ContextDep, SessionDep, StudentOrTeacher
+from learnway.web._schemas import GoalIn, GoalPatch, InterestsIn
+from learnway.web._svg import growth_chart
+from learnway.web.api import _students as api
+from learnway.web.pages._render import parse, render
+
+router = APIRouter()
+
+
+@router.get("/students", response_class=HTMLResponse)
+def students_page(request: Request, user: AnyUser, session: SessionDep) -> HTMLResponse:
+    data = api.list_students(user, session)
+    return render(request, "students.html", title="Students", data=data)
+
+
+@router.get("/students/{student_id}", response_class=HTMLResponse)
+def student_page(
+    request: Request, student_id: int, user: AnyUser, session: SessionDep, context: ContextDep
+) -> HTMLResponse:
+    data = api.get_student(student_id, user, session, context)
+    return render(request, "student.html", title=data.student.name, data=data)
+
+
+@router.get("/students/{student_id}/path", response_class=HTMLResponse)
+def path_page(
+    request: Request, student_id: int, user: AnyUser, session: SessionDep, context: ContextDep
+) -> HTMLResponse:
+    path = api.get_path(student_id, user, session, context)
+    recs = api.get_recommendations(student_id, user, session, context)
+    mine = user.id == student_id
+    title = "My path" if mine else f"Path of {path.student.name}"
+    return render(request, "path.html", title=title, path=path, recs=recs, mine=mine)
+
+
+@router.get("/students/{student_id}/goals", response_class=HTMLResponse)
+def goals_page(
+    request: Request, student_id: int, user: AnyUser, session: SessionDep, context: ContextDep
+) -> HTMLResponse:
+    data = api.get_goals(student_id, user, session, context)
+    path = api.get_path(student_id, user, session, context)
+    mine = user.id == student_id
+    return render(
+        request, "goals.html", title="My goals" if mine else f"Goals of {data.student.name}",
+        data=data, path=path, can_edit=user.role in ("student", "teacher"),
+    )  # fmt: skip
+
+
+@router.post("/students/{student_id}/goals")
+async def goals_add(
+    request: Request,
+    student_id: int,
+    user: StudentOrTeacher,
+    session: SessionDep,
+    context: ContextDep,
+) -> Response:
+    form = await request.form()
+    goal = parse(
+        GoalIn,
+        {
+            "title": form.get("title", ""),
+            "competency": form.get("competency") or None,
+            "target_date": form.get("target_date") or None,
+        },
+    )
+    api.post_goal(student_id, goal, user, session, context)
+    return RedirectResponse(f"/students/{student_id}/goals", 303)
+
+
+@router.post("/students/{student_id}/goals/{goal_id}")
+async def goals_edit(
+    request: Request,
+    student_id: int,
+    goal_id: int,
+    user: StudentOrTeacher,
+    session: SessionDep,
+    context: ContextDep,
+) -> Response:
+    form = await request.form()
+    patch = parse(
+        GoalPatch,
+        {
+            "title": form.get("title") or None,
+            "target_date": form.get("target_date") or None,
+            "status": form.get("status") or None,
+        },
+    )
+    api.patch_goal(student_id, goal_id, patch, user, session, context)
+    return RedirectResponse(f"/students/{student_id}/goals", 303)
+
+
+@router.get("/students/{student_id}/growth", response_class=HTMLResponse)
+def growth_page(
+    request: Request, student_id: int, user: AnyUser, session: SessionDep, context: ContextDep
+) -> HTMLResponse:
+    data = api.get_growth(student_id, user, session, context)
+    mine = user.id == student_id
+    return render(
+        request, "growth.html", title="My growth" if mine else f"Growth of {data.student.name}",
+        data=data, chart=growth_chart(data),
+    )  # fmt: skip
+
+
+@router.get("/students/{student_id}/interests", response_class=HTMLResponse)
+def interests_page(
+    request: Request, student_id: int, user: AnyUser, session: SessionDep
+) -> HTMLResponse:
+    data = api.get_interests(student_id, user, session)
+    mine = user.id == student_id
+    return render(
+        request, "interests.html", data=data, can_edit=user.role in ("student", "teacher"),
+        title="My interests" if mine else f"Interests of {data.student.name}",
+    )  # fmt: skip
+
+
+@router.post("/students/{student_id}/interests")
+async def interests_save(
+    request: Request, student_id: int, user: StudentOrTeacher, session: SessionDep
+) -> Response:
+    form = await request.form()
+    body = parse(InterestsIn, {"interests": [str(v) for v in form.getlist("interests")]})
+    api.put_interests(student_id, body, user, session)
+    return RedirectResponse(f"/students/{student_id}/interests", 303)
