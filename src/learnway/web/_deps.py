@@ -9,6 +9,7 @@ the data access (:mod:`learnway.web._access`).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -24,6 +25,16 @@ COOKIE = "learnway_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, as the page templates need it (detached from any database session)."""
+
+    id: int
+    given_name: str
+    family_name: str
+    role: str
 
 
 class NotSignedIn(Exception):
@@ -86,7 +97,7 @@ def _signed_in(
         raise HTTPException(403, "The form is missing its security token or it has expired; "
                             "reload the page and try again.")  # fmt: skip
     request.state.csrf = row.csrf
-    request.state.user = user
+    request.state.viewer = Viewer(user.id, user.given_name, user.family_name, user.role)
     return found
 
 

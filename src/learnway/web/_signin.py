@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from learnway.store._schema import User
 from learnway.web._context import WebContext
+from learnway.web._deps import Viewer
 from learnway.web._schemas import Link
 from learnway.web._security import authenticate
 
@@ -40,7 +41,7 @@ def check_password(
     return user
 
 
-def home_of(user: User) -> str:
+def home_of(user: User | Viewer) -> str:
     if user.role == "student":
         return f"/students/{user.id}/path"
     if user.role == "teacher":
@@ -50,7 +51,7 @@ def home_of(user: User) -> str:
     return "/reports/mastery"
 
 
-def links_of(user: User) -> list[Link]:
+def links_of(user: User | Viewer) -> list[Link]:
     if user.role == "student":
         base = f"/students/{user.id}"
         return [

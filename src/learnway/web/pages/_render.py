@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
 
-from learnway.store._schema import User
-from learnway.web._deps import CSRF_FIELD
+from learnway.web._deps import CSRF_FIELD, Viewer
 from learnway.web._signin import links_of
 
 M = TypeVar("M", bound=BaseModel)
@@ -48,7 +47,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.web.templates
-    user: User | None = getattr(request.state, "user", None)
+    user: Viewer | None = getattr(request.state, "viewer", None)
     return templates.TemplateResponse(
         request,
         template,

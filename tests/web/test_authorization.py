@@ -1,0 +1,299 @@
+"""The authorization matrix: every route x every role x own and other data.
+
+The routes come from the application's route table. Each must carry a rule (a role gate or the
+public marker); its path parameters must have own/other values below and its writes a body.
+A new route without these fails here, so no route escapes the matrix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from learnway.store import transaction
+from learnway.store._schema import (
+    Course,
+    Enrollment,
+    Goal,
+    Group,
+    GroupMember,
+    ItemRow,
+    Org,
+    Section,
+    StepRow,
+    User,
+)
+from learnway.web import DEMO_PASSWORD, create_app
+from learnway.web._deps import Roles, _Public
+from learnway.web._security import hash_password
+from web.support import SETTINGS, csrf_of, engine_of
+
+# The matrix reads far more than it writes: one SQLite demo school serves the whole module.
+SQLITE_ONLY = pytest.mark.parametrize("demo_template", ["sqlite"], indirect=True, scope="session")
+
+ROLES = {
+    "student": "student01",
+    "teacher": "teacher",
+    "school_admin": "principal",
+    "district_admin": "district",
+    "guardian": "guardian01",
+}
+
+
+def rule_of(route: Any) -> Roles | _Public | None:
+    """The role gate or public marker among the route's dependencies (searched in depth)."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, Roles | _Public):
+            return dep.call
+        stack.extend(dep.dependencies)
+    return None
+
+
+def api_routes(app: FastAPI) -> list[Any]:
+    """Every FastAPI route of the application, with its full path (included routers too)."""
+    return [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)]
+
+
+def _routes() -> list[Any]:
+    return api_routes(create_app("sqlite://", settings=SETTINGS))
+
+
+ROUTES = [(method, route.path) for route in _routes() for method in sorted(route.methods)]
+
+
+def test_every_route_has_a_rule() -> None:
+    missing = [f"{sorted(r.methods)} {r.path}" for r in _routes() if rule_of(r) is None]
+    assert missing == [], f"routes without a role gate or the public marker: {missing}"
+
+
+CODE = "solve_equations_using_the_subtraction_and_addition_properties_of_equality"
+
+
+@dataclass
+class World:
+    """Ids of the demo school plus a second school and a second district (the 'other' data)."""
+
+    app: FastAPI
+    ids: dict[str, int]
+    item: str
+    step: int
+    code: str
+    new_group: Callable[[int], int]
+
+
+def _add_school(engine: Engine, tag: str, district_id: int | None) -> dict[str, int]:
+    hashed = hash_password(DEMO_PASSWORD)
+    with transaction(engine) as s:
+        course = s.scalar(select(Course).where(Course.sourced_id == "demo-course-algebra"))
+        assert course is not None
+        if district_id is None:
+            district = Org(sourced_id=f"{tag}-district", name=f"{tag} district", type="district")
+            s.add(district)
+            s.flush()
+            district_id = district.id
+        school = Org(sourced_id=f"{tag}-school", name=f"{tag} school", type="school",
+                     parent_id=district_id)  # fmt: skip
+        s.add(school)
+        s.flush()
+        people = {}
+        for role, name in (("teacher", f"{tag}_teacher"), ("student", f"{tag}_student")):
+            user = User(
+                sourced_id=f"{tag}-{name}", username=name, given_name=name,
+                family_name=tag, role=role, org_id=school.id, password_hash=hashed,
+            )  # fmt: skip
+            s.add(user)
+            s.flush()
+            people[role] = user.id
+        section = Section(sourced_id=f"{tag}-section", title=f"{tag} class",
+                          course_id=course.id, school_id=school.id,
+                          deadline=dt.date.today() + dt.timedelta(days=90))  # fmt: skip
+        s.add(section)
+        s.flush()
+        for role, uid in people.items():
+            s.add(Enrollment(sourced_id=f"{tag}-enr-{uid}", section_id=section.id, user_id=uid,
+                             role=role))  # fmt: skip
+        group = Group(section_id=section.id, name=f"{tag} group")
+        s.add(group)
+        s.flush()
+        s.add(GroupMember(group_id=group.id, student_id=people["student"]))
+        return {"student": people["student"], "section": section.id, "group": group.id}
+
+
+@pytest.fixture(scope="module")
+def world(shared_app: FastAPI) -> Iterator[World]:
+    engine = engine_of(shared_app)
+    with transaction(engine) as s:
+        district_id = s.scalar(select(Org.id).where(Org.sourced_id == "demo-district"))
+        uid = dict(s.execute(select(User.username, User.id)).all())
+        section1 = s.scalar(select(Section.id).where(Section.sourced_id == "demo-section-1"))
+        assert section1 is not None
+    b = _add_school(engine, "b", district_id)  # same district, another school
+    c = _add_school(engine, "c", None)  # another district
+    with transaction(engine) as s:
+        goals = {}
+        for name in ("student01", "student02"):
+            goal = Goal(student_id=uid[name], title=f"goal of {name}")
+            s.add(goal)
+            s.flush()
+            goals[name] = goal.id
+        group = Group(section_id=section1, name="own group")
+        s.add(group)
+        s.flush()
+        s.add(GroupMember(group_id=group.id, student_id=uid["student01"]))
+        item, step = s.execute(
+            select(ItemRow.key, StepRow.id).join(StepRow, StepRow.item_id == ItemRow.id).limit(1)
+        ).one()
+    ids = {
+        "student01": uid["student01"], "student02": uid["student02"], "b_student": b["student"],
+        "c_student": c["student"], "section1": section1, "b_section": b["section"],
+        "c_section": c["section"], "own_group": group.id, "b_group": b["group"],
+        "c_group": c["group"], "own_goal": goals["student01"], "other_goal": goals["student02"],
+    }  # fmt: skip
+
+    def new_group(section_id: int) -> int:
+        with transaction(engine) as s:
+            fresh = Group(section_id=section_id, name="to delete")
+            s.add(fresh)
+            s.flush()
+            return fresh.id
+
+    yield World(
+        shared_app,
+        ids,
+        item,
+        step,
+        "solve_equations_using_the_subtraction_and_addition_properties_of_equality",
+        new_group,
+    )
+
+
+# Whose data each role reaches as "own", and a student/class/group it must not reach.
+OTHER_STUDENT = {"student": "student02", "teacher": "b_student", "guardian": "student02",
+                 "school_admin": "b_student", "district_admin": "c_student"}  # fmt: skip
+OTHER_SECTION = {"teacher": "b_section", "school_admin": "b_section", "district_admin": "c_section"}
+OTHER_GROUP = {"teacher": "b_group", "school_admin": "b_group", "district_admin": "c_group"}
+
+
+def path_values(world: World, role: str, own: bool, method: str, path: str) -> dict[str, str]:
+    ids = world.ids
+    values: dict[str, str] = {}
+    for name in re.findall(r"{(\w+)}", path):
+        if name == "student_id":
+            values[name] = str(ids["student01" if own else OTHER_STUDENT[role]])
+        elif name == "section_id":
+            values[name] = str(ids["section1" if own else OTHER_SECTION.get(role, "b_section")])
+        elif name == "group_id":
+            if method == "DELETE" or path.endswith("/delete"):
+                section = ids["section1" if own else OTHER_SECTION.get(role, "b_section")]
+                values[name] = str(world.new_group(section))
+            else:
+                values[name] = str(ids["own_group" if own else OTHER_GROUP.get(role, "b_group")])
+        elif name == "goal_id":
+            values[name] = str(ids["own_goal"])
+        elif name == "item_key":
+            values[name] = world.item
+        elif name == "step_id":
+            values[name] = str(world.step)
+        elif name == "code":
+            values[name] = world.code
+        else:
+            pytest.fail(f"no own/other values for path parameter {name!r} of {path}")
+    return values
+
+
+OWNABLE = {"student_id", "section_id", "group_id"}
+
+
+def body_of(world: World, role: str, own: bool, method: str, path: str) -> dict[str, Any]:
+    """JSON (API) or form (page) body of a write; every write route must be listed."""
+    ids = world.ids
+    student = ids["student01" if own else OTHER_STUDENT.get(role, "b_student")]
+    members = [ids["student01"]] if own else [ids[OTHER_STUDENT.get(role, "b_student")]]
+    bodies: dict[tuple[str, str], dict[str, Any]] = {
+        ("POST", "/api/v1/tokens"): {"json": {"username": "teacher", "password": DEMO_PASSWORD}},
+        ("DELETE", "/api/v1/tokens/current"): {},
+        ("POST", "/api/v1/students/{student_id}/goals"): {"json": {"title": "Matrix goal"}},
+        ("PATCH", "/api/v1/students/{student_id}/goals/{goal_id}"): {"json": {"title": "Edited"}},
+        ("PUT", "/api/v1/students/{student_id}/interests"): {"json": {"interests": ["music"]}},
+        ("POST", "/api/v1/steps/{step_id}/attempts"): {"json": {"response": "1"}},
+        ("POST", "/api/v1/sections/{section_id}/groups"): {
+            "json": {"name": "Matrix", "student_ids": members}},
+        ("PATCH", "/api/v1/groups/{group_id}"): {"json": {"name": "Renamed"}},
+        ("DELETE", "/api/v1/groups/{group_id}"): {},
+        ("POST", "/api/v1/assignments"): {
+            "json": {"student_id": student, "competency": world.code}},
+        ("POST", "/login"): {"data": {"username": "x", "password": "y"}},
+        ("POST", "/logout"): {"data": {}},
+        ("POST", "/students/{student_id}/goals"): {"data": {"title": "Matrix goal"}},
+        ("POST", "/students/{student_id}/goals/{goal_id}"): {"data": {"title": "Edited"}},
+        ("POST", "/students/{student_id}/interests"): {"data": {"interests": ["music"]}},
+        ("POST", "/practice/steps/{step_id}/answer"): {"data": {"response": "1"}},
+        ("POST", "/sections/{section_id}/groups"): {
+            "data": {"name": "Matrix", "student_ids": [str(m) for m in members]}},
+        ("POST", "/groups/{group_id}/edit"): {"data": {"name": "Renamed"}},
+        ("POST", "/groups/{group_id}/delete"): {"data": {}},
+        ("POST", "/assignments"): {"data": {"student_id": str(student), "competency": world.code}},
+    }  # fmt: skip
+    if method in ("GET", "HEAD"):
+        return {}
+    if (method, path) not in bodies:
+        pytest.fail(f"no body for {method} {path}: add one to the matrix")
+    return bodies[(method, path)]
+
+
+def signed_in(app: FastAPI, username: str) -> TestClient:
+    client = TestClient(app)
+    page = client.get("/login")
+    client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
+                                "csrf_token": csrf_of(page.text)})  # fmt: skip
+    client.headers["X-CSRF-Token"] = csrf_of(client.get("/students").text)
+    return client
+
+
+@pytest.fixture(scope="module")
+def clients(world: World) -> dict[str, TestClient]:
+    return {role: signed_in(world.app, name) for role, name in ROLES.items()}
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_route(method: str, path: str, world: World, clients: dict[str, TestClient]) -> None:
+    route = next(r for r in api_routes(world.app) if r.path == path and method in r.methods)
+    rule = rule_of(route)
+    assert rule is not None
+    api = path.startswith("/api/")
+    ownable = bool(OWNABLE & set(re.findall(r"{(\w+)}", path))) or path.endswith("/assignments")
+    revokes = path in ("/logout", "/api/v1/tokens/current")
+
+    def call(client: TestClient, role: str, own: bool) -> int:
+        url = path.format(**path_values(world, role, own, method, path))
+        body = body_of(world, role, own, method, path)
+        return client.request(method, url, follow_redirects=False, **body).status_code
+
+    anonymous = call(TestClient(world.app), "student", True)
+    if isinstance(rule, _Public):
+        # (the sign-in form may refuse a post without its CSRF cookie, but never asks to sign in)
+        assert anonymous != 401, f"public route answered {anonymous}"
+        return
+    assert anonymous == (401 if api else 303), "anonymous callers must be refused"
+    for role, username in ROLES.items():
+        client = signed_in(world.app, username) if revokes else clients[role]
+        status = call(client, role, True)
+        if role not in rule.roles:
+            assert status == 403, f"{role} on own data: {status}, expected 403"
+            continue
+        assert status < 400, f"{role} on own data: {status}, expected success"
+        if ownable:
+            status = call(client, role, False)
+            assert status == 404, f"{role} on other data: {status}, expected 404"
