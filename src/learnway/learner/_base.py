@@ -89,7 +89,18 @@ class AutoOr:
             raise ValueError(f"{err} (or 'auto')") from None
 
 
-Rule = Interval | OneOf | Seed | AutoOr
+@dataclass(frozen=True)
+class NoneOr:
+    """A parameter rule: None or a value that satisfies ``rule``."""
+
+    rule: Interval
+
+    def check(self, name: str, value: Any) -> None:
+        if value is not None:
+            self.rule.check(name, value)
+
+
+Rule = Interval | OneOf | Seed | AutoOr | NoneOr
 
 
 def encode(values: NDArray[Any] | pd.Series, vocabulary: pd.Index) -> NDArray[np.int64]:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
-import numba
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from learnway.learner._base import Attempt, Interval, KTModel, OneOf, Rule, Seed, encode
-from learnway.learner._bkt_kernels import em_fit_all, forward_all, step
+from learnway.learner._base import (
+    Attempt,
+    Interval,
+    KTModel,
+    NoneOr,
+    OneOf,
+    Rule,
+    Seed,
+    encode,
+)
+from learnway.learner._bkt_kernels import em_tasks, forward_all, step
 
 
 def _sequences(
@@ -26,6 +36,84 @@ def _sequences(
     seq_comp = comp[order][starts]
     comp_seqs = np.searchsorted(seq_comp, np.arange(n_comp + 1)).astype(np.int64)
     return order.astype(np.int64), seq_bounds, comp_seqs
+
+
+def _n_threads(n_jobs: int | None) -> int:
+    return (os.cpu_count() or 1) if n_jobs is None else n_jobs
+
+
+def _run_balanced(
+    tasks: NDArray[np.int64], cost: NDArray[np.float64], n_jobs: int, run: Any
+) -> None:
+    """Run ``run(task list)`` on ``n_jobs`` threads, the tasks spread by their cost (largest
+    first onto the least loaded thread)."""
+    n = min(n_jobs, len(tasks))
+    if n <= 1:
+        run(tasks)
+        return
+    load = np.zeros(n)
+    owner = np.empty(len(tasks), dtype=np.int64)
+    for j in np.argsort(-cost, kind="stable").tolist():
+        owner[j] = int(np.argmin(load))
+        load[owner[j]] += cost[j]
+    with ThreadPoolExecutor(n) as pool:
+        list(pool.map(run, [tasks[owner == b] for b in range(n)]))
+
+
+def _em_fit(
+    obs: NDArray[Any],
+    emit: NDArray[np.int64],
+    seq_bounds: NDArray[np.int64],
+    comp_seqs: NDArray[np.int64],
+    comp_emit: NDArray[np.int64],
+    comp_rows: NDArray[np.int64],
+    trans0: NDArray[np.float64],
+    gs0: NDArray[np.float64],
+    *,
+    forgetting: bool,
+    max_iter: int,
+    screen_iter: int,
+    tol: float,
+    n_jobs: int,
+) -> tuple[
+    NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64],
+    NDArray[np.int64],
+]:  # fmt: skip
+    """Fit every competency from ``trans0.shape[1]`` starts and keep the most likely fit.
+
+    ``trans0`` is (competencies, starts, 3), ``gs0`` (entries, starts, 2). Every (competency,
+    start) pair runs ``screen_iter`` iterations; the most likely start of each competency then
+    runs on to ``max_iter`` iterations in all. Tasks run on ``n_jobs`` threads (the compiled
+    kernel releases the GIL), which share them by size."""
+    n_comp, n_start = trans0.shape[:2]
+    screen = min(screen_iter, max_iter)
+    trans_r = trans0.copy()
+    gs_r = gs0.copy()
+    ll_r = np.full((n_comp, n_start), -np.inf)
+    it_r = np.zeros((n_comp, n_start), dtype=np.int64)
+
+    def run(n_iter: int) -> Any:
+        def go(tasks: NDArray[np.int64]) -> None:
+            em_tasks(tasks, obs, emit, seq_bounds, comp_seqs, comp_emit, trans_r, gs_r, ll_r,
+                     it_r, forgetting, n_iter, tol)  # fmt: skip
+
+        return go
+
+    k_all = np.repeat(np.arange(n_comp, dtype=np.int64), n_start)
+    tasks = np.c_[k_all, np.tile(np.arange(n_start, dtype=np.int64), n_comp)]
+    _run_balanced(tasks, comp_rows[k_all].astype(np.float64), n_jobs, run(screen))
+    best = np.argmax(ll_r, axis=1)  # the first of equals, as a sequential scan would
+    ks = np.arange(n_comp)
+    more = (it_r[ks, best] >= screen) & (comp_rows > 0) & (max_iter > screen)
+    go_on = np.c_[ks[more], best[more]].astype(np.int64)
+    _run_balanced(go_on, comp_rows[more].astype(np.float64), n_jobs, run(max_iter - screen))
+    entry_comp = np.repeat(ks, np.diff(comp_emit))
+    trans = trans_r[ks, best]
+    gs = gs_r[np.arange(len(entry_comp)), best[entry_comp]]
+    empty = comp_rows == 0
+    trans[empty] = trans0[empty, 0]
+    gs[empty[entry_comp]] = gs0[empty[entry_comp], 0]
+    return trans, gs, ll_r[ks, best], it_r.sum(axis=1), best.astype(np.int64)
 
 
 class BKT(KTModel):
@@ -50,6 +138,7 @@ class BKT(KTModel):
         Guess and slip per item (needs an ``item_id`` column) instead of per competency.
     n_restarts, max_iter, screen_iter, tol : EM settings.
     random_state : seed of the random starts.
+    n_jobs : threads that fit competencies and starts side by side (None: one per core).
     """
 
     _param_rules: ClassVar[dict[str, Rule]] = {
@@ -60,6 +149,7 @@ class BKT(KTModel):
         "screen_iter": Interval(int, 1, None),
         "tol": Interval(float, 0.0, None, low_open=True),
         "random_state": Seed(),
+        "n_jobs": NoneOr(Interval(int, 1, None)),
     }
 
     def __init__(
@@ -72,6 +162,7 @@ class BKT(KTModel):
         screen_iter: int = 10,
         tol: float = 1e-3,
         random_state: int | None = 0,
+        n_jobs: int | None = None,
     ) -> None:
         self.forgetting = forgetting
         self.per_item = per_item
@@ -80,6 +171,7 @@ class BKT(KTModel):
         self.screen_iter = screen_iter
         self.tol = tol
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     # -- fitting ---------------------------------------------------------------------------
     def _fit(self, X: pd.DataFrame) -> None:
@@ -115,22 +207,21 @@ class BKT(KTModel):
         gs0[:, :, 1] = rng.uniform(0.01, 0.3, (n_emit, r))
 
         comp_rows = np.bincount(comp, minlength=n_comp)
-        balance = np.argsort(-comp_rows, kind="stable").astype(np.int64)
-        with numba.parallel_chunksize(1):
-            trans, gs, ll, iters, starts = em_fit_all(
-                obs[order],
-                emit[order],
-                seq_bounds,
-                comp_seqs,
-                comp_emit.astype(np.int64),
-                balance,
-                trans0,
-                gs0,
-                bool(self.forgetting),
-                int(self.max_iter),
-                int(self.screen_iter),
-                float(self.tol),
-            )
+        trans, gs, ll, iters, starts = _em_fit(
+            obs[order],
+            emit[order],
+            seq_bounds,
+            comp_seqs,
+            comp_emit.astype(np.int64),
+            comp_rows,
+            trans0,
+            gs0,
+            forgetting=bool(self.forgetting),
+            max_iter=int(self.max_iter),
+            screen_iter=int(self.screen_iter),
+            tol=float(self.tol),
+            n_jobs=_n_threads(self.n_jobs),
+        )
         self.competencies_ = np.asarray(comps)
         self.prior_ = trans[:, 0].copy()
         self.learn_ = trans[:, 1].copy()

@@ -13,6 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 EPS = 1e-8
+BIG = 2.0**64  # rescaling of the forward and backward messages (exact: a power of 2)
+TINY = 1.0 / BIG
+LOG_BIG = 64 * np.log(2.0)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
@@ -66,53 +69,65 @@ def _em_competency(
         g0n = 0.0
         g1n = 0.0
         ll = 0.0
-        like = 1.0
         for s in range(s0, s1):
             a = seq_bounds[s]
             n = seq_bounds[s + 1] - a
-            # P(known) and P(unknown) are carried apart: either can be tiny in long sequences
+            # forward: joint probabilities of the outcomes so far and each state, unnormalised
+            # (no division on the sequential path) and rescaled by 2**64 when they grow small;
+            # the known and unknown parts are carried apart, so a tiny one keeps its precision
             pk = prior
             pu = 1.0 - prior
+            n_scaled = 0
             for t in range(n):
                 i = a + t
                 e = emit[i] - e0
                 o = 2 * obs[i]
                 l1 = lik[e, o]
                 l0 = lik[e, o + 1]
-                a1 = pk * l1
-                a0 = pu * l0
-                c = a1 + a0
-                ic = 1.0 / c
-                q = a1 * ic
-                qu = a0 * ic
+                q = pk * l1
+                qu = pu * l0
                 post[t] = q
                 post_u[t] = qu
                 lik_k[t] = l1
                 lik_u[t] = l0
-                like *= c
-                if like < 1e-250:
-                    ll += np.log(like)
-                    like = 1.0
                 pk = q * (1.0 - forget) + qu * learn
                 pu = qu * (1.0 - learn) + q * forget
-            # backward: b0, b1 are the backward messages, rescaled to a maximum of 1 (only their
-            # ratio matters); iz normalises the smoothed posterior of the current row
+                if pk + pu < TINY:
+                    pk *= BIG
+                    pu *= BIG
+                    n_scaled += 1
+            ll += np.log(pk + pu) - n_scaled * LOG_BIG
+            # backward messages b0, b1 (unknown, known), rescaled the same way; every row's
+            # smoothed posterior and transition counts are normalised on their own
             b0 = 1.0
             b1 = 1.0
-            iz = 1.0
+            iz = 1.0 / (post[n - 1] + post_u[n - 1])
+            # the guess/slip counts of consecutive rows of one entry add up in registers
+            cur = emit[a + n - 1] - e0
+            sn0 = 0.0
+            sn1 = 0.0
+            sc0 = 0.0
+            sw1 = 0.0
             for t in range(n - 1, -1, -1):
                 i = a + t
                 e = emit[i] - e0
-                q = post[t]
-                qu = post_u[t]
-                g1 = q * b1 * iz
-                g0 = qu * b0 * iz
-                n0[e] += g0
-                n1[e] += g1
-                if obs[i]:
-                    c0[e] += g0
-                else:
-                    w1[e] += g1
+                if e != cur:
+                    n0[cur] += sn0
+                    n1[cur] += sn1
+                    c0[cur] += sc0
+                    w1[cur] += sw1
+                    sn0 = 0.0
+                    sn1 = 0.0
+                    sc0 = 0.0
+                    sw1 = 0.0
+                    cur = e
+                g1 = post[t] * b1 * iz
+                g0 = post_u[t] * b0 * iz
+                right = float(obs[i])  # no branch: outcomes are unpredictable
+                sn0 += g0
+                sn1 += g1
+                sc0 += g0 * right
+                sw1 += g1 * (1.0 - right)
                 if t < n - 1:
                     g0n += g0
                     g1n += g1
@@ -130,20 +145,22 @@ def _em_competency(
                     b0 = u0 + u1
                     b1 = v0 + v1
                     zx = qpu * b0 + qp * b1
-                    zb = b0 if b0 > b1 else b1
-                    if zx > 0.0 and zb > 0.0:
-                        izx = 1.0 / zx
-                        xi01 += qpu * u1 * izx
-                        xi10 += qp * v0 * izx
-                        izb = 1.0 / zb
-                        b0 *= izb
-                        b1 *= izb
-                        iz = zb * izx  # the row before's posterior sums to zx / zb
+                    if zx > 0.0:
+                        iz = 1.0 / zx  # the row before's posterior sums to zx
+                        xi01 += qpu * u1 * iz
+                        xi10 += qp * v0 * iz
                     else:
                         b0 = 1.0
                         b1 = 1.0
                         iz = 1.0 / (qp + qpu)
-        ll += np.log(like)
+                    if b0 + b1 < TINY:
+                        b0 *= BIG
+                        b1 *= BIG
+                        iz *= 1.0 / BIG
+            n0[cur] += sn0
+            n1[cur] += sn1
+            c0[cur] += sc0
+            w1[cur] += sw1
         if it > 1 and abs(ll - prev_ll) < tol:
             break
         prev_ll = ll
@@ -162,87 +179,45 @@ def _em_competency(
     return ll, it + 1
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def em_fit_all(
+@numba.njit(cache=True, nogil=True)
+def em_tasks(
+    tasks: NDArray[np.int64],
     obs: NDArray[np.int8],
     emit: NDArray[np.int64],
     seq_bounds: NDArray[np.int64],
     comp_seqs: NDArray[np.int64],
     comp_emit: NDArray[np.int64],
-    order: NDArray[np.int64],
-    trans0: NDArray[np.float64],
-    gs0: NDArray[np.float64],
+    trans: NDArray[np.float64],
+    gs: NDArray[np.float64],
+    ll: NDArray[np.float64],
+    iters: NDArray[np.int64],
     forgetting: bool,
-    max_iter: int,
-    screen_iter: int,
+    n_iter: int,
     tol: float,
-) -> tuple[
-    NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64],
-    NDArray[np.int64],
-]:  # fmt: skip
-    """Fit every competency from ``trans0.shape[1]`` starts and keep the most likely fit.
+) -> None:
+    """Run EM for each task ``(competency k, start r) = tasks[j]`` from ``trans[k, r]`` and
+    ``gs[entries of k, r]`` for up to ``n_iter`` iterations, in place; add the iterations to
+    ``iters[k, r]`` and store the log-likelihood in ``ll[k, r]``.
 
-    ``trans0`` is (competencies, restarts, 3), ``gs0`` (entries, restarts, 2); ``order`` lists
-    competencies largest first, for balance across threads. Every (competency, start) pair runs
-    ``screen_iter`` iterations as one parallel task; then the most likely start of each
-    competency runs on to ``max_iter`` iterations in total, one task per competency.
-    """
-    n_comp = trans0.shape[0]
-    n_restart = trans0.shape[1]
-    screen = min(screen_iter, max_iter)
-    trans_r = trans0.copy()
-    gs_r = gs0.copy()
-    ll_r = np.full((n_comp, n_restart), -np.inf)
-    it_r = np.zeros((n_comp, n_restart), dtype=np.int64)
-    for j in numba.prange(n_comp * n_restart):
-        k = order[j // n_restart]
-        r = j % n_restart
+    Tasks touch disjoint slots, so several threads can run disjoint task lists at once (the
+    kernel releases the GIL)."""
+    for j in range(tasks.shape[0]):
+        k = tasks[j, 0]
+        r = tasks[j, 1]
         if comp_seqs[k + 1] == comp_seqs[k]:
             continue
         e0 = comp_emit[k]
         e1 = comp_emit[k + 1]
-        t = trans_r[k, r].copy()
-        g = gs_r[e0:e1, r].copy()
-        ll, n_it = _em_competency(
+        t = trans[k, r].copy()
+        g = gs[e0:e1, r].copy()
+        value, n_it = _em_competency(
             obs, emit, seq_bounds, comp_seqs[k], comp_seqs[k + 1], e0, e1 - e0, t, g,
-            forgetting, screen, tol,
+            forgetting, n_iter, tol,
         )  # fmt: skip
-        trans_r[k, r] = t
-        gs_r[e0:e1, r] = g
-        ll_r[k, r] = ll
-        it_r[k, r] = n_it
-    trans = np.empty((n_comp, 3))
-    gs = np.empty((gs0.shape[0], 2))
-    best_ll = np.full(n_comp, -np.inf)
-    iters = np.zeros(n_comp, dtype=np.int64)
-    starts = np.zeros(n_comp, dtype=np.int64)
-    for j in numba.prange(n_comp):
-        k = order[j]
-        e0 = comp_emit[k]
-        e1 = comp_emit[k + 1]
-        if comp_seqs[k + 1] == comp_seqs[k]:
-            trans[k] = trans0[k, 0]
-            gs[e0:e1] = gs0[e0:e1, 0]
-            continue
-        best_r = 0
-        for r in range(1, n_restart):
-            if ll_r[k, r] > ll_r[k, best_r]:
-                best_r = r
-        t = trans_r[k, best_r].copy()
-        g = gs_r[e0:e1, best_r].copy()
-        ll = ll_r[k, best_r]
-        n_it = 0
-        if it_r[k, best_r] >= screen and max_iter > screen:
-            ll, n_it = _em_competency(
-                obs, emit, seq_bounds, comp_seqs[k], comp_seqs[k + 1], e0, e1 - e0, t, g,
-                forgetting, max_iter - screen, tol,
-            )  # fmt: skip
-        trans[k] = t
-        gs[e0:e1] = g
-        best_ll[k] = ll
-        iters[k] = it_r[k].sum() + n_it
-        starts[k] = best_r
-    return trans, gs, best_ll, iters, starts
+        trans[k, r] = t
+        gs[e0:e1, r] = g
+        ll[k, r] = value
+        iters[k, r] += n_it
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
