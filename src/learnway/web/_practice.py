@@ -140,6 +140,17 @@ def submit_answer(
 ) -> AnswerOut:
     """Check a response, store the attempt and update mastery at once."""
     step = step_of(session, step_id)
+    if answer.attempt_id is not None:
+        earlier = session.get(Attempt, answer.attempt_id)
+        if earlier is not None:
+            same = (earlier.student_id, earlier.step_id, earlier.response) == (
+                student.id, step.id, answer.response,
+            )  # fmt: skip
+            if not same:
+                raise HTTPException(
+                    422, f"The attempt was refused: id {answer.attempt_id} is already used "
+                    "for another answer.",
+                )  # fmt: skip
     try:
         verdict = check_answer(
             answer_type=step.answer_type,
@@ -160,16 +171,17 @@ def submit_answer(
         if c in catalog.column_of_id
     ]
     before = mastery_grid(session, catalog, [student.id])
+    earlier = session.get(Attempt, answer.attempt_id) if answer.attempt_id else None
     attempt = AttemptIn(
         id=answer.attempt_id or f"web-{uuid.uuid4().hex}",
         student_id=student.id,
         step_id=step.id,
         correct=correct,
-        timestamp=dt.datetime.now(dt.UTC),
+        timestamp=earlier.timestamp if earlier else dt.datetime.now(dt.UTC),
         source="web",
         score=1.0 if correct else 0.0,
-        hints_used=answer.hints_used,
-        duration_s=answer.duration_s,
+        hints_used=earlier.hints_used if earlier else answer.hints_used,
+        duration_s=earlier.duration_s if earlier else answer.duration_s,
         response=answer.response,
     )
     report = record_practice(session, course, catalog.framework_id, [attempt])
