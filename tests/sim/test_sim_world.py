@@ -5,6 +5,7 @@ import pytest
 
 from learnway.paths import BKTParams, CompetencyGraph, CourseGraph, StepBank
 from learnway.sim import (
+    KNOWN,
     FixedSequence,
     Oracle,
     Population,
@@ -135,3 +136,35 @@ def test_calibration_fits_on_the_pilot_and_picks_a_candidate(course):
         "p_guess",
         "p_slip",
     }
+
+
+def test_true_start_planner_skips_placement_and_knows_the_start(course):
+    from learnway.paths import Planner, is_mastered
+    from learnway.sim._ablations import TrueStartPlanner
+
+    students = sample_students(course.graph, 10, np.random.default_rng(5))
+    planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
+    policy = TrueStartPlanner(planner, deadline=6.0)
+    policy.start(students, 0.0)
+    known = retrieval(students, 0.0) >= KNOWN
+    assert not policy.placing.any()
+    assert (is_mastered(policy.state, planner.policy) == known).all()
+
+
+def test_true_review_planner_reviews_what_truly_fades(course):
+    from learnway.paths import Planner, PlannerConfig
+    from learnway.sim._ablations import TrueReviewPlanner
+
+    students = sample_students(course.graph, 8, np.random.default_rng(6))
+    planner = Planner(
+        course.graph,
+        course.bank,
+        course.params,
+        policy=course.policy(),
+        config=PlannerConfig(review=False),
+    )
+    policy = TrueReviewPlanner(planner)
+    policy.start(students, 0.0)
+    policy.learned[:, 3] = True
+    students.strength[:, 3] = -2.0  # learned once, now forgotten: the review comes first
+    assert (policy.choose(np.arange(8), 1.0) == 3).all()

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from learnway.paths import CourseGraph, LearnerState, Placement, Planner, PlannerConfig
+from learnway.sim._ablations import TrueReviewPlanner, TrueStartPlanner
 from learnway.sim._calibrate import calibrate
 from learnway.sim._classroom import RunResult, Term, run_term
 from learnway.sim._policies import FixedSequence, Oracle, PlannerPolicy, Policy
@@ -44,6 +45,20 @@ def _summary(result: RunResult) -> dict[str, float]:
             result.known_end[high].mean() - result.known_end[low].mean()
         ),
         "quartile_gap_share_mastered": float(done[high].mean() - done[low].mean()),
+    }
+
+
+def _efficiency(run: RunResult, oracle: RunResult) -> dict[str, float]:
+    """The oracle's attempts to master the course over the policy's: per student (those who
+    mastered it under both), and of the two medians."""
+    both = np.isfinite(run.attempts_to_master) & np.isfinite(oracle.attempts_to_master)
+    return {
+        "students_mastered_under_both": int(both.sum()),
+        "efficiency_paired_median": _median(
+            oracle.attempts_to_master[both] / np.maximum(run.attempts_to_master[both], 1)
+        ),
+        "efficiency_of_medians": _median(oracle.attempts_to_master)
+        / _median(run.attempts_to_master),
     }
 
 
@@ -159,7 +174,10 @@ def run_policy_benchmark(
         config=PlannerConfig(review=False),
     )
     default = Planner(course.graph, course.bank, course.params, policy=course.policy())
-    planner_policy = PlannerPolicy(planner, placement=Placement(course.graph, cal.params))
+    deadline = term.deadline
+    planner_policy = PlannerPolicy(
+        planner, placement=Placement(course.graph, cal.params), deadline=deadline
+    )
     policies: list[tuple[str, Policy]] = [
         *[(f"fixed_{k}", FixedSequence(course.graph, k)) for k in fixed_per_competency],
         (
@@ -168,6 +186,7 @@ def run_policy_benchmark(
                 default,
                 placement=Placement(course.graph, course.params),
                 name="planner (content defaults, uncalibrated)",
+                deadline=deadline,
             ),
         ),
         ("planner", planner_policy),
@@ -177,9 +196,18 @@ def run_policy_benchmark(
                 no_review,
                 placement=Placement(course.graph, cal.params),
                 name="planner without review",
+                deadline=deadline,
             ),
         ),
         ("oracle", Oracle(course.graph)),
+        # Diagnostics, not teaching policies: the planner given one piece of the truth.
+        ("planner_true_start", TrueStartPlanner(planner, deadline=deadline)),
+        (
+            "planner_true_review",
+            TrueReviewPlanner(
+                no_review, placement=Placement(course.graph, cal.params), deadline=deadline
+            ),
+        ),
     ]
     results: dict[str, Any] = {}
     runs: dict[str, RunResult] = {}
@@ -200,7 +228,6 @@ def run_policy_benchmark(
 
     fixed_keys = [f"fixed_{k}" for k in fixed_per_competency]
     plan, orac = runs["planner"], runs["oracle"]
-    both = np.isfinite(plan.attempts_to_master) & np.isfinite(orac.attempts_to_master)
     comparisons: dict[str, Any] = {}
     for key in fixed_keys:
         fixed = runs[key]
@@ -218,14 +245,8 @@ def run_policy_benchmark(
             "known_at_end_planner": float(plan.known_end.mean()),
             "known_at_end_fixed": float(fixed.known_end.mean()),
         }
-    comparisons["planner_vs_oracle"] = {
-        "students_mastered_under_both": int(both.sum()),
-        "efficiency_paired_median": _median(
-            orac.attempts_to_master[both] / np.maximum(plan.attempts_to_master[both], 1)
-        ),
-        "efficiency_of_medians": results["oracle"]["median_attempts_to_master"]
-        / results["planner"]["median_attempts_to_master"],
-    }
+    for key in ("planner", "planner_content_defaults", "planner_true_start", "planner_true_review"):
+        comparisons[f"{key}_vs_oracle"] = _efficiency(runs[key], orac)
     comparisons["review_effect"] = {
         "retention_with_review": results["planner"]["mean_retention_at_end"],
         "retention_without_review": results["planner_no_review"]["mean_retention_at_end"],

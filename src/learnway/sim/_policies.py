@@ -57,15 +57,22 @@ class FixedSequence:
 
 
 class PlannerPolicy:
-    """Learnway's planner on knowledge-tracing state, after an optional diagnostic placement.
-    When nothing is left to do, the student reviews what the planner predicts is most faded."""
+    """Learnway's planner on knowledge-tracing state, after an optional diagnostic placement,
+    with the term's ``deadline`` (days) when given. When nothing is left to do, the student
+    reviews what the planner predicts is most faded."""
 
     def __init__(
-        self, planner: Planner, *, placement: Placement | None = None, name: str = ""
+        self,
+        planner: Planner,
+        *,
+        placement: Placement | None = None,
+        name: str = "",
+        deadline: float | None = None,
     ) -> None:
         self.planner = planner
         self.placement = placement
         self.name = name or "planner"
+        self.deadline = deadline
         self.state = LearnerState.new(0, planner.params)
         self.posterior = np.zeros((0, 0))
         self.asked = np.zeros((0, 0), dtype=bool)
@@ -90,7 +97,9 @@ class PlannerPolicy:
             out[placing] = self.placement.choose(self.posterior[r], self.asked[r])
         if (~placing).any():
             r = rows[~placing]
-            choice, _ = self.planner.next_competencies(self.state.rows(r), now)
+            choice, _ = self.planner.next_competencies(
+                self.state.rows(r), now, deadline=self.deadline
+            )
             idle = choice < 0
             if idle.any():
                 recall = self.planner.scores(self.state.rows(r[idle]), now).recall
