@@ -153,6 +153,18 @@ def test_due_review_is_interleaved_with_new_work():
     assert all(not r.is_review for r in no_review)
 
 
+def test_reviews_consolidate_before_the_deadline():
+    planner = make_planner()
+    state = state_with(planner, ["count", "add"], last_seen=0.0)
+    # recall 2 ** (-1.5 / 3) = 0.71: not due by the spaced-review rule (0.7) ...
+    far = planner.recommend(state, 1.5, deadline=60.0)
+    assert all(not r.is_review for r in far)
+    # ... but due in the last days before the deadline, when what is known then counts
+    near = planner.recommend(state, 1.5, deadline=5.0)
+    assert any(r.is_review for r in near)
+    assert next(r for r in near if r.is_review).reasons[0].code == "review_due"
+
+
 def test_deadline_reason_names_the_date():
     import datetime as dt
 

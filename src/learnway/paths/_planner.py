@@ -35,7 +35,9 @@ class PlannerConfig:
     (``w_continue``), the required competencies it unlocks (``w_unlock``, on a log scale),
     alignment with goals and interests (``w_goal``, ``w_interest``) and deadline urgency for
     required standards (``w_urgency``). Due reviews score ``w_review`` plus how far recall has
-    fallen. ``review=False`` turns spaced review off (for comparisons).
+    fallen. In the last ``consolidate_days`` before a deadline, every mastered competency whose
+    predicted recall is under ``consolidate_recall`` is due too (what is known at the deadline
+    is what counts). ``review=False`` turns spaced review off (for comparisons).
     """
 
     n_recommendations: int = 5
@@ -50,6 +52,8 @@ class PlannerConfig:
     w_interest: float = 0.2
     w_urgency: float = 0.5
     w_review: float = 1.0
+    consolidate_days: float = 10.0
+    consolidate_recall: float = 0.8
     stuck_penalty: float = 0.3
     go_back_bonus: float = 1.0
     minutes_per_day: float = 30.0
@@ -61,6 +65,8 @@ class PlannerConfig:
             raise ValueError("n_recommendations must lie in [1, 20]")
         if self.max_review < 0 or self.minutes_per_day <= 0:
             raise ValueError("max_review >= 0 and minutes_per_day > 0")
+        if self.consolidate_days < 0 or not 0 < self.consolidate_recall <= 1:
+            raise ValueError("consolidate_days >= 0 and consolidate_recall in (0, 1]")
 
 
 @dataclass(frozen=True)
@@ -187,7 +193,11 @@ class Planner:
         review = np.full((n_students, n), -np.inf)
         if cfg.review:
             due = status == Status.DUE_FOR_REVIEW
-            drop = (pol.review_recall - recall) / pol.review_recall
+            level = pol.review_recall
+            if deadline is not None and 0 <= deadline - now <= cfg.consolidate_days:
+                level = max(level, cfg.consolidate_recall)
+                due = due | (mastered & (recall < level))
+            drop = (level - recall) / level
             review = np.where(due, cfg.w_review * (1.0 + drop), -np.inf)
         return Scores(
             status, recall, new, review, go_back_from, goal_related, interest, unlocks, urgency

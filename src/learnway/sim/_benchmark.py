@@ -41,6 +41,8 @@ def _summary(result: RunResult) -> dict[str, float]:
         "mean_known_at_end": float(result.known_end.mean()),
         "mean_retention_at_end": float(result.retention.mean()),
         "mean_attempts_in_term": float(result.attempts.mean()),
+        "known_at_end_lowest_prior_quartile": float(result.known_end[low].mean()),
+        "known_at_end_highest_prior_quartile": float(result.known_end[high].mean()),
         "quartile_gap_known_at_end": float(
             result.known_end[high].mean() - result.known_end[low].mean()
         ),
@@ -315,14 +317,17 @@ def render_markdown(r: dict[str, Any]) -> str:
         f"(retrieval >= {setup['known_means_retrieval_at_least']}).",
         "",
         "| policy | median attempts to master | median minutes | share mastered by deadline "
-        "| known at end | retention at end | Q4-Q1 gap (known at end) | sim seconds |",
-        "|---|---|---|---|---|---|---|---|",
+        "| known at end | retention at end | known at end, Q1 / Q4 of prior knowledge "
+        "| Q4-Q1 gap (known at end) | sim seconds |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for p in r["policies"].values():
         lines.append(
             f"| {p['name']} | {p['median_attempts_to_master']:.0f} | "
             f"{p['median_minutes_to_master']:.0f} | {p['share_mastered_by_deadline']:.2f} | "
             f"{p['mean_known_at_end']:.3f} | {p['mean_retention_at_end']:.3f} | "
+            f"{p['known_at_end_lowest_prior_quartile']:.3f} / "
+            f"{p['known_at_end_highest_prior_quartile']:.3f} | "
             f"{p['quartile_gap_known_at_end']:.3f} | {p['simulation_seconds']:.1f} |"
         )
     lines += ["", "## Comparisons", ""]

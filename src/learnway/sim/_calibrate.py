@@ -25,8 +25,10 @@ from learnway.sim._world import Students
 CANDIDATES: tuple[tuple[float, float, float, float], ...] = (
     (0.85, 3.0, 3.0, 0.7),
     (0.85, 3.0, 10.0, 0.5),
+    (0.85, 2.0, 10.0, 0.5),
     (0.85, 2.0, 20.0, 0.5),
     (0.8, 2.0, 20.0, 0.5),
+    (0.8, 2.0, 30.0, 0.4),
 )
 
 
