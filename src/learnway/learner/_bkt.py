@@ -20,7 +20,13 @@ from learnway.learner._base import (
     Seed,
     encode,
 )
-from learnway.learner._bkt_kernels import em_tasks, forward_all, step
+from learnway.learner._bkt_kernels import (
+    em_tasks,
+    forward_all,
+    same_sequences,
+    sequence_hashes,
+    step,
+)
 
 
 def _sequences(
@@ -36,6 +42,39 @@ def _sequences(
     seq_comp = comp[order][starts]
     comp_seqs = np.searchsorted(seq_comp, np.arange(n_comp + 1)).astype(np.int64)
     return order.astype(np.int64), seq_bounds, comp_seqs
+
+
+def _unique_sequences(
+    obs: NDArray[Any],
+    emit: NDArray[np.int64],
+    seq_bounds: NDArray[np.int64],
+    comp_seqs: NDArray[np.int64],
+) -> tuple[
+    NDArray[Any], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]
+]:
+    """Keep one copy of identical sequences of a competency (same entries, same outcomes),
+    with its number of copies as weight: EM's counts are then exactly those of all the copies.
+
+    Returns the rows, bounds, weights and per-competency sequence bounds of the copies kept.
+    Sequences are grouped by hash, and every group is checked row by row."""
+    n_seq = len(seq_bounds) - 1
+    ones = np.ones(n_seq)
+    if n_seq == 0:
+        return obs, emit, seq_bounds, ones, comp_seqs
+    hashes = sequence_hashes(obs, emit, seq_bounds)
+    seq_comp = np.repeat(np.arange(len(comp_seqs) - 1), np.diff(comp_seqs))
+    order = np.lexsort((hashes[:, 2], hashes[:, 1], hashes[:, 0], seq_comp))
+    keys = np.c_[seq_comp, hashes][order]
+    first = np.r_[True, np.any(keys[1:] != keys[:-1], axis=1)]
+    group = np.cumsum(first) - 1
+    keep = order[first]
+    if not same_sequences(obs, emit, seq_bounds, order, keep[group]):
+        return obs, emit, seq_bounds, ones, comp_seqs  # a hash collision: keep every copy
+    lengths = np.diff(seq_bounds)[keep]
+    bounds = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    rows = np.repeat(seq_bounds[keep] - bounds[:-1], lengths) + np.arange(bounds[-1])
+    kept_comp_seqs = np.searchsorted(seq_comp[keep], np.arange(len(comp_seqs))).astype(np.int64)
+    return obs[rows], emit[rows], bounds, np.bincount(group).astype(np.float64), kept_comp_seqs
 
 
 def _n_threads(n_jobs: int | None) -> int:
@@ -64,6 +103,7 @@ def _em_fit(
     obs: NDArray[Any],
     emit: NDArray[np.int64],
     seq_bounds: NDArray[np.int64],
+    weights: NDArray[np.float64],
     comp_seqs: NDArray[np.int64],
     comp_emit: NDArray[np.int64],
     comp_rows: NDArray[np.int64],
@@ -94,8 +134,8 @@ def _em_fit(
 
     def run(n_iter: int) -> Any:
         def go(tasks: NDArray[np.int64]) -> None:
-            em_tasks(tasks, obs, emit, seq_bounds, comp_seqs, comp_emit, trans_r, gs_r, ll_r,
-                     it_r, forgetting, n_iter, tol)  # fmt: skip
+            em_tasks(tasks, obs, emit, seq_bounds, weights, comp_seqs, comp_emit, trans_r, gs_r,
+                     ll_r, it_r, forgetting, n_iter, tol)  # fmt: skip
 
         return go
 
@@ -159,7 +199,7 @@ class BKT(KTModel):
         per_item: bool = False,
         n_restarts: int = 5,
         max_iter: int = 100,
-        screen_iter: int = 10,
+        screen_iter: int = 5,
         tol: float = 1e-3,
         random_state: int | None = 0,
         n_jobs: int | None = None,
@@ -206,12 +246,16 @@ class BKT(KTModel):
         gs0[:, :, 0] = rng.uniform(0.01, 0.4, (n_emit, r))
         gs0[:, :, 1] = rng.uniform(0.01, 0.3, (n_emit, r))
 
-        comp_rows = np.bincount(comp, minlength=n_comp)
+        obs_u, emit_u, bounds_u, weights, comp_seqs_u = _unique_sequences(
+            obs[order], emit[order], seq_bounds, comp_seqs
+        )
+        comp_rows = np.diff(bounds_u[comp_seqs_u])
         trans, gs, ll, iters, starts = _em_fit(
-            obs[order],
-            emit[order],
-            seq_bounds,
-            comp_seqs,
+            obs_u,
+            emit_u,
+            bounds_u,
+            weights,
+            comp_seqs_u,
             comp_emit.astype(np.int64),
             comp_rows,
             trans0,

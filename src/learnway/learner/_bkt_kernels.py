@@ -27,6 +27,7 @@ def _em_competency(
     s1: int,
     e0: int,
     n_emit: int,
+    weights: NDArray[np.float64],
     trans: NDArray[np.float64],
     gs: NDArray[np.float64],
     forgetting: bool,
@@ -36,7 +37,8 @@ def _em_competency(
     """EM for one competency from the start values in ``trans`` (prior, learn, forget) and
     ``gs`` (guess, slip per entry), both updated in place; returns (log-likelihood, iterations).
 
-    The log-likelihood returned is that of the parameters of the last E-step."""
+    Sequence ``s`` stands for ``weights[s]`` identical sequences. The log-likelihood returned
+    is that of the parameters of the last E-step."""
     max_len = 0
     for s in range(s0, s1):
         max_len = max(max_len, seq_bounds[s + 1] - seq_bounds[s])
@@ -72,6 +74,7 @@ def _em_competency(
         for s in range(s0, s1):
             a = seq_bounds[s]
             n = seq_bounds[s + 1] - a
+            w = weights[s]
             # forward: joint probabilities of the outcomes so far and each state, unnormalised
             # (no division on the sequential path) and rescaled by 2**64 when they grow small;
             # the known and unknown parts are carried apart, so a tiny one keeps its precision
@@ -96,12 +99,12 @@ def _em_competency(
                     pk *= BIG
                     pu *= BIG
                     n_scaled += 1
-            ll += np.log(pk + pu) - n_scaled * LOG_BIG
+            ll += w * (np.log(pk + pu) - n_scaled * LOG_BIG)
             # backward messages b0, b1 (unknown, known), rescaled the same way; every row's
             # smoothed posterior and transition counts are normalised on their own
             b0 = 1.0
             b1 = 1.0
-            iz = 1.0 / (post[n - 1] + post_u[n - 1])
+            iz = w / (post[n - 1] + post_u[n - 1])  # the weight rides on every count
             # the guess/slip counts of consecutive rows of one entry add up in registers
             cur = emit[a + n - 1] - e0
             sn0 = 0.0
@@ -146,13 +149,13 @@ def _em_competency(
                     b1 = v0 + v1
                     zx = qpu * b0 + qp * b1
                     if zx > 0.0:
-                        iz = 1.0 / zx  # the row before's posterior sums to zx
+                        iz = w / zx  # the row before's posterior sums to zx
                         xi01 += qpu * u1 * iz
                         xi10 += qp * v0 * iz
                     else:
                         b0 = 1.0
                         b1 = 1.0
-                        iz = 1.0 / (qp + qpu)
+                        iz = w / (qp + qpu)
                     if b0 + b1 < TINY:
                         b0 *= BIG
                         b1 *= BIG
@@ -165,7 +168,9 @@ def _em_competency(
             break
         prev_ll = ll
         # M-step
-        n_seq = s1 - s0
+        n_seq = 0.0
+        for s in range(s0, s1):
+            n_seq += weights[s]
         trans[0] = min(max(acc_prior / n_seq, EPS), 1.0 - EPS)
         if g0n > 0.0:
             trans[1] = min(max(xi01 / g0n, EPS), 1.0 - EPS)
@@ -180,11 +185,57 @@ def _em_competency(
 
 
 @numba.njit(cache=True, nogil=True)
+def sequence_hashes(
+    obs: NDArray[np.int8], emit: NDArray[np.int64], seq_bounds: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Two 64-bit hashes of each sequence's (entry, outcome) rows, and its length."""
+    n = seq_bounds.shape[0] - 1
+    out = np.empty((n, 3), dtype=np.int64)
+    m1 = np.uint64(1099511628211)
+    m2 = np.uint64(0xBF58476D1CE4E5B9)
+    shift = np.uint64(31)
+    for s in range(n):
+        h1 = np.uint64(1469598103934665603)
+        h2 = np.uint64(0x9E3779B97F4A7C15)
+        for i in range(seq_bounds[s], seq_bounds[s + 1]):
+            v = np.uint64(2 * emit[i] + obs[i] + 1)
+            h1 = (h1 ^ v) * m1
+            h2 = (h2 + v) * m2
+            h2 = h2 ^ (h2 >> shift)
+        out[s, 0] = np.int64(h1)
+        out[s, 1] = np.int64(h2)
+        out[s, 2] = seq_bounds[s + 1] - seq_bounds[s]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def same_sequences(
+    obs: NDArray[np.int8],
+    emit: NDArray[np.int64],
+    seq_bounds: NDArray[np.int64],
+    members: NDArray[np.int64],
+    representative: NDArray[np.int64],
+) -> bool:
+    """Whether every sequence ``members[j]`` equals ``representative[j]`` row for row."""
+    for j in range(members.shape[0]):
+        a = seq_bounds[members[j]]
+        b = seq_bounds[representative[j]]
+        n = seq_bounds[members[j] + 1] - a
+        if n != seq_bounds[representative[j] + 1] - b:
+            return False
+        for t in range(n):
+            if obs[a + t] != obs[b + t] or emit[a + t] != emit[b + t]:
+                return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
 def em_tasks(
     tasks: NDArray[np.int64],
     obs: NDArray[np.int8],
     emit: NDArray[np.int64],
     seq_bounds: NDArray[np.int64],
+    weights: NDArray[np.float64],
     comp_seqs: NDArray[np.int64],
     comp_emit: NDArray[np.int64],
     trans: NDArray[np.float64],
@@ -211,7 +262,7 @@ def em_tasks(
         t = trans[k, r].copy()
         g = gs[e0:e1, r].copy()
         value, n_it = _em_competency(
-            obs, emit, seq_bounds, comp_seqs[k], comp_seqs[k + 1], e0, e1 - e0, t, g,
+            obs, emit, seq_bounds, comp_seqs[k], comp_seqs[k + 1], e0, e1 - e0, weights, t, g,
             forgetting, n_iter, tol,
         )  # fmt: skip
         trans[k, r] = t
