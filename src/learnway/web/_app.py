@@ -74,6 +74,11 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response: Response = await call_next(request)
+        if request.headers.get("hx-request") and response.status_code in (302, 303):
+            # a boosted form that redirects: let the browser load the new page (and its URL)
+            response.headers["HX-Redirect"] = response.headers["location"]
+            del response.headers["location"]
+            response.status_code = 200
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith("/static"):

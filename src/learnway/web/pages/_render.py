@@ -29,9 +29,14 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
+def _percent1(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
 def make_templates(folder: Path) -> Jinja2Templates:
     templates = Jinja2Templates(directory=folder)
     templates.env.filters["pct"] = _percent
+    templates.env.filters["pct1"] = _percent1
     templates.env.globals["role_names"] = ROLE_NAMES
     templates.env.globals["csrf_field"] = CSRF_FIELD
     return templates
