@@ -19,9 +19,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _fk(table: str, column: str, target: str, **kwargs: str) -> sa.ForeignKeyConstraint:
+def _fk(
+    table: str, column: str, target: str, ondelete: str | None = None
+) -> sa.ForeignKeyConstraint:
     name = op.f(f"fk_{table}_{column}_{target}")
-    return sa.ForeignKeyConstraint([column], [f"{target}.id"], name=name, **kwargs)
+    return sa.ForeignKeyConstraint([column], [f"{target}.id"], name=name, ondelete=ondelete)
 
 
 def upgrade() -> None:
