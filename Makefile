@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: install demo serve test test-sqlite lint format bench clean
+.PHONY: install browser-deps demo serve test test-sqlite lint format bench clean
 
 install: $(STAMP)
 
@@ -15,13 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+browser-deps:  ## Chromium (Debian) and axe-core (npm) for the browser tests
+	sh tests/web/install_browser_deps.sh
+
 demo: $(STAMP)  ## build the demo school and show it
 	$(BIN)/learnway demo $(ARGS)
 
-test: $(STAMP)  ## every test, SQLite and PostgreSQL
+test: $(STAMP) browser-deps  ## every test, SQLite and PostgreSQL
 	$(BIN)/python -m pytest $(ARGS)
 
-test-sqlite: $(STAMP)  ## every test that needs no PostgreSQL server
+test-sqlite: $(STAMP) browser-deps  ## every test that needs no PostgreSQL server
 	$(BIN)/python -m pytest -m "not postgres" $(ARGS)
 
 lint: $(STAMP)
