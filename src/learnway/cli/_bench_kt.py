@@ -21,7 +21,7 @@ def bench_kt(
     ],
     models: Annotated[
         str, typer.Option(help="comma-separated models (pybkt and pybkt-forget are the peer)")
-    ] = "bkt,bkt-forget,pfa,best-lr,best-lr+,elo,pybkt,pybkt-forget",
+    ] = "bkt,bkt-forget,pfa,best-lr,best-lr+,elo,boosted,pybkt,pybkt-forget",
     data_dir: Annotated[Path, typer.Option(help="folder of the data sets")] = Path(
         "../shared/datasets"
     ),
@@ -35,6 +35,9 @@ def bench_kt(
         int | None, typer.Option(help="keep only the first students (a quick run)")
     ] = None,
     memory: Annotated[bool, typer.Option(help="also measure peak memory of a whole fit")] = False,
+    fit_repeats: Annotated[
+        int, typer.Option(help="timed fits of BKT and of pyBKT; the fastest counts")
+    ] = 3,
 ) -> None:
     """Fit and score learner models on a data set's split, pyBKT alongside; write results."""
     from learnway.learner import run_kt_benchmark
@@ -51,6 +54,7 @@ def bench_kt(
         pybkt_python=pybkt_python,
         max_students=max_students,
         measure_memory=memory,
+        fit_repeats=fit_repeats,
     )
     for split, row in results["summary"].items():
         typer.echo(f"{dataset} {split}: " + ", ".join(f"{k}={v}" for k, v in row.items()))
