@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
 from learnway.store import transaction
@@ -162,3 +162,7 @@ Leader = Annotated[User, Depends(LEADERS)]
 Teacher = Annotated[User, Depends(TEACHERS)]
 Student = Annotated[User, Depends(STUDENTS)]
 StudentOrTeacher = Annotated[User, Depends(STUDENT_OR_TEACHER)]
+
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="a database id")]
+"""A path id: refused with 422 when out of range (the database's integers are 32-bit)."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 MAX_TEXT = 500
 MAX_RESPONSE = 200
 MAX_NAME = 120
+DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Problem(BaseModel):
@@ -333,17 +334,17 @@ class GroupIn(BaseModel):
     name: str = Field(min_length=1, max_length=MAX_NAME)
     competency: str | None = Field(default=None, max_length=MAX_NAME)
     reason: str = Field(default="", max_length=MAX_TEXT)
-    student_ids: list[int] = Field(min_length=1, max_length=200)
+    student_ids: list[DbId] = Field(min_length=1, max_length=200)
 
 
 class GroupPatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
-    student_ids: list[int] | None = Field(default=None, min_length=1, max_length=200)
+    student_ids: list[DbId] | None = Field(default=None, min_length=1, max_length=200)
 
 
 class AssignmentIn(BaseModel):
-    student_id: int | None = None
-    group_id: int | None = None
+    student_id: DbId | None = None
+    group_id: DbId | None = None
     competency: str | None = Field(default=None, max_length=MAX_NAME)
     activity: str | None = Field(default=None, max_length=MAX_NAME)
     note: str = Field(default="", max_length=MAX_TEXT)

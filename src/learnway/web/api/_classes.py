@@ -20,7 +20,7 @@ from learnway.web._classes import (
     sections_view,
     update_group,
 )
-from learnway.web._deps import ContextDep, SessionDep, Staff, Teacher
+from learnway.web._deps import ContextDep, Id, SessionDep, Staff, Teacher
 from learnway.web._learning import course_for
 from learnway.web._profile import assignment_out
 from learnway.web._schemas import (
@@ -51,7 +51,7 @@ def list_sections(user: Staff, session: SessionDep) -> SectionListOut:
 
 @router.get("/sections/{section_id}/heatmap", response_model=HeatmapOut)
 def get_heatmap(
-    section_id: int,
+    section_id: Id,
     user: Staff,
     session: SessionDep,
     context: ContextDep,
@@ -64,21 +64,21 @@ def get_heatmap(
 
 
 @router.get("/sections/{section_id}/needs", response_model=NeedsOut)
-def get_needs(section_id: int, user: Staff, session: SessionDep, context: ContextDep) -> NeedsOut:
+def get_needs(section_id: Id, user: Staff, session: SessionDep, context: ContextDep) -> NeedsOut:
     """Who needs me today: stuck, off pace, inactive, flagged for support, with evidence."""
     section = open_section(session, actor=user, section_id=section_id)
     return needs_view(session, context, section)
 
 
 @router.get("/sections/{section_id}/pacing", response_model=PacingOut)
-def get_pacing(section_id: int, user: Staff, session: SessionDep, context: ContextDep) -> PacingOut:
+def get_pacing(section_id: Id, user: Staff, session: SessionDep, context: ContextDep) -> PacingOut:
     """Each student's forecast against the class deadline."""
     section = open_section(session, actor=user, section_id=section_id)
     return pacing_view(session, context, section)
 
 
 @router.get("/sections/{section_id}/groups", response_model=GroupsOut)
-def get_groups(section_id: int, user: Staff, session: SessionDep, context: ContextDep) -> GroupsOut:
+def get_groups(section_id: Id, user: Staff, session: SessionDep, context: ContextDep) -> GroupsOut:
     """Suggested small groups for today with reasons, and the saved groups."""
     section = open_section(session, actor=user, section_id=section_id)
     return groups_view(session, context, section)
@@ -86,7 +86,7 @@ def get_groups(section_id: int, user: Staff, session: SessionDep, context: Conte
 
 @router.post("/sections/{section_id}/groups", response_model=GroupOut, status_code=201)
 def post_group(
-    section_id: int, group: GroupIn, user: Teacher, session: SessionDep, context: ContextDep
+    section_id: Id, group: GroupIn, user: Teacher, session: SessionDep, context: ContextDep
 ) -> GroupOut:
     """Save a group (from a suggestion or made by hand) of students of this class."""
     section = open_section(session, actor=user, section_id=section_id)
@@ -97,7 +97,7 @@ def post_group(
 
 @router.patch("/groups/{group_id}", response_model=GroupOut)
 def patch_group(
-    group_id: int, patch: GroupPatch, user: Teacher, session: SessionDep, context: ContextDep
+    group_id: Id, patch: GroupPatch, user: Teacher, session: SessionDep, context: ContextDep
 ) -> GroupOut:
     """Rename a group or change its members."""
     group, section = open_group(session, actor=user, group_id=group_id)
@@ -107,7 +107,7 @@ def patch_group(
 
 
 @router.delete("/groups/{group_id}", status_code=204, response_class=Response)
-def remove_group(group_id: int, user: Teacher, session: SessionDep) -> Response:
+def remove_group(group_id: Id, user: Teacher, session: SessionDep) -> Response:
     """Delete a group (its assignments stay with the students)."""
     group, _ = open_group(session, actor=user, group_id=group_id)
     delete_group(session, group=group)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from learnway.web._access import open_student
-from learnway.web._deps import AnyUser, ContextDep, SessionDep, Student
+from learnway.web._deps import AnyUser, ContextDep, Id, SessionDep, Student
 from learnway.web._practice import hints_view, item_view, submit_answer
 from learnway.web._schemas import AnswerIn, AnswerOut, HintsOut, ItemOut, Problem
 
@@ -22,7 +22,7 @@ def get_item(item_key: str, user: AnyUser, session: SessionDep) -> ItemOut:
 
 @router.get("/steps/{step_id}/hints", response_model=HintsOut)
 def get_hints(
-    step_id: int,
+    step_id: Id,
     user: Student,
     session: SessionDep,
     shown: Annotated[int, Query(ge=0, le=50)] = 1,
@@ -37,7 +37,7 @@ def get_hints(
     responses={422: {"model": Problem}},
 )
 def post_attempt(
-    step_id: int, answer: AnswerIn, user: Student, session: SessionDep, context: ContextDep
+    step_id: Id, answer: AnswerIn, user: Student, session: SessionDep, context: ContextDep
 ) -> AnswerOut:
     """Answer a step: checked at once, stored (idempotent by ``attempt_id``), mastery updated."""
     student = open_student(session, actor=user, student_id=user.id, resource="attempt", change=True)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from learnway.store._schema import User
 from learnway.web._access import open_student, visible_students
-from learnway.web._deps import AnyUser, ContextDep, SessionDep, StudentOrTeacher
+from learnway.web._deps import AnyUser, ContextDep, Id, SessionDep, StudentOrTeacher
 from learnway.web._learning import (
     add_goal,
     course_for,
@@ -55,7 +55,7 @@ def list_students(user: AnyUser, session: SessionDep) -> StudentListOut:
 
 @router.get("/students/{student_id}", response_model=StudentOut)
 def get_student(
-    student_id: int, user: AnyUser, session: SessionDep, context: ContextDep
+    student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep
 ) -> StudentOut:
     """The student page: profile, strengths and needs, goals, supports, recent attempts."""
     student = open_student(session, actor=user, student_id=student_id, resource="student")
@@ -63,7 +63,7 @@ def get_student(
 
 
 @router.get("/students/{student_id}/path", response_model=PathOut)
-def get_path(student_id: int, user: AnyUser, session: SessionDep, context: ContextDep) -> PathOut:
+def get_path(student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep) -> PathOut:
     """The course's competency map with the student's mastery, unit by unit."""
     student = open_student(session, actor=user, student_id=student_id, resource="path")
     return path_view(session, context, student)
@@ -71,7 +71,7 @@ def get_path(student_id: int, user: AnyUser, session: SessionDep, context: Conte
 
 @router.get("/students/{student_id}/recommendations", response_model=RecommendationsOut)
 def get_recommendations(
-    student_id: int, user: AnyUser, session: SessionDep, context: ContextDep
+    student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep
 ) -> RecommendationsOut:
     """Three to five next activities with their reasons, and the teacher's assignments."""
     student = open_student(session, actor=user, student_id=student_id, resource="recommendations")
@@ -84,7 +84,7 @@ def get_recommendations(
 
 
 @router.get("/students/{student_id}/goals", response_model=GoalsOut)
-def get_goals(student_id: int, user: AnyUser, session: SessionDep, context: ContextDep) -> GoalsOut:
+def get_goals(student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep) -> GoalsOut:
     """The student's goals with progress and a forecast."""
     student = open_student(session, actor=user, student_id=student_id, resource="goals")
     return goals_view(session, context, student)
@@ -92,7 +92,7 @@ def get_goals(student_id: int, user: AnyUser, session: SessionDep, context: Cont
 
 @router.post("/students/{student_id}/goals", response_model=GoalOut, status_code=201)
 def post_goal(
-    student_id: int, goal: GoalIn, user: StudentOrTeacher, session: SessionDep, context: ContextDep
+    student_id: Id, goal: GoalIn, user: StudentOrTeacher, session: SessionDep, context: ContextDep
 ) -> GoalOut:
     """Set a goal (the student, or one of their teachers)."""
     student = open_student(
@@ -104,8 +104,8 @@ def post_goal(
 
 @router.patch("/students/{student_id}/goals/{goal_id}", response_model=GoalOut)
 def patch_goal(
-    student_id: int,
-    goal_id: int,
+    student_id: Id,
+    goal_id: Id,
     patch: GoalPatch,
     user: StudentOrTeacher,
     session: SessionDep,
@@ -121,7 +121,7 @@ def patch_goal(
 
 @router.get("/students/{student_id}/growth", response_model=GrowthOut)
 def get_growth(
-    student_id: int, user: AnyUser, session: SessionDep, context: ContextDep
+    student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep
 ) -> GrowthOut:
     """Competencies mastered over time, replayed from the evidence."""
     student = open_student(session, actor=user, student_id=student_id, resource="growth")
@@ -129,7 +129,7 @@ def get_growth(
 
 
 @router.get("/students/{student_id}/interests", response_model=InterestsOut)
-def get_interests(student_id: int, user: AnyUser, session: SessionDep) -> InterestsOut:
+def get_interests(student_id: Id, user: AnyUser, session: SessionDep) -> InterestsOut:
     """The student's interests (the planner favours problems about them)."""
     student = open_student(session, actor=user, student_id=student_id, resource="interests")
     return interests_view(session, student)
@@ -137,7 +137,7 @@ def get_interests(student_id: int, user: AnyUser, session: SessionDep) -> Intere
 
 @router.put("/students/{student_id}/interests", response_model=InterestsOut)
 def put_interests(
-    student_id: int, body: InterestsIn, user: StudentOrTeacher, session: SessionDep
+    student_id: Id, body: InterestsIn, user: StudentOrTeacher, session: SessionDep
 ) -> InterestsOut:
     """Replace the student's interests."""
     student = open_student(

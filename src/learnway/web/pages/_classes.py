@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from learnway.web._deps import ContextDep, SessionDep, Staff, Teacher
+from learnway.web._deps import ContextDep, Id, SessionDep, Staff, Teacher
 from learnway.web._schemas import AssignmentIn, GroupIn, GroupPatch
 from learnway.web.api import _classes as api
 from learnway.web.pages._render import parse, render
@@ -24,7 +24,7 @@ def sections_page(request: Request, user: Staff, session: SessionDep) -> HTMLRes
 @router.get("/sections/{section_id}/heatmap", response_class=HTMLResponse)
 def heatmap_page(
     request: Request,
-    section_id: int,
+    section_id: Id,
     user: Staff,
     session: SessionDep,
     context: ContextDep,
@@ -37,7 +37,7 @@ def heatmap_page(
 
 @router.get("/sections/{section_id}/needs", response_class=HTMLResponse)
 def needs_page(
-    request: Request, section_id: int, user: Staff, session: SessionDep, context: ContextDep
+    request: Request, section_id: Id, user: Staff, session: SessionDep, context: ContextDep
 ) -> HTMLResponse:
     data = api.get_needs(section_id, user, session, context)
     return render(
@@ -47,7 +47,7 @@ def needs_page(
 
 @router.get("/sections/{section_id}/pacing", response_class=HTMLResponse)
 def pacing_page(
-    request: Request, section_id: int, user: Staff, session: SessionDep, context: ContextDep
+    request: Request, section_id: Id, user: Staff, session: SessionDep, context: ContextDep
 ) -> HTMLResponse:
     data = api.get_pacing(section_id, user, session, context)
     return render(request, "pacing.html", title=f"Pacing: {data.section.title}", data=data)
@@ -55,7 +55,7 @@ def pacing_page(
 
 @router.get("/sections/{section_id}/groups", response_class=HTMLResponse)
 def groups_page(
-    request: Request, section_id: int, user: Staff, session: SessionDep, context: ContextDep
+    request: Request, section_id: Id, user: Staff, session: SessionDep, context: ContextDep
 ) -> HTMLResponse:
     data = api.get_groups(section_id, user, session, context)
     students = api.get_heatmap(section_id, user, session, context, unit=None, sort="name").rows
@@ -71,7 +71,7 @@ def _ids(values: list[str]) -> list[int]:
 
 @router.post("/sections/{section_id}/groups")
 async def groups_create(
-    request: Request, section_id: int, user: Teacher, session: SessionDep, context: ContextDep
+    request: Request, section_id: Id, user: Teacher, session: SessionDep, context: ContextDep
 ) -> Response:
     form = await request.form()
     group = parse(
@@ -89,7 +89,7 @@ async def groups_create(
 
 @router.post("/groups/{group_id}/edit")
 async def groups_edit(
-    request: Request, group_id: int, user: Teacher, session: SessionDep, context: ContextDep
+    request: Request, group_id: Id, user: Teacher, session: SessionDep, context: ContextDep
 ) -> Response:
     form = await request.form()
     patch = parse(
@@ -104,7 +104,7 @@ async def groups_edit(
 
 
 @router.post("/groups/{group_id}/delete")
-def groups_delete(group_id: int, user: Teacher, session: SessionDep) -> Response:
+def groups_delete(group_id: Id, user: Teacher, session: SessionDep) -> Response:
     section_id = _section_of(session, group_id)
     api.remove_group(group_id, user, session)
     return RedirectResponse(f"/sections/{section_id}/groups", 303)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from learnway.store._schema import ItemRow
-from learnway.web._deps import ContextDep, SessionDep, Student
+from learnway.web._deps import ContextDep, Id, SessionDep, Student
 from learnway.web._learning import framework_of
 from learnway.web._practice import hints_view, item_for_competency, item_view, step_of
 from learnway.web._schemas import AnswerIn, AnswerOut, ItemOut
@@ -25,7 +25,7 @@ def _page(
     session: SessionDep,
     item: ItemOut,
     *,
-    step_id: int | None,
+    step_id: Id | None,
     hints: int,
     result: AnswerOut | None = None,
     response: str = "",
@@ -68,7 +68,7 @@ def practice_page(
 
 @router.post("/practice/steps/{step_id}/answer", response_class=HTMLResponse)
 async def answer_step(
-    request: Request, step_id: int, user: Student, session: SessionDep, context: ContextDep
+    request: Request, step_id: Id, user: Student, session: SessionDep, context: ContextDep
 ) -> HTMLResponse:
     form = await request.form()
     step = step_of(session, step_id)

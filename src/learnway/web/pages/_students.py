@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from learnway.web._deps import AnyUser, ContextDep, SessionDep, StudentOrTeacher
+from learnway.web._deps import AnyUser, ContextDep, Id, SessionDep, StudentOrTeacher
 from learnway.web._schemas import GoalIn, GoalPatch, InterestsIn
 from learnway.web._svg import growth_chart
 from learnway.web.api import _students as api
@@ -22,7 +22,7 @@ def students_page(request: Request, user: AnyUser, session: SessionDep) -> HTMLR
 
 @router.get("/students/{student_id}", response_class=HTMLResponse)
 def student_page(
-    request: Request, student_id: int, user: AnyUser, session: SessionDep, context: ContextDep
+    request: Request, student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep
 ) -> HTMLResponse:
     data = api.get_student(student_id, user, session, context)
     return render(request, "student.html", title=data.student.name, data=data)
@@ -30,7 +30,7 @@ def student_page(
 
 @router.get("/students/{student_id}/path", response_class=HTMLResponse)
 def path_page(
-    request: Request, student_id: int, user: AnyUser, session: SessionDep, context: ContextDep
+    request: Request, student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep
 ) -> HTMLResponse:
     path = api.get_path(student_id, user, session, context)
     recs = api.get_recommendations(student_id, user, session, context)
@@ -41,7 +41,7 @@ def path_page(
 
 @router.get("/students/{student_id}/goals", response_class=HTMLResponse)
 def goals_page(
-    request: Request, student_id: int, user: AnyUser, session: SessionDep, context: ContextDep
+    request: Request, student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep
 ) -> HTMLResponse:
     data = api.get_goals(student_id, user, session, context)
     path = api.get_path(student_id, user, session, context)
@@ -55,7 +55,7 @@ def goals_page(
 @router.post("/students/{student_id}/goals")
 async def goals_add(
     request: Request,
-    student_id: int,
+    student_id: Id,
     user: StudentOrTeacher,
     session: SessionDep,
     context: ContextDep,
@@ -76,8 +76,8 @@ async def goals_add(
 @router.post("/students/{student_id}/goals/{goal_id}")
 async def goals_edit(
     request: Request,
-    student_id: int,
-    goal_id: int,
+    student_id: Id,
+    goal_id: Id,
     user: StudentOrTeacher,
     session: SessionDep,
     context: ContextDep,
@@ -97,7 +97,7 @@ async def goals_edit(
 
 @router.get("/students/{student_id}/growth", response_class=HTMLResponse)
 def growth_page(
-    request: Request, student_id: int, user: AnyUser, session: SessionDep, context: ContextDep
+    request: Request, student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep
 ) -> HTMLResponse:
     data = api.get_growth(student_id, user, session, context)
     mine = user.id == student_id
@@ -109,7 +109,7 @@ def growth_page(
 
 @router.get("/students/{student_id}/interests", response_class=HTMLResponse)
 def interests_page(
-    request: Request, student_id: int, user: AnyUser, session: SessionDep
+    request: Request, student_id: Id, user: AnyUser, session: SessionDep
 ) -> HTMLResponse:
     data = api.get_interests(student_id, user, session)
     mine = user.id == student_id
@@ -121,7 +121,7 @@ def interests_page(
 
 @router.post("/students/{student_id}/interests")
 async def interests_save(
-    request: Request, student_id: int, user: StudentOrTeacher, session: SessionDep
+    request: Request, student_id: Id, user: StudentOrTeacher, session: SessionDep
 ) -> Response:
     form = await request.form()
     body = parse(InterestsIn, {"interests": [str(v) for v in form.getlist("interests")]})
