@@ -77,7 +77,9 @@ def simulate(
         chosen = Oracle(course.graph)
     elif policy == "planner":
         planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
-        chosen = PlannerPolicy(planner, placement=Placement(course.graph, course.params))
+        chosen = PlannerPolicy(
+            planner, placement=Placement(course.graph, course.params), deadline=float(days)
+        )
     else:
         raise typer.BadParameter("policy must be planner, fixed or oracle")
     term = Term(days=days, minutes_per_day=minutes_per_day)

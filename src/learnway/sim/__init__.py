@@ -7,6 +7,7 @@ knowledge-tracing model the planner assumes); see :mod:`learnway.sim._world`.
 from learnway.sim._benchmark import (
     placement_study,
     render_markdown,
+    render_summary,
     run_policy_benchmark,
     write_results,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "placement_study",
     "practise",
     "render_markdown",
+    "render_summary",
     "retrieval",
     "run_policy_benchmark",
     "run_term",

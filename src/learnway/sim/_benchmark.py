@@ -158,6 +158,7 @@ def run_policy_benchmark(
     settings runs too, for reference.
     """
     term = term or Term()
+    load_start = _load_average()
     n = sections * section_size
     if progress is not None:
         progress("calibration (pilot cohort)", 0, 1)
@@ -279,8 +280,20 @@ def run_policy_benchmark(
         "comparisons": comparisons,
         "placement": placement,
         "latency": latency,
-        "machine": machine_info(),
+        "machine": {
+            **machine_info(),
+            "load_average_1_5_15_min_at_start": load_start,
+            "load_average_1_5_15_min_at_end": _load_average(),
+        },
     }
+
+
+def _load_average() -> list[float]:
+    """The machine's load (others share its cores), as ``os.getloadavg`` reports it."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:  # not available on this platform
+        return []
 
 
 def machine_info() -> dict[str, Any]:
@@ -351,17 +364,18 @@ def render_markdown(r: dict[str, Any]) -> str:
         lines += [
             "",
             "Mastery and review settings tried on the pilot cohort (the planner then uses the "
-            "one with the fewest median attempts to master):",
+            "one under which the pilot students know the most of the course at the deadline):",
             "",
             "| threshold | min evidence | half-life (days) | review below recall "
-            "| median attempts to master | share mastered | retention |",
-            "|---|---|---|---|---|---|---|",
+            "| median attempts to master | share mastered | known at end | Q4-Q1 gap | retention |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for t in cal["candidates_on_pilot"]:
             lines.append(
                 f"| {t['threshold']:g} | {t['min_evidence']:g} | {t['half_life_days']:g} | "
                 f"{t['review_recall']:g} | {t['median_attempts_to_master']:.0f} | "
-                f"{t['share_mastered_by_deadline']:.2f} | {t['mean_retention_at_end']:.3f} |"
+                f"{t['share_mastered_by_deadline']:.2f} | {t['mean_known_at_end']:.3f} | "
+                f"{t['quartile_gap_known_at_end']:.3f} | {t['mean_retention_at_end']:.3f} |"
             )
         chosen = cal["chosen"]
         lines += ["", "Chosen: " + ", ".join(f"{k} = {v:g}" for k, v in chosen.items())]
@@ -374,4 +388,50 @@ def render_markdown(r: dict[str, Any]) -> str:
     lines += [f"- {k}: {v:.2f}" for k, v in r["latency"].items()]
     lines += ["", "## Machine", ""]
     lines += [f"- {k}: {v}" for k, v in r["machine"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def render_summary(r: dict[str, Any]) -> str:
+    """The headline figures of a results file, one line per acceptance criterion (quoted by
+    ``docs/paths.md``; a test checks that the quote matches ``paths.json``)."""
+    pol, cmp_, pl, lat = r["policies"], r["comparisons"], r["placement"], r["latency"]
+    plan, orac = pol["planner"], pol["oracle"]
+    f4, f6 = cmp_["planner_vs_fixed_4"], cmp_["planner_vs_fixed_6"]
+    eff, rev = cmp_["planner_vs_oracle"], cmp_["review_effect"]
+    start = cmp_["planner_true_start_vs_oracle"]["efficiency_paired_median"]
+    timed = cmp_["planner_true_review_vs_oracle"]["efficiency_paired_median"]
+    load = r["machine"].get("load_average_1_5_15_min_at_start", [])
+    lines = [
+        f"- Share of students who master the course by the deadline: planner "
+        f"{plan['share_mastered_by_deadline']:.2f}, fixed sequences "
+        f"{f4['share_mastered_fixed']:.2f} (4 per competency) and "
+        f"{f6['share_mastered_fixed']:.2f} (6), oracle {orac['share_mastered_by_deadline']:.2f}.",
+        f"- Attempts to master, students who mastered under both: planner "
+        f"{f4['attempt_reduction_paired_median']:.0%} fewer than the 4-per-competency sequence "
+        f"and {f6['attempt_reduction_paired_median']:.0%} fewer than the 6 (paired medians).",
+        f"- Efficiency against the oracle (its attempts over the planner's): "
+        f"{eff['efficiency_paired_median']:.2f} per student (median, "
+        f"{eff['students_mastered_under_both']} students), {eff['efficiency_of_medians']:.2f} "
+        f"of the medians; uncalibrated planner "
+        f"{cmp_['planner_content_defaults_vs_oracle']['efficiency_paired_median']:.2f}; with the "
+        f"true starting state {start:.2f}, with reviews timed on the true forgetting curve "
+        f"{timed:.2f}.",
+        f"- Spaced review: retention at the end {rev['retention_with_review']:.3f} with review, "
+        f"{rev['retention_without_review']:.3f} without; known at the end "
+        f"{rev['known_at_end_with_review']:.3f} and {rev['known_at_end_without_review']:.3f}.",
+        f"- Prior-knowledge quartiles, known at the end (lowest / highest): planner "
+        f"{plan['known_at_end_lowest_prior_quartile']:.3f} / "
+        f"{plan['known_at_end_highest_prior_quartile']:.3f} (gap "
+        f"{plan['quartile_gap_known_at_end']:.3f}); fixed 4 per competency "
+        f"{pol['fixed_4']['known_at_end_lowest_prior_quartile']:.3f} / "
+        f"{pol['fixed_4']['known_at_end_highest_prior_quartile']:.3f} (gap "
+        f"{pol['fixed_4']['quartile_gap_known_at_end']:.3f}); oracle gap "
+        f"{orac['quartile_gap_known_at_end']:.3f}.",
+        f"- Placement: median {pl['median_questions']:.0f} questions (90th percentile "
+        f"{pl['p90_questions']:.0f}), accuracy {pl['accuracy_known_vs_truth']:.3f} against the "
+        f"simulator's truth; {pl['share_skipped_not_known']:.1%} of what it skips is not known.",
+        f"- Latency: one student p99 {lat['single_p99_ms']:.2f} ms; a section of 150 "
+        f"{lat['section_150_p50_ms']:.0f} ms (median), {lat['section_150_max_ms']:.0f} ms (max)"
+        + (f"; load average {load[0]:.2f} at the start." if load else "."),
+    ]
     return "\n".join(lines) + "\n"

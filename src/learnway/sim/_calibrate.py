@@ -3,7 +3,8 @@
 The pilot cohort is a separate draw of simulated students (another seed). Its attempt log,
 taught by the fixed sequence, is all the knowledge-tracing fit sees: observable answers, never
 the simulator's truth. The planner's mastery and review settings are then chosen among a few
-candidates by their outcome on the pilot cohort only, never on the students they are compared on.
+candidates by their outcome on the pilot cohort only (the share of the course its students know
+at the deadline), never on the students they are compared on.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from learnway.sim._world import Students
 CANDIDATES: tuple[tuple[float, float, float, float], ...] = (
     (0.85, 3.0, 3.0, 0.7),
     (0.85, 3.0, 10.0, 0.5),
-    (0.85, 2.0, 10.0, 0.5),
     (0.85, 2.0, 20.0, 0.5),
-    (0.8, 2.0, 20.0, 0.5),
     (0.8, 2.0, 30.0, 0.4),
+    (0.9, 2.0, 20.0, 0.5),
+    (0.9, 2.0, 30.0, 0.4),
+    (0.95, 2.0, 30.0, 0.4),
 )
 
 
@@ -120,9 +122,9 @@ def calibrate(
     *,
     candidates: Sequence[tuple[float, float, float, float]] = CANDIDATES,
 ) -> Calibration:
-    """Fit the parameters on the pilot cohort, then choose the mastery and review settings with
-    the fewest median attempts to master the course on that cohort (ties: the larger share who
-    mastered it by the deadline)."""
+    """Fit the parameters on the pilot cohort, then choose the mastery and review settings under
+    which that cohort knows the largest share of the course at the deadline (ties: fewer median
+    attempts to master it)."""
     params, n_attempts, seconds = fit_params(course, pilot, term, seed)
     best: tuple[float, float] | None = None
     chosen = course.policy()
@@ -138,13 +140,21 @@ def calibrate(
         run = run_term(
             course,
             pilot,
-            PlannerPolicy(planner, placement=Placement(course.graph, params)),
+            PlannerPolicy(
+                planner, placement=Placement(course.graph, params), deadline=term.deadline
+            ),
             term,
             np.random.default_rng(seed + 1),
         )
         finite = run.attempts_to_master[np.isfinite(run.attempts_to_master)]
         median = float(np.median(finite)) if finite.size else float("inf")
         share = float(run.mastered.mean())
+        known = float(run.known_end.mean())
+        q1, q3 = np.quantile(run.prior_level, [0.25, 0.75])
+        gap = (
+            run.known_end[run.prior_level >= q3].mean()
+            - run.known_end[run.prior_level <= q1].mean()
+        )
         trials.append(
             {
                 "threshold": threshold,
@@ -153,10 +163,12 @@ def calibrate(
                 "review_recall": recall,
                 "median_attempts_to_master": median,
                 "share_mastered_by_deadline": share,
+                "mean_known_at_end": known,
+                "quartile_gap_known_at_end": float(gap),
                 "mean_retention_at_end": float(run.retention.mean()),
             }
         )
-        key = (median, -share)
+        key = (-known, median)
         if best is None or key < best:
             best, chosen = key, policy
     return Calibration(params, chosen, seconds, n_attempts, trials)
