@@ -42,7 +42,7 @@ def test_database_comes_from_the_environment(tmp_path: Path, monkeypatch) -> Non
 
 def test_demo_builds_then_reuses_the_school(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    first = runner.invoke(app, ["demo", "--database", url])
+    first = runner.invoke(app, ["demo", "--database", url, "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "Created the demo school" in first.output
     assert "student01" in first.output and "teacher" in first.output
@@ -59,7 +59,7 @@ def test_demo_builds_then_reuses_the_school(tmp_path: Path) -> None:
             )
             assert students is not None and 25 <= students <= 35
         users = session.scalar(select(func.count()).select_from(User))
-    second = runner.invoke(app, ["demo", "--database", url])
+    second = runner.invoke(app, ["demo", "--database", url, "--no-serve"])
     assert "Reused the demo school" in second.output
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(User)) == users
@@ -69,3 +69,47 @@ def test_production_refuses_the_placeholder_secret() -> None:
     with pytest.raises(ValueError, match="LEARNWAY_SECRET_KEY"):
         Settings(environment="production", secret_key=PLACEHOLDER_SECRET)
     assert Settings(environment="production", secret_key="x" * 40).secret_key == "x" * 40
+
+
+def test_demo_serves_and_prints_sign_in_links(tmp_path: Path) -> None:
+    """The README's demo, end to end: build, serve on a free port, sign-in links work."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable, "-c", "from learnway.cli import main; main()", "demo",
+        "--database", f"sqlite:///{tmp_path / 'demo.db'}", "--port", str(port), "--no-browser",
+    ]  # fmt: skip
+    server = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 120
+        assert server.stdout is not None
+        while time.monotonic() < deadline:
+            line = server.stdout.readline()
+            lines.append(line)
+            if f"127.0.0.1:{port}/login?username=principal" in line or server.poll() is not None:
+                break
+        output = "".join(lines)
+        assert f"http://127.0.0.1:{port}/login?username=student01" in output, output
+        assert "teacher" in output
+        for _ in range(50):
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/login?username=student01")
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert page.status_code == 200
+        assert "student01" in page.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

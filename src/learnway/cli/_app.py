@@ -49,7 +49,7 @@ DatabaseOption = Annotated[
 
 
 def main() -> None:
-    from learnway.cli import _bench_kt, _paths  # noqa: F401  (register their commands)
+    from learnway.cli import _bench_kt, _paths, _web  # noqa: F401  (register their commands)
 
     app()
 
@@ -170,15 +170,26 @@ def demo(
         str, typer.Option("--database", help="SQLAlchemy URL of the demo database")
     ] = "sqlite:///var/demo.db",
     seed: Annotated[int, typer.Option(help="Seed for the generated school")] = 7,
+    host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
+    browser: Annotated[
+        bool, typer.Option("--browser/--no-browser", help="Open the student's page in a browser")
+    ] = True,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the web application when built")
+    ] = True,
 ) -> None:
-    """Create (or reuse) the demo school with the Elementary Algebra course, and summarize it."""
+    """Create (or reuse) the demo school with real content and a few weeks of practice, then
+    serve it and print sign-in links for a student, a teacher and a leader."""
     from learnway.demo import build_demo
     from learnway.store import make_engine
+    from learnway.web import DEMO_PASSWORD, set_demo_passwords
 
     engine = make_engine(database)
     summary = _with_bar(
         "building the demo school", lambda report: build_demo(engine, seed=seed, progress=report)
     )
+    set_demo_passwords(engine)
     verb = "Created" if summary.created else "Reused"
     console.print(f"{verb} the demo school in {engine.url.render_as_string()}")
     table = Table(show_header=False)
@@ -189,8 +200,16 @@ def demo(
     table.add_row("items", str(summary.items))
     table.add_row("practice attempts", str(summary.attempts))
     console.print(table)
-    console.print("Demo accounts: " + ", ".join(f"{k}: {v}" for k, v in summary.sign_in.items()))
+    accounts = ", ".join(f"{k}: {v}" for k, v in summary.sign_in.items())
+    console.print(f"Demo accounts ({accounts}) sign in with the password {DEMO_PASSWORD!r}.")
     console.print(
         "Content: OpenStax Elementary Algebra (CC BY 4.0) with hints by OATutor (CC BY 4.0); "
         "Common Core State Standards for Mathematics."
     )
+    if serve:
+        from learnway.web import serve as run
+
+        run(
+            engine, host=host, port=port, open_browser=browser, sign_in_links=True,
+            echo=console.print,
+        )  # fmt: skip
