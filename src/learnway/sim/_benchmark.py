@@ -425,7 +425,8 @@ def render_summary(r: dict[str, Any]) -> str:
         f"{plan['quartile_gap_known_at_end']:.3f}); fixed 4 per competency "
         f"{pol['fixed_4']['known_at_end_lowest_prior_quartile']:.3f} / "
         f"{pol['fixed_4']['known_at_end_highest_prior_quartile']:.3f} (gap "
-        f"{pol['fixed_4']['quartile_gap_known_at_end']:.3f}); oracle gap "
+        f"{pol['fixed_4']['quartile_gap_known_at_end']:.3f}); fixed 6 per competency gap "
+        f"{pol['fixed_6']['quartile_gap_known_at_end']:.3f}; oracle gap "
         f"{orac['quartile_gap_known_at_end']:.3f}.",
         f"- Placement: median {pl['median_questions']:.0f} questions (90th percentile "
         f"{pl['p90_questions']:.0f}), accuracy {pl['accuracy_known_vs_truth']:.3f} against the "
