@@ -73,3 +73,22 @@ def test_real_sample_against_base_rate(statics_sample):
 
     p = BKT(forgetting=True).fit(train).predict_proba(test)
     assert auc(test.correct, p) > 0.7
+
+
+def test_identical_sequences_count_as_copies():
+    """EM counts each distinct sequence once with its copies as weight: doubling every student
+    must leave the fitted parameters unchanged."""
+    data = simulate(60, 12, prior=0.3, learn=0.15, guess=0.2, slip=0.1, forget=0.05, seed=4)
+    twice = pd.concat([data, data.assign(student_id=data.student_id + 1000)], ignore_index=True)
+    kw = dict(forgetting=True, n_restarts=2, max_iter=20, screen_iter=20, tol=1e-300)
+    a, b = BKT(**kw).fit(data), BKT(**kw).fit(twice)
+    for name in ("prior_", "learn_", "forget_", "guess_", "slip_"):
+        np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-9)
+    np.testing.assert_allclose(2 * a.log_likelihood_, b.log_likelihood_, rtol=1e-9)
+
+
+def test_threads_do_not_change_the_fit():
+    data = simulate(80, 15, prior=0.3, learn=0.15, guess=0.2, slip=0.1, seed=5)
+    data = pd.concat([data, data.assign(competency_id="j")], ignore_index=True)
+    one, two = BKT(n_jobs=1).fit(data), BKT(n_jobs=2).fit(data)
+    np.testing.assert_array_equal(one.predict_proba(data), two.predict_proba(data))

@@ -69,7 +69,7 @@ class BoostedKT(KTModel):
         learning_rate: float = 0.1,
         max_leaf_nodes: int = 31,
         blend: float | str = "auto",
-        look_back: int = 3,
+        look_back: int = 10,
         validation: float = 0.2,
         random_state: int | None = 0,
     ) -> None:
