@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The full knowledge-tracing benchmark: every split, pyBKT alongside; writes benchmarks/results/kt-*.
+# The full knowledge-tracing benchmark: every split, pyBKT alongside; writes benchmarks/results/kt-*
+# and collects the acceptance figures into benchmarks/results/kt-summary.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=.venv/bin
@@ -9,4 +10,5 @@ for dataset in assist2009-dkt dkvmn/assist2009_updated dkvmn/STATICS; do
 done
 "$bin/learnway" bench kt --dataset dkvmn/assist2015 --memory
 "$bin/learnway" bench kt --dataset synthetic-5 \
-  --models bkt,bkt-forget,bkt-item,pfa,best-lr,best-lr+,elo,pybkt,pybkt-forget
+  --models bkt,bkt-forget,bkt-item,pfa,best-lr,best-lr+,elo,boosted,pybkt,pybkt-forget
+"$bin/python" benchmarks/kt/summarize.py benchmarks/results
