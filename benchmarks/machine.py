@@ -1,48 +1,18 @@
-"""What every benchmark records beside its figures: the machine and the versions."""
+"""Where the benchmark scripts write their results, with the machine they ran on."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import platform
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from learnway._machine import DEFAULT_PACKAGES, load_average, machine_info
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine(packages: tuple[str, ...] = ()) -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = None
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        memory = round(pages / 2**30, 1)
-    except (ValueError, OSError):
-        pass
-    versions = {}
-    for name in ("learnway", *packages):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": memory,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": versions,
-    }
+    return {**machine_info((*DEFAULT_PACKAGES, *packages)), "load_average": load_average()}
 
 
 def write(name: str, results: dict[str, Any], markdown: str) -> Path:

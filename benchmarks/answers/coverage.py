@@ -10,8 +10,6 @@ and two perturbed (wrong) versions of each arithmetic answer, and writes
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -21,7 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # The course reader and perturbations are the ones the test suite uses.
 sys.path.insert(0, str(ROOT / "tests" / "content"))
 
-import sympy  # noqa: E402
 from test_answers_course import (  # noqa: E402
     COURSE,
     StoredAnswer,
@@ -30,6 +27,7 @@ from test_answers_course import (  # noqa: E402
     load_course,
 )
 
+from learnway._machine import load_average, machine_info  # noqa: E402
 from learnway.content._answers import AnswerParseError, check_answer, parse_answer  # noqa: E402
 
 
@@ -115,13 +113,7 @@ def measure(path: Path) -> dict[str, object]:
         "arithmetic_check_ms_p99": round(1000 * _percentile(arithmetic_times, 0.99), 3),
         "read_course_s": round(read_s, 2),
         "total_s": round(total_s, 2),
-        "machine": {
-            "python": platform.python_version(),
-            "sympy": sympy.__version__,
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-        },
+        "machine": {**machine_info(("learnway", "sympy")), "load_average": load_average()},
     }
 
 

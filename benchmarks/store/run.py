@@ -180,7 +180,7 @@ def main() -> None:
     table = "\n".join(f"| {name} | {value} | {target} |" for name, value, target in rows)
     markdown = (
         "# Store benchmark\n\n"
-        f"`python benchmarks/store/run.py` on {m['cpu']} ({m['cores']} cores), "
+        f"`python benchmarks/store/run.py` on {m['cpu']} ({m['cpus']} cores), "
         f"Python {m['python']}, PostgreSQL {server}, {m['date']}; "
         f"imports: median of {args.repeats} runs, attempts: {args.batches} batches.\n\n"
         "| figure | result | target |\n|---|---|---|\n" + table

@@ -145,7 +145,7 @@ def main() -> None:
         lines.append(f"| {key} | {r['median_ms']} | {r['p95_ms']} | {r['min_ms']} | {r['bytes']} |")
     m = results["machine"]
     lines += ["", f"Target met: {'yes' if ok else 'no'}.", "",
-              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
+              f"Machine: {m['cpu']}, {m['cpus']} cores, {m['memory_gib']} GiB, "
               f"Python {m['python']}, {m['date']}."]  # fmt: skip
     write("web", results, "\n".join(lines) + "\n")
     print("\n".join(lines))

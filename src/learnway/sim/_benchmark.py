@@ -9,8 +9,6 @@ outcomes. The students the policies are compared on are never seen by the calibr
 from __future__ import annotations
 
 import json
-import os
-import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from learnway._machine import load_average, machine_info
 from learnway.paths import CourseGraph, LearnerState, Placement, Planner, PlannerConfig
 from learnway.sim._ablations import TrueReviewPlanner, TrueStartPlanner
 from learnway.sim._calibrate import calibrate
@@ -158,7 +157,7 @@ def run_policy_benchmark(
     settings runs too, for reference.
     """
     term = term or Term()
-    load_start = _load_average()
+    load_start = load_average()
     n = sections * section_size
     if progress is not None:
         progress("calibration (pilot cohort)", 0, 1)
@@ -283,27 +282,8 @@ def run_policy_benchmark(
         "machine": {
             **machine_info(),
             "load_average_1_5_15_min_at_start": load_start,
-            "load_average_1_5_15_min_at_end": _load_average(),
+            "load_average_1_5_15_min_at_end": load_average(),
         },
-    }
-
-
-def _load_average() -> list[float]:
-    """The machine's load (others share its cores), as ``os.getloadavg`` reports it."""
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except OSError:  # not available on this platform
-        return []
-
-
-def machine_info() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "date": time.strftime("%Y-%m-%d"),
     }
 
 
