@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from learnway._machine import machine_info
 from learnway.learner._base import KTModel
 from learnway.learner._bkt import BKT
 from learnway.learner._boosted import BoostedKT
@@ -170,22 +169,6 @@ def fit_memory_mb(dataset: str, data_dir: Path, model: str = "bkt-forget") -> fl
     return int(kb) / 1024
 
 
-def _machine() -> dict[str, Any]:
-    versions: dict[str, str | None] = {}
-    for package in ("learnway", "numpy", "scipy", "pandas", "numba", "scikit-learn"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "versions": versions,
-    }
-
-
 def run_kt_benchmark(
     dataset: str,
     *,
@@ -246,7 +229,7 @@ def run_kt_benchmark(
         "dataset": dataset,
         "max_students": max_students,
         "machine": {
-            **_machine(),
+            **machine_info(),
             "load_average_1_5_15_min": {"start": load_before, "end": os.getloadavg()},
         },
         "timing": TIMING.format(n=fit_repeats),
