@@ -6,6 +6,7 @@ through ``request.app.state.web``.
 
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,4 +52,9 @@ class WebContext:
             cached = (graph, build_catalog(session, framework_id, graph))
             with self._lock:
                 self._courses[framework_id] = cached
+            # The course stays for the life of the process: move it, and everything else
+            # long-lived, out of the collector's sight, so that full collections triggered by
+            # large responses do not scan it again (they doubled the heatmap's time).
+            gc.collect()
+            gc.freeze()
         return cached
