@@ -66,6 +66,23 @@ def test_groups_share_next_step_and_respect_size_bounds():
     assert "ready for c2" in teaching[0].explanation
 
 
+def test_students_spread_over_the_course_group_with_their_neighbours():
+    planner = _planner(20)
+    positions = [3, 4, 5, 6, 18]  # each student knows everything before their position
+    state = LearnerState.new(len(positions), planner.params)
+    for s, at in enumerate(positions):
+        state.p_known[s, :at] = 0.97
+        state.evidence[s, :at] = 5
+    groups = suggest_groups(planner, state, 0.0, min_size=3, max_size=6, nearby=4)
+    (near,) = [g for g in groups if g.kind == "nearby"]
+    assert near.students == ("0", "1", "2", "3") and near.competency == "c3"
+    assert "earliest at c3" in near.explanation
+    (alone,) = [g for g in groups if g.kind == "independent"]
+    assert alone.students == ("4",)
+    tight = suggest_groups(planner, state, 0.0, min_size=3, max_size=6, nearby=1)
+    assert all(g.kind == "independent" for g in tight)
+
+
 def test_groups_by_blocking_prerequisite():
     planner = _planner()
     state = LearnerState.new(3, planner.params)
