@@ -12,7 +12,7 @@ from conftest import CCSSM_DIR
 from learnway.cli import app
 from learnway.settings import PLACEHOLDER_SECRET, Settings
 from learnway.store import make_engine, transaction
-from learnway.store._schema import Enrollment, Section, User
+from learnway.store._schema import Activity, ActivityAlignment, Enrollment, Section, User
 
 runner = CliRunner()
 
@@ -59,6 +59,10 @@ def test_demo_builds_then_reuses_the_school(tmp_path: Path) -> None:
             )
             assert students is not None and 25 <= students <= 35
         users = session.scalar(select(func.count()).select_from(User))
+        readings = session.scalars(select(Activity)).all()
+        aligned = session.scalar(select(func.count()).select_from(ActivityAlignment))
+    assert len(readings) == 71 and aligned == 201  # one reading per lesson, every skill covered
+    assert all(r.kind == "reading" and r.license == "CC BY 4.0" for r in readings)
     second = runner.invoke(app, ["demo", "--database", url, "--no-serve"])
     assert "Reused the demo school" in second.output
     with transaction(engine) as session:

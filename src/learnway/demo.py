@@ -27,6 +27,8 @@ from learnway.store._load import ImportReport, save_course, save_framework
 from learnway.store._schema import (
     AcademicSession,
     Accommodation,
+    Activity,
+    ActivityAlignment,
     Attempt,
     CompetencyRow,
     Course,
@@ -178,6 +180,8 @@ def _create_school(session: Session, framework_key: str, seed: int, today: dt.da
     session.add(course)
     session.flush()
 
+    _reading_activities(session, framework_id)
+
     def person(key: str, role: str, given: str, family: str, org: Org, **extra: object) -> User:
         user = User(
             sourced_id=f"demo-{key}",
@@ -268,6 +272,40 @@ def _create_school(session: Session, framework_key: str, seed: int, today: dt.da
                     start_date=began,
                 )
             )
+
+
+def _reading_activities(session: Session, framework_id: int | None) -> None:
+    """One textbook reading per lesson of the course, aligned to the lesson's skills, so that
+    teachers have activities (not only practice) to assign."""
+    framework = session.get(FrameworkRow, framework_id)
+    if framework is None:
+        return
+    lessons = session.scalars(
+        select(CompetencyRow)
+        .where(CompetencyRow.framework_id == framework_id, CompetencyRow.kind == "lesson")
+        .order_by(CompetencyRow.sequence)
+    ).all()
+    skills = session.execute(
+        select(CompetencyRow.parent_id, CompetencyRow.id).where(
+            CompetencyRow.framework_id == framework_id, CompetencyRow.kind == "skill"
+        )
+    ).all()
+    for lesson in lessons:
+        number = lesson.code.removeprefix("lesson-").replace("-", ".")
+        activity = Activity(
+            key=f"openstax-reading-{lesson.code}", title=f"Read {number}: {lesson.title}",
+            kind="reading", modality="independent", minutes=20, url=framework.source,
+            description=f"Section {number} of Elementary Algebra 2e (OpenStax), with its worked "
+            "examples; read it before practising the section's skills.",
+            license="CC BY 4.0", attribution=framework.attribution,
+        )  # fmt: skip
+        session.add(activity)
+        session.flush()
+        aligned = [
+            {"activity_id": activity.id, "competency_id": c} for p, c in skills if p == lesson.id
+        ]
+        if aligned:
+            session.execute(insert(ActivityAlignment), aligned)
 
 
 def _practice_history(
