@@ -9,9 +9,9 @@ from learnway.paths import (
     LearnerState,
     MasteryPolicy,
     Status,
+    apply_attempts,
     mastery_status,
     predicted_recall,
-    record_attempts,
 )
 
 CHAIN = CompetencyGraph.from_edges(["a", "b", "c"], [("a", "b"), ("b", "c")])
@@ -22,7 +22,7 @@ def practise(state, comp, outcomes, *, start=0.0, step=0.01, hints=None, policy=
     policy = policy or MasteryPolicy()
     for i, ok in enumerate(outcomes):
         h = 0 if hints is None else hints[i]
-        state = record_attempts(
+        state = apply_attempts(
             state,
             [0],
             [comp],
@@ -111,7 +111,7 @@ def test_no_credit_without_prerequisite_edge_or_on_a_wrong_answer():
 
 def test_one_attempt_per_student_per_call():
     with pytest.raises(ValueError, match="one attempt per student"):
-        record_attempts(
+        apply_attempts(
             LearnerState.new(1, PARAMS),
             [0, 0],
             [0, 1],

@@ -13,9 +13,9 @@ from learnway.paths import (
     Planner,
     Status,
     StepBank,
+    apply_attempts,
     is_mastered,
     mastery_status,
-    record_attempts,
 )
 
 CODES = ["count", "add", "subtract", "multiply", "divide", "fractions"]
@@ -98,7 +98,7 @@ def test_go_back_to_weak_prerequisite_when_stuck():
     state.attempts[0, add] = 1
     subtract = planner.graph.index["subtract"]
     for i in range(planner.policy.stuck_attempts):
-        state = record_attempts(
+        state = apply_attempts(
             state,
             [0],
             [subtract],
@@ -121,7 +121,7 @@ def test_stuck_without_weak_prerequisite_gets_a_worked_example():
     planner = make_planner()
     state = state_with(planner, ["count"])
     for i in range(planner.policy.stuck_attempts):
-        state = record_attempts(
+        state = apply_attempts(
             state,
             [0],
             [1],

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from learnway.content import read_oatutor
 from learnway.data import ELEMENTARY_ALGEBRA
-from learnway.paths import LearnerState, record_attempts
+from learnway.paths import LearnerState, apply_attempts
 from learnway.store import (
     AttemptIn,
     course_of_student,
@@ -86,7 +86,7 @@ def test_replay_equals_one_attempt_at_a_time(demo_engine: Engine) -> None:
     for correct, hints, stamp, step in rows:
         for code in aligned[step]:
             if code in course.graph.index:
-                state = record_attempts(
+                state = apply_attempts(
                     state, [0], [course.graph.index[code]], [correct],
                     now=stamp.timestamp() / 86400, params=course.params, graph=course.graph,
                     policy=policy, hints=[hints],

@@ -12,10 +12,10 @@ from learnway.paths._mastery import (
     LearnerState,
     MasteryPolicy,
     Status,
+    apply_attempts,
     is_mastered,
     mastery_status,
     predicted_recall,
-    record_attempts,
 )
 from learnway.paths._pacing import forecast_pacing, section_pacing
 from learnway.paths._placement import Placement
@@ -39,12 +39,12 @@ __all__ = [
     "Scores",
     "Status",
     "StepBank",
+    "apply_attempts",
     "forecast_pacing",
     "goal_mask",
     "is_mastered",
     "mastery_status",
     "predicted_recall",
-    "record_attempts",
     "section_pacing",
     "suggest_groups",
 ]

@@ -132,7 +132,7 @@ class LearnerState:
     """What the planner knows about a batch of students, one row per student.
 
     ``p_known`` comes from the learner model (any model: the planner only reads it);
-    the other arrays are evidence bookkeeping kept by :func:`record_attempts`.
+    the other arrays are evidence bookkeeping kept by :func:`apply_attempts`.
     """
 
     p_known: Float
@@ -205,7 +205,7 @@ def mastery_status(state: LearnerState, policy: MasteryPolicy, now: float) -> ND
     return status
 
 
-def record_attempts(
+def apply_attempts(
     state: LearnerState,
     students: ArrayLike,
     competency: ArrayLike,
@@ -233,7 +233,7 @@ def record_attempts(
     if s.size == 0:
         return new
     if np.unique(s).size != s.size:
-        raise ValueError("record_attempts takes at most one attempt per student per call")
+        raise ValueError("apply_attempts takes at most one attempt per student per call")
 
     was_mastered = is_mastered(state, policy)[s, c]
     spaced = (t - state.last_seen[s, c]) >= policy.review_spacing_days

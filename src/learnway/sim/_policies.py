@@ -11,7 +11,7 @@ from learnway.paths import (
     CompetencyGraph,
     LearnerState,
     Planner,
-    record_attempts,
+    apply_attempts,
 )
 from learnway.paths._placement import Placement
 from learnway.sim._world import KNOWN, Students, retrieval
@@ -131,7 +131,7 @@ class PlannerPolicy:
                 self.placing[finished] = False
         learning = ~placing
         if learning.any():
-            self.state = record_attempts(
+            self.state = apply_attempts(
                 self.state,
                 rows[learning],
                 competency[learning],

@@ -1,7 +1,7 @@
 """From the database to the learner model and the planner, and back.
 
 The store keeps the evidence (attempts); the learner state is derived from it by replaying a
-student's attempts through :func:`learnway.paths.record_attempts`. The ``mastery`` table is a
+student's attempts through :func:`learnway.paths.apply_attempts`. The ``mastery`` table is a
 cache of that derived state for dashboards, rewritten whenever a student's evidence changes.
 Times on the planner's clock are days since the Unix epoch.
 """
@@ -23,11 +23,11 @@ from learnway.paths import (
     Planner,
     Recommendation,
     Status,
+    apply_attempts,
     mastery_status,
-    record_attempts,
 )
 from learnway.store._attempts import AttemptIn, AttemptReport
-from learnway.store._attempts import record_attempts as store_attempts
+from learnway.store._attempts import record_attempts
 from learnway.store._schema import (
     Attempt,
     CompetencyRow,
@@ -175,7 +175,7 @@ def learner_state(
     hints = np.array([r[3] for r in kept], dtype=np.int64)
     days = np.array([day_of(r[4]) for r in kept])
     # Replay in rounds: round k holds every student's k-th observation, so each call to
-    # record_attempts sees at most one attempt per student and the order within a student holds.
+    # apply_attempts sees at most one attempt per student and the order within a student holds.
     order = np.argsort(students, kind="stable")
     turn = np.empty_like(order)
     starts = np.r_[0, np.flatnonzero(np.diff(students[order])) + 1]
@@ -183,7 +183,7 @@ def learner_state(
     turn[order] = np.arange(order.size) - np.repeat(starts, counts)
     for k in range(int(turn.max()) + 1):
         at = np.flatnonzero(turn == k)
-        state = record_attempts(
+        state = apply_attempts(
             state, students[at], competencies[at], correct[at], now=days[at],
             params=course.params, graph=course.graph, policy=policy, hints=hints[at],
         )  # fmt: skip
@@ -245,7 +245,7 @@ def record_practice(
     now: dt.datetime | None = None,
 ) -> AttemptReport:
     """Store attempts and update the mastery of every student who made a new one."""
-    report = store_attempts(session, attempts)
+    report = record_attempts(session, attempts)
     stored = set(report.stored)
     students = sorted({a.student_id for a in attempts if a.id in stored})
     if students:
