@@ -26,8 +26,7 @@ from learnway.paths import (
     apply_attempts,
     mastery_status,
 )
-from learnway.store._attempts import AttemptIn, AttemptReport
-from learnway.store._attempts import record_attempts
+from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
 from learnway.store._schema import (
     Attempt,
     CompetencyRow,
