@@ -215,8 +215,8 @@ def test_teacher_journey(browser: object, server: str) -> None:
     form.get_by_role("button", name="Create group").click()
     page.wait_for_selector("section.saved h3:has-text('Browser group')")
     saved = page.locator("section.saved", has=page.locator("h3:has-text('Browser group')"))
-    code = "solve_equations_using_the_subtraction_and_addition_properties_of_equality"
-    saved.get_by_label("Assign competency (code)").fill(code)
+    reading = "Read 2.1: Solve Equations Using the Subtraction and Addition Properties of Equality"
+    saved.get_by_label("Assign activity").select_option(label=reading)
     saved.get_by_role("button", name="Assign to group").click()
     page.wait_for_selector("text=Assigned to 3 students")
     visit.check("assigned")

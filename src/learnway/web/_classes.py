@@ -13,6 +13,7 @@ from learnway.paths import CourseGraph, Planner, forecast_pacing, suggest_groups
 from learnway.store import day_of, learner_state
 from learnway.store._schema import (
     Activity,
+    ActivityAlignment,
     Attempt,
     Course,
     Enrollment,
@@ -306,6 +307,20 @@ def groups_view(session: Session, context: WebContext, section: Section) -> Grou
         section=section_out(session, section),
         suggested=suggested,
         saved=_saved_groups(session, catalog, section),
+        activities=[
+            Link(label=title, href=key)
+            for key, title in session.execute(
+                select(Activity.key, Activity.title)
+                .where(
+                    Activity.id.in_(
+                        select(ActivityAlignment.activity_id).where(
+                            ActivityAlignment.competency_id.in_(list(catalog.ids))
+                        )
+                    )
+                )
+                .order_by(Activity.id)
+            ).all()
+        ],
     )
 
 

@@ -328,6 +328,8 @@ class GroupsOut(BaseModel):
     section: SectionOut
     suggested: list[GroupOut]
     saved: list[GroupOut]
+    activities: list[Link] = []
+    """Activities aligned to the class's course, to assign (``href`` is the activity key)."""
 
 
 class GroupIn(BaseModel):
