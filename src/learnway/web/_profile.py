@@ -41,6 +41,7 @@ def assignment_out(session: Session, catalog: Catalog, a: Assignment) -> Assignm
         id=a.id, competency=code, competency_title=catalog.title_of(code),
         activity=activity.title if activity else None, note=a.note, due_on=a.due_on,
         status=a.status, group=group.name if group else None,
+        activity_url=activity.url if activity else None,
     )  # fmt: skip
 
 

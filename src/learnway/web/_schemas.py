@@ -177,6 +177,7 @@ class AssignmentOut(BaseModel):
     due_on: dt.date | None
     status: str
     group: str | None
+    activity_url: str | None = None
 
 
 class StudentOut(BaseModel):
