@@ -36,8 +36,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-bench: $(STAMP)  ## every benchmark; each writes its results file in benchmarks/results/
-	$(BIN)/learnway bench all $(ARGS)
+bench: $(STAMP)  ## every benchmark; each writes its results files in benchmarks/results/
+	$(BIN)/python benchmarks/store/run.py
+	$(BIN)/python benchmarks/answers/coverage.py
+	$(BIN)/python benchmarks/web/heatmap.py
+	$(BIN)/learnway bench paths
+	bash benchmarks/kt/run_all.sh
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
