@@ -56,3 +56,16 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in README and "make test\n" in ci
     assert "make lint" in ci
+
+
+def test_make_bench_runs_every_benchmark_and_the_readme_lists_it() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    bench = makefile.split("\nbench:", 1)[1].split("\n\n", 1)[0]
+    scripts = ["benchmarks/store/run.py", "benchmarks/answers/coverage.py",
+               "benchmarks/web/heatmap.py", "benchmarks/kt/run_all.sh"]  # fmt: skip
+    for script in scripts:
+        assert (ROOT / script).exists()
+        assert script in bench, script
+    assert "learnway bench paths" in bench
+    for results in ("store.md", "answers.md", "web.md", "paths.md", "kt-summary.md"):
+        assert f"benchmarks/results/{results}" in README, results
