@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from learnway.learner import BKT, Attempt, BoostedKT, EloKT, KTModel, LogisticKT
+from learnway.learner import BKT, DKT, Attempt, BoostedKT, EloKT, KTModel, LogisticKT
 
 from .conftest import synthetic_attempts
 
@@ -23,8 +23,9 @@ MODELS = [
     LogisticKT(features="best-lr+"),
     EloKT(),
     BoostedKT(max_iter=10, blend=0.5),
+    DKT(hidden_size=8, epochs=2, batch_size=16, n_threads=1),
 ]
-IDS = ["bkt", "bkt-forget", "bkt-item", "pfa", "best-lr", "best-lr+", "elo", "boosted"]
+IDS = ["bkt", "bkt-forget", "bkt-item", "pfa", "best-lr", "best-lr+", "elo", "boosted", "dkt"]
 
 
 @pytest.fixture(params=MODELS, ids=IDS)

@@ -20,7 +20,11 @@ def bench_kt(
         ),
     ],
     models: Annotated[
-        str, typer.Option(help="comma-separated models (pybkt and pybkt-forget are the peer)")
+        str,
+        typer.Option(
+            help="comma-separated models (pybkt and pybkt-forget are the peer; dkt needs "
+            "learnway[deep])"
+        ),
     ] = "bkt,bkt-forget,pfa,best-lr,best-lr+,elo,boosted,pybkt,pybkt-forget",
     data_dir: Annotated[Path, typer.Option(help="folder of the data sets")] = Path(
         "../shared/datasets"

@@ -16,6 +16,7 @@ from learnway.learner._data import (
     read_three_line,
 )
 from learnway.learner._datasets import DATASETS, load_splits, student_folds
+from learnway.learner._dkt import DKT
 from learnway.learner._elo import EloKT
 from learnway.learner._evaluate import MODELS, evaluate, run_kt_benchmark
 from learnway.learner._logistic import LogisticKT
@@ -25,6 +26,7 @@ from learnway.learner._online import bkt_update
 __all__ = [
     "BKT",
     "DATASETS",
+    "DKT",
     "MODELS",
     "Attempt",
     "AttemptFormatError",

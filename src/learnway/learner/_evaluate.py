@@ -20,6 +20,7 @@ from learnway.learner._base import KTModel
 from learnway.learner._bkt import BKT
 from learnway.learner._boosted import BoostedKT
 from learnway.learner._datasets import Split, load_splits
+from learnway.learner._dkt import DKT
 from learnway.learner._elo import EloKT
 from learnway.learner._logistic import LogisticKT
 from learnway.learner._metrics import score
@@ -33,6 +34,7 @@ MODELS: dict[str, Callable[[], KTModel]] = {
     "best-lr+": lambda: LogisticKT(features="best-lr+"),
     "elo": lambda: EloKT(),
     "boosted": lambda: BoostedKT(),
+    "dkt": lambda: DKT(),  # needs the deep extra (torch)
 }
 PEERS = {"pybkt": False, "pybkt-forget": True}  # name -> pyBKT's forgets flag
 DEFAULT_MODELS = ("bkt", "bkt-forget", "pfa", "best-lr", "best-lr+", "elo", "boosted", *PEERS)
