@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=.venv/bin
 [ -x benchmarks/.pybkt-venv/bin/python ] || benchmarks/kt/setup_pybkt.sh
-for dataset in assist2009-dkt dkvmn/assist2009_updated dkvmn/STATICS; do
+# assist2009-dkt also runs DKT (needs the deep extra: torch)
+"$bin/learnway" bench kt --dataset assist2009-dkt \
+  --models bkt,bkt-forget,pfa,best-lr,best-lr+,elo,boosted,dkt,pybkt,pybkt-forget
+for dataset in dkvmn/assist2009_updated dkvmn/STATICS; do
   "$bin/learnway" bench kt --dataset "$dataset"
 done
 "$bin/learnway" bench kt --dataset dkvmn/assist2015 --memory
