@@ -80,6 +80,7 @@ def test_demo_serves_and_prints_sign_in_links(tmp_path: Path) -> None:
     import socket
     import subprocess
     import sys
+    import threading
     import time
 
     import httpx
@@ -94,6 +95,8 @@ def test_demo_serves_and_prints_sign_in_links(tmp_path: Path) -> None:
     server = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path
     )
+    watchdog = threading.Timer(180, server.kill)  # a hung demo ends the test, not the run
+    watchdog.start()
     try:
         lines: list[str] = []
         deadline = time.monotonic() + 120
@@ -115,5 +118,6 @@ def test_demo_serves_and_prints_sign_in_links(tmp_path: Path) -> None:
         assert page.status_code == 200
         assert "student01" in page.text
     finally:
+        watchdog.cancel()
         server.terminate()
         server.wait(timeout=30)
