@@ -47,6 +47,7 @@ def test_lesson_order_gives_prerequisites(course: Course) -> None:
     first_lesson = {c.code for c in framework.competencies if c.parent == "lesson-1-1"}
     second_lesson = {c.code for c in framework.competencies if c.parent == "lesson-1-2"}
     assert {(a, b) for a in first_lesson for b in second_lesson} <= set(framework.prerequisites)
+    assert len(framework.prerequisites) == 628  # the figure docs/architecture.md gives
     order = {code: i for i, code in enumerate(framework.topological_order())}
     assert all(order[a] < order[b] for a, b in framework.prerequisites)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, Protocol, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,7 +22,9 @@ from learnway._errors import InputError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
+    from learnway.content import Course
     from learnway.store import ImportReport
 
 app = typer.Typer(
@@ -37,6 +39,14 @@ app.add_typer(bench_app, name="bench")
 
 console = Console()
 T = TypeVar("T")
+
+
+class _HasTitle(Protocol):
+    @property
+    def title(self) -> str: ...
+
+
+Titled = TypeVar("Titled", bound=_HasTitle)
 
 DatabaseOption = Annotated[
     str | None,
@@ -87,7 +97,7 @@ def _with_bar(label: str, work: Callable[[Callable[[str, int, int], None]], T]) 
         return work(report)
 
 
-def _fail(error: InputError) -> None:
+def _fail(error: InputError) -> NoReturn:
     console.print(f"[bold red]Nothing was imported.[/] {len(error.problems)} problem(s):")
     for problem in error.problems:
         console.print(f"  - {problem}", markup=False, highlight=False)
@@ -114,18 +124,9 @@ def import_ccssm(
 ) -> None:
     """Import the Common Core math standards and their prerequisite edges."""
     from learnway.frameworks import read_ccssm
-    from learnway.store import transaction, upgrade
-    from learnway.store._load import save_framework
+    from learnway.store import save_framework
 
-    engine = _engine(database)
-    try:
-        framework = _step(f"reading {path}", lambda: read_ccssm(path))
-    except InputError as error:
-        _fail(error)
-    upgrade(engine)
-    with transaction(engine) as session:
-        report = _step("writing", lambda: save_framework(session, framework))
-    _report(framework.title, report)
+    _import(database, lambda: _step(f"reading {path}", lambda: read_ccssm(path)), save_framework)
 
 
 @import_app.command("oatutor")
@@ -136,21 +137,34 @@ def import_oatutor(
 ) -> None:
     """Import a course in OATutor's content format: skills, lessons, items, steps, hints."""
     from learnway.content import read_oatutor
-    from learnway.store import transaction, upgrade
-    from learnway.store._load import save_course
+    from learnway.store import save_course
 
-    engine = _engine(database)
-    try:
-        content = _with_bar(
+    def read() -> Course:
+        return _with_bar(
             f"reading {path.name}",
             lambda report: read_oatutor(path, course=course, progress=report),
         )
+
+    _import(database, read, save_course)
+
+
+def _import(
+    database: str | None,
+    read: Callable[[], Titled],
+    save: Callable[[Session, Titled], ImportReport],
+) -> None:
+    """Read and validate the whole input, then write it in one transaction, and report."""
+    from learnway.store import transaction, upgrade
+
+    try:
+        parsed = read()
     except InputError as error:
         _fail(error)
+    engine = _engine(database)
     upgrade(engine)
     with transaction(engine) as session:
-        report = _step("writing", lambda: save_course(session, content))
-    _report(content.title, report)
+        report = _step("writing", lambda: save(session, parsed))
+    _report(parsed.title, report)
 
 
 def _report(title: str, report: ImportReport) -> None:
