@@ -68,6 +68,13 @@ def test_demo_builds_then_reuses_the_school(tmp_path: Path) -> None:
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(User)) == users
 
+    calibrated = runner.invoke(app, ["calibrate", "--database", url])
+    assert calibrated.exit_code == 0, calibrated.output
+    assert "oatutor-openstax-elementary-algebra:" in calibrated.output
+    assert "mastery replayed for 90 students" in calibrated.output
+    unknown = runner.invoke(app, ["calibrate", "--database", url, "--course", "nope"])
+    assert unknown.exit_code == 1 and "No course" in unknown.output
+
 
 def test_production_refuses_the_placeholder_secret() -> None:
     with pytest.raises(ValueError, match="LEARNWAY_SECRET_KEY"):

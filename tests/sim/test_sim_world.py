@@ -103,6 +103,21 @@ def test_oracle_masters_more_than_a_short_fixed_sequence(course):
     assert np.isnan(students.last_practice).any()
 
 
+def test_every_attempt_before_course_mastery_is_counted_once_by_kind(course):
+    students = sample_students(course.graph, 30, np.random.default_rng(5))
+    term = Term(days=8, minutes_per_day=15)
+    fixed, oracle = (
+        run_term(course, students, policy, term, np.random.default_rng(6))
+        for policy in (FixedSequence(course.graph, 1), Oracle(course.graph))
+    )
+    for run in (fixed, oracle):
+        before = np.where(np.isfinite(run.attempts_to_master), run.attempts_to_master, run.attempts)
+        assert run.attempt_kinds.sum() == before.sum()
+    # the fixed sequence walks past unmet prerequisites and over what is known; the oracle never
+    assert fixed.attempt_kinds[1] > 0 and oracle.attempt_kinds[1] == 0
+    assert fixed.attempt_kinds[3] + fixed.attempt_kinds[4] > oracle.attempt_kinds[3]
+
+
 def test_history_is_on_school_days_only(course):
     import datetime as dt
 

@@ -179,6 +179,57 @@ def _report(title: str, report: ImportReport) -> None:
 
 
 @app.command()
+def calibrate(
+    course: Annotated[
+        str | None,
+        typer.Option(help="Framework key of the course (default: every course with content)"),
+    ] = None,
+    min_attempts: Annotated[
+        int, typer.Option(min=1, help="Fit a competency only with this many attempts")
+    ] = 100,
+    min_students: Annotated[
+        int, typer.Option(min=1, help="... by at least this many students")
+    ] = 10,
+    database: DatabaseOption = None,
+) -> None:
+    """Fit knowledge tracing (BKT, by EM) on the school's stored attempts, store the fitted
+    parameters and replay every student's mastery with them. A running server uses them after
+    a restart."""
+    from sqlalchemy import select
+
+    from learnway.store import calibrate_course, transaction
+    from learnway.store._schema import FrameworkRow, ItemRow
+
+    engine = _engine(database)
+    with transaction(engine) as session:
+        query = select(FrameworkRow.id, FrameworkRow.key).where(
+            FrameworkRow.id.in_(select(ItemRow.framework_id))
+        )
+        if course is not None:
+            query = query.where(FrameworkRow.key == course)
+        targets = session.execute(query.order_by(FrameworkRow.key)).all()
+        if not targets:
+            console.print(f"[bold red]No course[/] {course or ''} with content in this database.")
+            raise typer.Exit(code=1)
+        for framework_id, key in targets:
+            report = _step(
+                f"calibrating {key}",
+                lambda framework_id=framework_id: calibrate_course(
+                    session,
+                    framework_id,
+                    min_attempts=min_attempts,
+                    min_students=min_students,
+                ),
+            )
+            console.print(
+                f"{key}: {len(report.fitted)} competencies fitted on {report.attempts:,} "
+                f"attempts by {report.students} students in {report.fit_seconds:.2f} s; "
+                f"{len(report.kept)} with too few attempts kept their parameters; mastery "
+                f"replayed for {report.refreshed_students} students."
+            )
+
+
+@app.command()
 def demo(
     database: Annotated[
         str, typer.Option("--database", help="SQLAlchemy URL of the demo database")

@@ -188,7 +188,7 @@ def attempts_from_frame(
         bad = int(np.flatnonzero((score < 0) | (score > 1))[0])
         raise AttemptFormatError("attempts table", None, f"row {bad}: correct outside [0, 1]")
     stamps = pd.to_datetime(frame["timestamp"], utc=True)
-    order = np.lexsort((stamps.to_numpy().astype("datetime64[ns]").astype(np.int64),))
+    order = np.argsort(stamps.dt.tz_localize(None).to_numpy(), kind="stable")
     frame = frame.iloc[order]
     score = score[order]
     out = pd.DataFrame(

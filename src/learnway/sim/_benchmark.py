@@ -20,7 +20,7 @@ from learnway._machine import load_average, machine_info
 from learnway.paths import CourseGraph, LearnerState, Placement, Planner, PlannerConfig
 from learnway.sim._ablations import TrueReviewPlanner, TrueStartPlanner
 from learnway.sim._calibrate import calibrate
-from learnway.sim._classroom import RunResult, Term, run_term
+from learnway.sim._classroom import ATTEMPT_KINDS, RunResult, Term, run_term
 from learnway.sim._policies import FixedSequence, Oracle, PlannerPolicy, Policy
 from learnway.sim._world import KNOWN, retrieval, sample_students
 
@@ -46,6 +46,10 @@ def _summary(result: RunResult) -> dict[str, float]:
             result.known_end[high].mean() - result.known_end[low].mean()
         ),
         "quartile_gap_share_mastered": float(done[high].mean() - done[low].mean()),
+        "attempts_per_student_before_mastery_by_kind": {
+            kind: float(count / max(level.size, 1))
+            for kind, count in zip(ATTEMPT_KINDS, result.attempt_kinds.tolist(), strict=True)
+        },
     }
 
 
@@ -323,6 +327,21 @@ def render_markdown(r: dict[str, Any]) -> str:
             f"{p['known_at_end_highest_prior_quartile']:.3f} | "
             f"{p['quartile_gap_known_at_end']:.3f} | {p['simulation_seconds']:.1f} |"
         )
+    lines += [
+        "",
+        "## Where the attempts go",
+        "",
+        "Attempts per student before the student masters the course (all term for those who "
+        "do not), by what each attempt was for, judged on the simulator's truth just before it.",
+        "",
+        "| policy | " + " | ".join(ATTEMPT_KINDS) + " |",
+        "|---|" + "---|" * len(ATTEMPT_KINDS),
+    ]
+    for p in r["policies"].values():
+        kinds = p["attempts_per_student_before_mastery_by_kind"]
+        lines.append(
+            f"| {p['name']} | " + " | ".join(f"{kinds[k]:.0f}" for k in ATTEMPT_KINDS) + " |"
+        )
     lines += ["", "## Comparisons", ""]
     for key, values in r["comparisons"].items():
         parts = ", ".join(
@@ -381,6 +400,8 @@ def render_summary(r: dict[str, Any]) -> str:
     start = cmp_["planner_true_start_vs_oracle"]["efficiency_paired_median"]
     timed = cmp_["planner_true_review_vs_oracle"]["efficiency_paired_median"]
     load = r["machine"].get("load_average_1_5_15_min_at_start", [])
+    plan_kinds = plan["attempts_per_student_before_mastery_by_kind"]
+    orac_kinds = orac["attempts_per_student_before_mastery_by_kind"]
     lines = [
         f"- Share of students who master the course by the deadline: planner "
         f"{plan['share_mastered_by_deadline']:.2f}, fixed sequences "
@@ -396,6 +417,12 @@ def render_summary(r: dict[str, Any]) -> str:
         f"{cmp_['planner_content_defaults_vs_oracle']['efficiency_paired_median']:.2f}; with the "
         f"true starting state {start:.2f}, with reviews timed on the true forgetting curve "
         f"{timed:.2f}.",
+        "- Where the attempts go before a student masters the course (per student, planner / "
+        "oracle): "
+        + "; ".join(
+            f"{kind} {plan_kinds[kind]:.0f} / {orac_kinds[kind]:.0f}" for kind in ATTEMPT_KINDS
+        )
+        + ".",
         f"- Spaced review: retention at the end {rev['retention_with_review']:.3f} with review, "
         f"{rev['retention_without_review']:.3f} without; known at the end "
         f"{rev['known_at_end_with_review']:.3f} and {rev['known_at_end_without_review']:.3f}.",

@@ -10,11 +10,20 @@ import pandas as pd
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from learnway.paths import CourseGraph
+from learnway.paths import CompetencyGraph, CourseGraph
 from learnway.sim._policies import Policy
 from learnway.sim._world import KNOWN, Population, Students, practise, retrieval
 
 Float = NDArray[np.float64]
+
+# What an attempt was for, judged on the simulator's truth just before it (see ``RunResult``).
+ATTEMPT_KINDS = (
+    "learning, prerequisites known",
+    "learning, a prerequisite not known",
+    "relearning what was forgotten",
+    "already known, same day",
+    "already known, spaced review",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,10 @@ class RunResult:
     known_end: Float  # share of required competencies known at the end
     retention: Float  # share of competencies ever known that are still known at the end
     prior_level: Float
+    # attempts before the student mastered the course, per kind (ATTEMPT_KINDS order)
+    attempt_kinds: NDArray[np.int64] = field(
+        default_factory=lambda: np.zeros(len(ATTEMPT_KINDS), dtype=np.int64)
+    )
     attempt_log: pd.DataFrame | None = field(default=None, repr=False)
 
 
@@ -97,6 +110,7 @@ def _run(
     mastered = (ever & req).sum(axis=1) >= term.target_share * n_req
     to_master[mastered] = 0
     minutes_master[mastered] = 0
+    kinds = np.zeros(len(ATTEMPT_KINDS), dtype=np.int64)
     chunks: list[dict[str, NDArray[np.generic]]] = []
     slot_days = 1.0 / (24 * 60)
     for day in range(term.days):
@@ -108,6 +122,8 @@ def _run(
                 break
             now = day + slot * slot_days * 1.5
             comp = policy.choose(rows, now)
+            learning = ~mastered[rows]
+            kinds += _kinds(truth, graph, rows[learning], comp[learning], ever, now)
             correct, hints, spent = practise(truth, rows, comp, now, graph, rng, population)
             policy.observe(rows, comp, correct, hints, now)
             if log:
@@ -153,8 +169,32 @@ def _run(
         known_end=known_end,
         retention=retention,
         prior_level=truth.prior_level,
+        attempt_kinds=kinds,
         attempt_log=frame,
     )
+
+
+def _kinds(
+    truth: Students,
+    graph: CompetencyGraph,
+    rows: NDArray[np.int64],
+    comp: NDArray[np.int64],
+    ever: NDArray[np.bool_],
+    now: float,
+) -> NDArray[np.int64]:
+    """Counts of the attempts about to be made, per kind of ``ATTEMPT_KINDS``."""
+    recall = retrieval(truth, now, rows)
+    known = recall >= KNOWN
+    at = np.arange(rows.size)
+    known_c, ever_c = known[at, comp], ever[rows, comp]
+    prereq_missing = (graph.prereq[comp] & ~known).any(axis=1)
+    same_day = (now - np.nan_to_num(truth.last_practice[rows, comp], nan=-np.inf)) < 0.5
+    kind = np.select(
+        [~known_c & ~ever_c & ~prereq_missing, ~known_c & ~ever_c, ~known_c, same_day],
+        [0, 1, 2, 3],
+        4,
+    )
+    return np.bincount(kind, minlength=len(ATTEMPT_KINDS)).astype(np.int64)
 
 
 def _attempt_frame(

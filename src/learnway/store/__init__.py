@@ -2,6 +2,7 @@
 from stored evidence to the learner model and planner (``_progress``)."""
 
 from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
+from learnway.store._calibrate import CalibrationReport, attempt_table, calibrate_course
 from learnway.store._engine import (
     current_revision,
     has_schema,
@@ -26,7 +27,10 @@ from learnway.store._progress import (
 __all__ = [
     "AttemptIn",
     "AttemptReport",
+    "CalibrationReport",
     "ImportReport",
+    "attempt_table",
+    "calibrate_course",
     "course_of_student",
     "current_revision",
     "day_of",

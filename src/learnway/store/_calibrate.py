@@ -1,0 +1,127 @@
+"""Calibrating a stored course's knowledge tracing on the school's own attempts.
+
+The content ships default BKT parameters (OATutor's are 0.1 across the board). Once students
+have practised, :func:`calibrate_course` fits :class:`learnway.learner.BKT` by EM on every
+stored attempt of the course, writes the fitted parameters of each competency with enough
+evidence into the ``competencies`` rows, and replays every student's mastery with them. A
+competency with too little evidence keeps its parameters. All of it happens in the caller's
+transaction: a failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from learnway.learner import BKT, attempts_from_frame
+from learnway.store._progress import load_course, refresh_mastery
+from learnway.store._schema import Attempt, CompetencyRow, FrameworkRow, StepAlignment
+
+
+@dataclass(frozen=True)
+class CalibrationReport:
+    """What a calibration fitted and from how much evidence."""
+
+    framework: str
+    attempts: int  # attempt rows used (one per aligned competency)
+    students: int
+    fitted: tuple[str, ...]  # competencies given fitted parameters
+    kept: tuple[str, ...]  # competencies with attempts but too few to fit: parameters unchanged
+    fit_seconds: float
+    refreshed_students: int
+
+
+def attempt_table(session: Session, framework_id: int) -> pd.DataFrame:
+    """Every stored attempt on the course's steps in the learner models' input format: one row
+    per aligned competency, in time order per student; an answer found after a hint is wrong."""
+    rows = session.execute(
+        select(
+            Attempt.student_id,
+            CompetencyRow.code,
+            Attempt.correct,
+            Attempt.hints_used,
+            Attempt.timestamp,
+            Attempt.id,
+        )
+        .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
+        .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
+        .where(CompetencyRow.framework_id == framework_id)
+        .order_by(Attempt.timestamp, Attempt.id, CompetencyRow.sequence)
+    ).all()
+    frame = pd.DataFrame(
+        rows, columns=["student_id", "competency_id", "correct", "hints", "timestamp", "id"]
+    )
+    frame["correct"] = frame["correct"].astype(bool) & (frame["hints"] == 0)
+    return attempts_from_frame(frame[["student_id", "competency_id", "correct", "timestamp"]])
+
+
+def calibrate_course(
+    session: Session,
+    framework_id: int,
+    *,
+    min_attempts: int = 100,
+    min_students: int = 10,
+    n_restarts: int = 5,
+    random_state: int = 0,
+) -> CalibrationReport:
+    """Fit BKT on the course's stored attempts and store the parameters of every competency
+    with at least ``min_attempts`` attempts by ``min_students`` students; then rewrite the
+    mastery of every student who has practised, under the new parameters."""
+    header = session.get(FrameworkRow, framework_id)
+    if header is None:
+        raise LookupError(f"no framework with id {framework_id}")
+    table = attempt_table(session, framework_id)
+    per_competency = table.groupby("competency_id").agg(
+        attempts=("correct", "size"), students=("student_id", "nunique")
+    )
+    enough = (per_competency["attempts"] >= min_attempts) & (
+        per_competency["students"] >= min_students
+    )
+    fitted = sorted(per_competency.index[enough].tolist())
+    kept = sorted(per_competency.index[~enough].tolist())
+    seconds = 0.0
+    if fitted:
+        started = time.perf_counter()
+        model = BKT(n_restarts=n_restarts, random_state=random_state).fit(
+            table[table["competency_id"].isin(fitted)]
+        )
+        seconds = time.perf_counter() - started
+        ids = dict(
+            session.execute(
+                select(CompetencyRow.code, CompetencyRow.id).where(
+                    CompetencyRow.framework_id == framework_id
+                )
+            ).all()
+        )
+        k = np.array([model.competency_index_[code] for code in fitted])
+        session.execute(
+            update(CompetencyRow),
+            [
+                {
+                    "id": ids[code],
+                    "p_init": float(model.prior_[j]),
+                    "p_learn": float(model.learn_[j]),
+                    "p_guess": float(model.guess_[j]),
+                    "p_slip": float(model.slip_[j]),
+                }
+                for code, j in zip(fitted, k.tolist(), strict=True)
+            ],
+        )
+    students = sorted(set(table["student_id"].tolist()))
+    if fitted and students:
+        session.flush()
+        refresh_mastery(session, load_course(session, framework_id), framework_id, students)
+    return CalibrationReport(
+        framework=header.key,
+        attempts=len(table),
+        students=len(students),
+        fitted=tuple(fitted),
+        kept=tuple(kept),
+        fit_seconds=seconds,
+        refreshed_students=len(students) if fitted else 0,
+    )

@@ -1,0 +1,154 @@
+"""Calibrating a course's knowledge tracing on the school's stored attempts (demo school)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from dbdump import dump
+from learnway.learner import BKT
+from learnway.store import (
+    attempt_table,
+    calibrate_course,
+    learner_state,
+    load_course,
+    transaction,
+)
+from learnway.store._schema import Attempt, CompetencyRow, FrameworkRow, Mastery, StepAlignment
+
+
+def _framework(engine: Engine) -> int:
+    with transaction(engine) as session:
+        framework_id = session.scalar(
+            select(FrameworkRow.id).where(FrameworkRow.key.like("oatutor-%"))
+        )
+    assert framework_id is not None
+    return framework_id
+
+
+def _params(engine: Engine, framework_id: int) -> dict[str, tuple[float | None, ...]]:
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(
+                CompetencyRow.code,
+                CompetencyRow.p_init,
+                CompetencyRow.p_learn,
+                CompetencyRow.p_guess,
+                CompetencyRow.p_slip,
+            ).where(CompetencyRow.framework_id == framework_id)
+        ).all()
+    return {code: tuple(values) for code, *values in rows}
+
+
+def test_attempt_table_holds_every_aligned_attempt(demo_engine: Engine) -> None:
+    framework_id = _framework(demo_engine)
+    aligned = (
+        select(func.count())
+        .select_from(Attempt)
+        .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
+        .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
+        .where(CompetencyRow.framework_id == framework_id)
+    )
+    with transaction(demo_engine) as session:
+        # one right answer found after two hints
+        first = session.scalar(select(Attempt.id).where(Attempt.correct).order_by(Attempt.id))
+        session.execute(update(Attempt).where(Attempt.id == first).values(hints_used=2))
+    with transaction(demo_engine) as session:
+        table = attempt_table(session, framework_id)
+        total = session.scalar(aligned)
+        right_unhinted = session.scalar(aligned.where(Attempt.correct, Attempt.hints_used == 0))
+        hinted_right = session.scalar(aligned.where(Attempt.correct, Attempt.hints_used > 0))
+    assert len(table) == total and total > 1000
+    # an answer found after a hint counts as wrong
+    assert hinted_right and table["correct"].sum() == right_unhinted
+
+
+def test_calibration_stores_the_fit_and_replays_mastery(demo_engine: Engine) -> None:
+    framework_id = _framework(demo_engine)
+    before = _params(demo_engine, framework_id)
+    with transaction(demo_engine) as session:
+        table = attempt_table(session, framework_id)
+        report = calibrate_course(session, framework_id, min_attempts=100, min_students=10)
+    after = _params(demo_engine, framework_id)
+
+    counts = table.groupby("competency_id").agg(
+        n=("correct", "size"), students=("student_id", "nunique")
+    )
+    expected = set(counts.index[(counts["n"] >= 100) & (counts["students"] >= 10)])
+    assert set(report.fitted) == expected and expected
+    assert set(report.kept) == set(counts.index) - expected
+    assert report.attempts == len(table) and report.students == table["student_id"].nunique()
+
+    # the stored parameters are the fit of BKT on those attempts, nothing else changed
+    model = BKT(n_restarts=5, random_state=0).fit(table[table["competency_id"].isin(expected)])
+    for code in report.fitted:
+        k = model.competency_index_[code]
+        want = (model.prior_[k], model.learn_[k], model.guess_[k], model.slip_[k])
+        assert after[code] == pytest.approx(want)
+        assert after[code] != before[code]
+    assert all(after[code] == before[code] for code in set(before) - expected)
+
+    # every student's mastery is the replay of their attempts under the new parameters
+    with transaction(demo_engine) as session:
+        course = load_course(session, framework_id)
+        students = sorted(set(table["student_id"].tolist()))
+        state = learner_state(session, course, students)
+        stored = session.execute(
+            select(Mastery.student_id, CompetencyRow.code, Mastery.p_mastery).join(
+                CompetencyRow, CompetencyRow.id == Mastery.competency_id
+            )
+        ).all()
+    row_of = {s: i for i, s in enumerate(students)}
+    assert len(stored) == int((state.evidence > 0).sum())
+    for student, code, p in stored:
+        assert p == pytest.approx(state.p_known[row_of[student], course.graph.index[code]])
+    fitted_column = course.graph.index[report.fitted[0]]
+    assert course.params.p_learn[fitted_column] == pytest.approx(after[report.fitted[0]][1])
+
+
+def test_calibrating_again_on_the_same_attempts_changes_nothing(demo_engine: Engine) -> None:
+    framework_id = _framework(demo_engine)
+    with transaction(demo_engine) as session:
+        calibrate_course(session, framework_id)
+    first = dump(demo_engine)
+    with transaction(demo_engine) as session:
+        calibrate_course(session, framework_id)
+    second = dump(demo_engine)
+    for name in first:
+        if name == "mastery":  # only the time of the refresh differs
+            strip = [row[:-1] for row in first[name]], [row[:-1] for row in second[name]]
+            assert strip[0] == strip[1]
+        else:
+            assert first[name] == second[name], name
+
+
+def test_too_little_evidence_fits_nothing_and_writes_nothing(demo_engine: Engine) -> None:
+    framework_id = _framework(demo_engine)
+    before = dump(demo_engine)
+    with transaction(demo_engine) as session:
+        report = calibrate_course(session, framework_id, min_students=10_000)
+    assert report.fitted == () and report.kept and report.refreshed_students == 0
+    assert dump(demo_engine) == before
+
+
+def test_a_failure_half_way_leaves_the_database_as_it_was(
+    demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import learnway.store._calibrate as calibration
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(calibration, "refresh_mastery", broken)
+    framework_id = _framework(demo_engine)
+    before = dump(demo_engine)
+    with pytest.raises(RuntimeError, match="disk full"), transaction(demo_engine) as session:
+        calibrate_course(session, framework_id)
+    assert dump(demo_engine) == before
+
+
+def test_unknown_course_is_refused(demo_engine: Engine) -> None:
+    with transaction(demo_engine) as session:
+        missing = (session.scalar(select(func.max(FrameworkRow.id))) or 0) + 1
+        with pytest.raises(LookupError, match="no framework"):
+            calibrate_course(session, missing)
