@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from learnway.store import transaction
 from learnway.store._schema import User
-from learnway.web import DEMO_PASSWORD
-from learnway.web._security import verify_password
+from learnway.web import DEMO_PASSWORD, create_app
+from learnway.web._models import SignInFailure
+from learnway.web._security import RateLimiter, verify_password
 from web.support import api_client, browser_client, csrf_of, engine_of
 
 
@@ -104,3 +105,36 @@ def test_security_headers(app: FastAPI) -> None:
     response = TestClient(app).get("/login")
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_failed_sign_ins_are_shared_by_every_server_process(app: FastAPI) -> None:
+    """Two applications on one database (two server processes) count the same failures."""
+    other = create_app(engine_of(app), settings=app.state.web.settings)
+    first, second = TestClient(app), TestClient(other)
+    wrong = {"username": "teacher", "password": "nope"}
+    for client in (first, second, first, second, first):
+        assert client.post("/api/v1/tokens", json=wrong).status_code == 401
+    right = {"username": "teacher", "password": DEMO_PASSWORD}
+    assert second.post("/api/v1/tokens", json=right).status_code == 429
+    with transaction(engine_of(app)) as session:
+        keys = session.scalars(select(SignInFailure.key)).all()
+    assert keys.count("user:teacher") == 5  # stored although each request was refused
+
+
+def test_the_limit_slides_with_time_and_a_success_clears_it(app: FastAPI) -> None:
+    now = [1_000_000.0]
+    limiter = RateLimiter(engine_of(app), limit=2, window_s=60.0, clock=lambda: now[0])
+    limiter.failed("user:a")
+    now[0] += 30
+    limiter.failed("user:a", "address:x")
+    assert limiter.retry_after("user:a") == 31  # until the first failure is 60 s old
+    assert limiter.retry_after("address:x", "user:b") == 0
+    now[0] += 31
+    assert limiter.retry_after("user:a") == 0
+    limiter.failed("user:a")
+    assert limiter.retry_after("user:a") > 0
+    limiter.succeeded("user:a")
+    assert limiter.retry_after("user:a") == 0
+    with transaction(engine_of(app)) as session:
+        left = session.scalars(select(SignInFailure.key)).all()
+    assert left == ["address:x"]  # expired rows go as new ones come; a success clears its key

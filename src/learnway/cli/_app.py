@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, Protocol, TypeVar
 
@@ -214,7 +215,8 @@ def calibrate(
         for framework_id, key in targets:
             report = _step(
                 f"calibrating {key}",
-                lambda framework_id=framework_id: calibrate_course(
+                partial(
+                    calibrate_course,
                     session,
                     framework_id,
                     min_attempts=min_attempts,

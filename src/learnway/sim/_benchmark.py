@@ -27,7 +27,7 @@ from learnway.sim._world import KNOWN, retrieval, sample_students
 Progress = Callable[[str, int, int], None]
 
 
-def _summary(result: RunResult) -> dict[str, float]:
+def _summary(result: RunResult) -> dict[str, Any]:
     level = result.prior_level
     q1, q3 = np.quantile(level, [0.25, 0.75])
     low, high = level <= q1, level >= q3

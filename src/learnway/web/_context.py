@@ -32,12 +32,14 @@ class WebContext:
     settings: Settings
     templates: Jinja2Templates
     signer: CookieSigner
-    login_by_user: RateLimiter = field(default_factory=lambda: RateLimiter(5, 300.0))
-    login_by_address: RateLimiter = field(default_factory=lambda: RateLimiter(30, 300.0))
     _courses: dict[int, tuple[CourseGraph, Catalog]] = field(default_factory=dict)
     cache: dict[object, object] = field(default_factory=dict)
     """Derived figures keyed by what they depend on (reports replayed from evidence)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.login_by_user = RateLimiter(self.engine, 5, 300.0)
+        self.login_by_address = RateLimiter(self.engine, 30, 300.0)
 
     @property
     def secure_cookies(self) -> bool:

@@ -1,15 +1,16 @@
-"""The web application's own tables: sign-in tokens, the audit log and assignments.
+"""The web application's own tables: sign-in tokens, failed sign-ins, the audit log and
+assignments.
 
 They live on the store's ``Base`` so that one migration history covers the whole database
-(``store/migrations/versions/0002_web.py`` creates them and imports this module, so the
-models are registered whenever the schema is migrated or compared).
+(``store/migrations/versions/0002_web.py`` and ``0003_sign_in_failures.py`` create them and
+import this module, so the models are registered whenever the schema is migrated or compared).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learnway.store._schema import Base, Timestamp
@@ -37,6 +38,20 @@ class AuthToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(Timestamp())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+
+
+class SignInFailure(Base):
+    """A failed sign-in, under the key it counts against (``user:NAME``, ``address:IP``).
+
+    Kept in the database so that every server process sees the same count; ``at`` is Unix
+    time in seconds. Rows older than the rate limit's window are deleted as new ones come."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(320))
+    at: Mapped[float] = mapped_column(Float)
 
 
 class AuditEvent(Base):

@@ -11,19 +11,18 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import threading
 import time
-from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from learnway.store._schema import User
-from learnway.web._models import AuthToken
+from learnway.web._models import AuthToken, SignInFailure
 
 _hasher = PasswordHasher()
 # A hash of a random password, verified when the user is unknown so that timing does not
@@ -123,38 +122,46 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 
 
 class RateLimiter:
-    """At most ``limit`` failed sign-ins per key in a sliding window of ``window_s`` seconds."""
+    """At most ``limit`` failed sign-ins per key in a sliding window of ``window_s`` seconds.
 
-    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
+    The failures are rows of ``sign_in_failures``, written in their own transaction (a refused
+    sign-in rolls its request back, not its failure), so every server process on the database
+    counts the same failures. ``clock`` gives Unix time in seconds."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        limit: int = 5,
+        window_s: float = 300.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
         self.limit = limit
         self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        events = self._failures.setdefault(key, deque())
-        while events and now - events[0] > self.window_s:
-            events.popleft()
-        return events
+        self.clock = clock
 
     def retry_after(self, *keys: str) -> int:
         """Seconds to wait before trying again, 0 when allowed."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [
-                self.window_s - (now - events[0])
-                for key in keys
-                if len(events := self._recent(key, now)) >= self.limit
-            ]
+        now = self.clock()
+        with self.engine.connect() as connection:
+            counts = connection.execute(
+                select(SignInFailure.key, func.count(), func.min(SignInFailure.at))
+                .where(SignInFailure.key.in_(keys), SignInFailure.at > now - self.window_s)
+                .group_by(SignInFailure.key)
+            ).all()
+        waits = [self.window_s - (now - oldest) for _, n, oldest in counts if n >= self.limit]
         return int(max(waits)) + 1 if waits else 0
 
     def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
+        now = self.clock()
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(SignInFailure).where(
+                    SignInFailure.key.in_(keys), SignInFailure.at <= now - self.window_s
+                )
+            )
+            connection.execute(insert(SignInFailure), [{"key": k, "at": now} for k in keys])
 
     def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+        with self.engine.begin() as connection:
+            connection.execute(delete(SignInFailure).where(SignInFailure.key.in_(keys)))
