@@ -35,6 +35,7 @@ def _params(engine: Engine, framework_id: int) -> dict[str, tuple[float | None, 
                 CompetencyRow.p_learn,
                 CompetencyRow.p_guess,
                 CompetencyRow.p_slip,
+                CompetencyRow.p_forget,
             ).where(CompetencyRow.framework_id == framework_id)
         ).all()
     return {code: tuple(values) for code, *values in rows}
@@ -80,10 +81,11 @@ def test_calibration_stores_the_fit_and_replays_mastery(demo_engine: Engine) -> 
     assert report.attempts == len(table) and report.students == table["student_id"].nunique()
 
     # the stored parameters are the fit of BKT on those attempts, nothing else changed
-    model = BKT(n_restarts=5, random_state=0).fit(table[table["competency_id"].isin(expected)])
+    fitted = table[table["competency_id"].isin(expected)]
+    model = BKT(forgetting=True, n_restarts=5, random_state=0).fit(fitted)
     for code in report.fitted:
         k = model.competency_index_[code]
-        want = (model.prior_[k], model.learn_[k], model.guess_[k], model.slip_[k])
+        want = (model.prior_[k], model.learn_[k], model.guess_[k], model.slip_[k], model.forget_[k])
         assert after[code] == pytest.approx(want)
         assert after[code] != before[code]
     assert all(after[code] == before[code] for code in set(before) - expected)
@@ -104,6 +106,7 @@ def test_calibration_stores_the_fit_and_replays_mastery(demo_engine: Engine) -> 
         assert p == pytest.approx(state.p_known[row_of[student], course.graph.index[code]])
     fitted_column = course.graph.index[report.fitted[0]]
     assert course.params.p_learn[fitted_column] == pytest.approx(after[report.fitted[0]][1])
+    assert course.params.p_forget[fitted_column] == pytest.approx(after[report.fitted[0]][4])
 
 
 def test_calibrating_again_on_the_same_attempts_changes_nothing(demo_engine: Engine) -> None:

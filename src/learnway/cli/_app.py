@@ -193,15 +193,16 @@ def calibrate(
     ] = 10,
     database: DatabaseOption = None,
 ) -> None:
-    """Fit knowledge tracing (BKT, by EM) on the school's stored attempts, store the fitted
-    parameters and replay every student's mastery with them. A running server uses them after
-    a restart."""
+    """Fit knowledge tracing (BKT with forgetting, by EM) on the school's stored attempts,
+    store the fitted parameters and replay every student's mastery with them. A running server
+    uses them after a restart."""
     from sqlalchemy import select
 
-    from learnway.store import calibrate_course, transaction
+    from learnway.store import calibrate_course, transaction, upgrade
     from learnway.store._schema import FrameworkRow, ItemRow
 
     engine = _engine(database)
+    upgrade(engine)  # in place: an older database gains the columns calibration writes
     with transaction(engine) as session:
         query = select(FrameworkRow.id, FrameworkRow.key).where(
             FrameworkRow.id.in_(select(ItemRow.framework_id))

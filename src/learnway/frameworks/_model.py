@@ -32,6 +32,7 @@ class Competency:
     p_learn: float | None = None
     p_guess: float | None = None
     p_slip: float | None = None
+    p_forget: float | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class Framework:
             seen.add(c.code)
             if c.kind not in KINDS:
                 found.append(Problem(origin, c.code, f"unknown kind {c.kind!r}"))
-            for name in ("mastery_threshold", "p_init", "p_learn", "p_guess", "p_slip"):
+            for name in ("mastery_threshold", "p_init", "p_learn", "p_guess", "p_slip", "p_forget"):
                 value = getattr(c, name)
                 if value is not None and not 0.0 <= value <= 1.0:
                     found.append(Problem(origin, c.code, f"{name}={value} is not in [0, 1]"))

@@ -91,6 +91,7 @@ class CourseGraph:
             p_learn=col("p_learn", 0.1),
             p_guess=col("p_guess", 0.1),
             p_slip=col("p_slip", 0.1),
+            p_forget=col("p_forget", 0.0),
         )
         return cls(
             key=framework.key,

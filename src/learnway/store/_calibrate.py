@@ -1,7 +1,8 @@
 """Calibrating a stored course's knowledge tracing on the school's own attempts.
 
-The content ships default BKT parameters (OATutor's are 0.1 across the board). Once students
-have practised, :func:`calibrate_course` fits :class:`learnway.learner.BKT` by EM on every
+The content ships default BKT parameters (OATutor's are 0.1 across the board, and no
+forgetting). Once students have practised, :func:`calibrate_course` fits
+:class:`learnway.learner.BKT` with forgetting by EM on every
 stored attempt of the course, writes the fitted parameters of each competency with enough
 evidence into the ``competencies`` rows, and replays every student's mastery with them. A
 competency with too little evidence keeps its parameters. All of it happens in the caller's
@@ -69,7 +70,8 @@ def calibrate_course(
     n_restarts: int = 5,
     random_state: int = 0,
 ) -> CalibrationReport:
-    """Fit BKT on the course's stored attempts and store the parameters of every competency
+    """Fit BKT with forgetting on the course's stored attempts and store the parameters (prior,
+    learn, guess, slip, forget) of every competency
     with at least ``min_attempts`` attempts by ``min_students`` students; then rewrite the
     mastery of every student who has practised, under the new parameters."""
     header = session.get(FrameworkRow, framework_id)
@@ -87,7 +89,7 @@ def calibrate_course(
     seconds = 0.0
     if fitted:
         started = time.perf_counter()
-        model = BKT(n_restarts=n_restarts, random_state=random_state).fit(
+        model = BKT(forgetting=True, n_restarts=n_restarts, random_state=random_state).fit(
             table[table["competency_id"].isin(fitted)]
         )
         seconds = time.perf_counter() - started
@@ -108,6 +110,7 @@ def calibrate_course(
                     "p_learn": float(model.learn_[j]),
                     "p_guess": float(model.guess_[j]),
                     "p_slip": float(model.slip_[j]),
+                    "p_forget": float(model.forget_[j]),
                 }
                 for code, j in zip(fitted, k.tolist(), strict=True)
             ],

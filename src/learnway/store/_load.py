@@ -160,6 +160,7 @@ def _save_framework(
             "p_learn": c.p_learn,
             "p_guess": c.p_guess,
             "p_slip": c.p_slip,
+            "p_forget": c.p_forget,
         }
         for c in framework.competencies
     ]

@@ -99,6 +99,7 @@ def load_framework(session: Session, framework_id: int) -> Framework:
                 p_learn=row.p_learn,
                 p_guess=row.p_guess,
                 p_slip=row.p_slip,
+                p_forget=row.p_forget,
             )
             for row in rows
         ),

@@ -239,6 +239,7 @@ class CompetencyRow(Base):
     p_learn: Mapped[float | None] = mapped_column(Float)
     p_guess: Mapped[float | None] = mapped_column(Float)
     p_slip: Mapped[float | None] = mapped_column(Float)
+    p_forget: Mapped[float | None] = mapped_column(Float)
 
 
 class Prerequisite(Base):
