@@ -23,6 +23,8 @@ from learnway.learner import BKT, attempts_from_frame
 from learnway.store._progress import load_course, refresh_mastery
 from learnway.store._schema import Attempt, CompetencyRow, FrameworkRow, StepAlignment
 
+PARAMETERS = ("p_init", "p_learn", "p_guess", "p_slip", "p_forget")  # columns calibration writes
+
 
 @dataclass(frozen=True)
 class CalibrationReport:
@@ -70,10 +72,10 @@ def calibrate_course(
     n_restarts: int = 5,
     random_state: int = 0,
 ) -> CalibrationReport:
-    """Fit BKT with forgetting on the course's stored attempts and store the parameters (prior,
-    learn, guess, slip, forget) of every competency
-    with at least ``min_attempts`` attempts by ``min_students`` students; then rewrite the
-    mastery of every student who has practised, under the new parameters."""
+    """Fit BKT with forgetting on the course's stored attempts, store the parameters (prior,
+    learn, guess, slip, forget) of every competency with at least ``min_attempts`` attempts by
+    ``min_students`` students, then rewrite the mastery of every student who has practised
+    under the new parameters."""
     header = session.get(FrameworkRow, framework_id)
     if header is None:
         raise LookupError(f"no framework with id {framework_id}")
@@ -100,23 +102,14 @@ def calibrate_course(
                 )
             ).all()
         )
-        k = np.array([model.competency_index_[code] for code in fitted])
-        session.execute(
-            update(CompetencyRow),
-            [
-                {
-                    "id": ids[code],
-                    "p_init": float(model.prior_[j]),
-                    "p_learn": float(model.learn_[j]),
-                    "p_guess": float(model.guess_[j]),
-                    "p_slip": float(model.slip_[j]),
-                    "p_forget": float(model.forget_[j]),
-                }
-                for code, j in zip(fitted, k.tolist(), strict=True)
-            ],
-        )
+        values = np.c_[model.prior_, model.learn_, model.guess_, model.slip_, model.forget_]
+        rows = []
+        for code in fitted:
+            row = values[model.competency_index_[code]].tolist()
+            rows.append({"id": ids[code], **dict(zip(PARAMETERS, row, strict=True))})
+        session.execute(update(CompetencyRow), rows)
     students = sorted(set(table["student_id"].tolist()))
-    if fitted and students:
+    if fitted:
         session.flush()
         refresh_mastery(session, load_course(session, framework_id), framework_id, students)
     return CalibrationReport(
