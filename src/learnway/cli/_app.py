@@ -211,7 +211,8 @@ def calibrate(
             query = query.where(FrameworkRow.key == course)
         targets = session.execute(query.order_by(FrameworkRow.key)).all()
         if not targets:
-            console.print(f"[bold red]No course[/] {course or ''} with content in this database.")
+            which = f"named {course}" if course else "with content"
+            console.print(f"[bold red]No course[/] {which} in this database.")
             raise typer.Exit(code=1)
         for framework_id, key in targets:
             report = _step(

@@ -183,11 +183,11 @@ def _kinds(
     now: float,
 ) -> NDArray[np.int64]:
     """Counts of the attempts about to be made, per kind of ``ATTEMPT_KINDS``."""
-    recall = retrieval(truth, now, rows)
-    known = recall >= KNOWN
-    at = np.arange(rows.size)
-    known_c, ever_c = known[at, comp], ever[rows, comp]
-    prereq_missing = (graph.prereq[comp] & ~known).any(axis=1)
+    known_c = retrieval(truth, now, rows, comp) >= KNOWN
+    ever_c = ever[rows, comp]
+    attempt, prereq = np.nonzero(graph.prereq[comp])
+    unknown = retrieval(truth, now, rows[attempt], prereq) < KNOWN
+    prereq_missing = np.bincount(attempt[unknown], minlength=rows.size) > 0
     same_day = (now - np.nan_to_num(truth.last_practice[rows, comp], nan=-np.inf)) < 0.5
     kind = np.select(
         [~known_c & ~ever_c & ~prereq_missing, ~known_c & ~ever_c, ~known_c, same_day],

@@ -13,6 +13,7 @@ hints more when they are unlikely to succeed, and a hinted answer takes longer.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -102,12 +103,24 @@ def sample_students(
     )
 
 
-def retrieval(students: Students, now: float, rows: NDArray[np.int64] | None = None) -> Float:
-    """Probability that each competency is retrieved now (``sigmoid`` of decayed strength)."""
-    idx = slice(None) if rows is None else rows
-    elapsed = np.nan_to_num(now - students.last_practice[idx], nan=0.0)
-    logit = students.strength[idx] - students.decay[idx, None] * np.log1p(
-        np.clip(elapsed, 0.0, None) / students.stability[idx]
+def retrieval(
+    students: Students,
+    now: float,
+    rows: NDArray[np.int64] | None = None,
+    competencies: NDArray[np.int64] | None = None,
+) -> Float:
+    """Probability that each competency is retrieved now (``sigmoid`` of decayed strength):
+    a (rows, competencies) matrix, or with ``competencies`` (one per row) those pairs only."""
+    at: Any
+    if competencies is None:
+        at = slice(None) if rows is None else rows
+        decay = students.decay[at, None]
+    else:
+        at = (rows, competencies)
+        decay = students.decay[rows]
+    elapsed = np.nan_to_num(now - students.last_practice[at], nan=0.0)
+    logit = students.strength[at] - decay * np.log1p(
+        np.clip(elapsed, 0.0, None) / students.stability[at]
     )
     return np.asarray(1.0 / (1.0 + np.exp(-logit)))
 

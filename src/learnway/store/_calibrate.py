@@ -20,8 +20,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from learnway.learner import BKT, attempts_from_frame
-from learnway.store._progress import load_course, refresh_mastery
-from learnway.store._schema import Attempt, CompetencyRow, FrameworkRow, StepAlignment
+from learnway.store._progress import aligned_attempts, load_course, refresh_mastery
+from learnway.store._schema import CompetencyRow, FrameworkRow
 
 PARAMETERS = ("p_init", "p_learn", "p_guess", "p_slip", "p_forget")  # columns calibration writes
 
@@ -43,21 +43,10 @@ def attempt_table(session: Session, framework_id: int) -> pd.DataFrame:
     """Every stored attempt on the course's steps in the learner models' input format: one row
     per aligned competency, in time order per student; an answer found after a hint is wrong."""
     rows = session.execute(
-        select(
-            Attempt.student_id,
-            CompetencyRow.code,
-            Attempt.correct,
-            Attempt.hints_used,
-            Attempt.timestamp,
-            Attempt.id,
-        )
-        .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
-        .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
-        .where(CompetencyRow.framework_id == framework_id)
-        .order_by(Attempt.timestamp, Attempt.id, CompetencyRow.sequence)
+        aligned_attempts().where(CompetencyRow.framework_id == framework_id)
     ).all()
     frame = pd.DataFrame(
-        rows, columns=["student_id", "competency_id", "correct", "hints", "timestamp", "id"]
+        rows, columns=["student_id", "competency_id", "correct", "hints", "timestamp"]
     )
     frame["correct"] = frame["correct"].astype(bool) & (frame["hints"] == 0)
     return attempts_from_frame(frame[["student_id", "competency_id", "correct", "timestamp"]])

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import Session
 
 from learnway.frameworks import Competency, Framework
@@ -138,6 +138,20 @@ def course_of_student(session: Session, student_id: int) -> int | None:
     )
 
 
+def aligned_attempts() -> Select[int, str, bool, int, dt.datetime]:
+    """Stored attempts, one row per competency their step is aligned to: student, competency
+    code, correct, hints used and time, in time order (steps' competencies in course order)."""
+    return (
+        select(
+            Attempt.student_id, CompetencyRow.code, Attempt.correct, Attempt.hints_used,
+            Attempt.timestamp,
+        )
+        .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
+        .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
+        .order_by(Attempt.timestamp, Attempt.id, CompetencyRow.sequence)
+    )  # fmt: skip
+
+
 def learner_state(
     session: Session,
     course: CourseGraph,
@@ -151,16 +165,7 @@ def learner_state(
     state = LearnerState.new(len(student_ids), course.params)
     if not student_ids:
         return state
-    query = (
-        select(
-            Attempt.student_id, CompetencyRow.code, Attempt.correct, Attempt.hints_used,
-            Attempt.timestamp,
-        )
-        .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
-        .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
-        .where(Attempt.student_id.in_(student_ids))
-        .order_by(Attempt.timestamp, Attempt.id, CompetencyRow.sequence)
-    )  # fmt: skip
+    query = aligned_attempts().where(Attempt.student_id.in_(student_ids))
     if until is not None:
         query = query.where(Attempt.timestamp <= until)
     rows = session.execute(query).all()

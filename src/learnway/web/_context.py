@@ -36,6 +36,8 @@ class WebContext:
     cache: dict[object, object] = field(default_factory=dict)
     """Derived figures keyed by what they depend on (reports replayed from evidence)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    login_by_user: RateLimiter = field(init=False)
+    login_by_address: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.login_by_user = RateLimiter(self.engine, 5, 300.0)

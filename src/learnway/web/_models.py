@@ -2,8 +2,8 @@
 assignments.
 
 They live on the store's ``Base`` so that one migration history covers the whole database
-(``store/migrations/versions/0002_web.py`` and ``0003_sign_in_failures.py`` create them and
-import this module, so the models are registered whenever the schema is migrated or compared).
+(``store/migrations/versions/0002_web.py`` and later revisions create them; 0002 imports this
+module, so the models are registered whenever the schema is migrated or compared).
 """
 
 from __future__ import annotations
