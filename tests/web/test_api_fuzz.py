@@ -67,7 +67,6 @@ def tokens(shared_app: FastAPI) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("demo_template", ["sqlite"], indirect=True, scope="session")
 @pytest.mark.parametrize("label", LABELS)
 def test_operation(label: str, operations: dict[str, Any], tokens: dict[str, str]) -> None:
     operation = operations[label]

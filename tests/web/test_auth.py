@@ -101,6 +101,25 @@ def test_wrong_password_and_rate_limit(app: FastAPI) -> None:
     )
 
 
+def test_a_nul_character_is_refused_before_the_database(app: FastAPI) -> None:
+    """PostgreSQL cannot store or compare text holding NUL: a clear 422, never a server error."""
+    client = TestClient(app)
+    token = client.post("/api/v1/tokens", json={"username": "teacher\x00", "password": "x"})
+    assert token.status_code == 422 and "NUL" in token.json()["detail"]
+    page = client.get("/login")
+    form = client.post(
+        "/login",
+        data={"username": "teacher\x00", "password": "x", "csrf_token": csrf_of(page.text)},
+    )
+    assert form.status_code == 422 and "NUL" in form.text and "<form" in form.text
+    for address in ("/login?next=%00", "/practice/a%00b", "/api/v1/items/a%00b"):
+        response = client.get(address)
+        assert response.status_code == 422, address
+        assert response.headers["x-frame-options"] == "DENY"
+    with transaction(engine_of(app)) as session:
+        assert session.scalars(select(SignInFailure.key)).all() == []
+
+
 def test_security_headers(app: FastAPI) -> None:
     response = TestClient(app).get("/login")
     assert "default-src 'self'" in response.headers["content-security-policy"]

@@ -37,9 +37,6 @@ from learnway.web._deps import Roles, _Public
 from learnway.web._security import hash_password
 from web.support import SETTINGS, csrf_of, engine_of
 
-# The matrix reads far more than it writes: one SQLite demo school serves the whole module.
-SQLITE_ONLY = pytest.mark.parametrize("demo_template", ["sqlite"], indirect=True, scope="session")
-
 ROLES = {
     "student": "student01",
     "teacher": "teacher",
@@ -266,7 +263,6 @@ def clients(world: World) -> dict[str, TestClient]:
     return {role: signed_in(world.app, name) for role, name in ROLES.items()}
 
 
-@SQLITE_ONLY
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_route(method: str, path: str, world: World, clients: dict[str, TestClient]) -> None:
     route = next(r for r in api_routes(world.app) if r.path == path and method in r.methods)

@@ -86,6 +86,11 @@ def test_bad_input_is_refused_and_changes_nothing(app: FastAPI) -> None:
         ("post", "/api/v1/steps/999999/attempts", {"response": "1"}, 404),  # unknown step
         ("post", f"/api/v1/students/{me}/goals", {"title": "t" * 1000}, 422),
         ("post", f"/api/v1/students/{me}/goals", {"title": "x", "competency": "nope"}, 422),
+        # NUL characters: PostgreSQL cannot store them, so no backend takes them
+        ("post", f"/api/v1/students/{me}/goals", {"title": "a\x00b"}, 422),
+        ("post", "/api/v1/steps/1/attempts", {"response": "7\x00"}, 422),
+        ("put", f"/api/v1/students/{me}/interests", {"interests": ["music\x00"]}, 422),
+        ("get", "/api/v1/items/a%00b", None, 422),
         ("post", f"/api/v1/students/{other}/goals", {"title": "not mine"}, 404),
         ("put", f"/api/v1/students/{me}/interests", {"interests": ["knitting"]}, 422),
         ("put", f"/api/v1/students/{other}/interests", {"interests": ["music"]}, 404),

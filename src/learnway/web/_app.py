@@ -34,6 +34,12 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX)
 
 
+def _has_nul(request: Request) -> bool:
+    """A NUL character in the path or query: no text stored or looked up may hold one."""
+    query = request.scope.get("query_string", b"").lower()
+    return "\x00" in request.url.path or b"%00" in query or b"\x00" in query
+
+
 def _readable(error: RequestValidationError) -> str:
     parts = []
     for e in error.errors():
@@ -70,10 +76,18 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
     app.include_router(pages.router)
 
     @app.middleware("http")
-    async def security_headers(
+    async def edge(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        response: Response = await call_next(request)
+        response: Response
+        if _has_nul(request):
+            message = "The address must not contain a NUL character (%00)."
+            if _is_api(request):
+                response = JSONResponse({"detail": message}, status_code=422)
+            else:
+                response = pages.error_page(request, 422, message)
+        else:
+            response = await call_next(request)
         if request.headers.get("hx-request") and response.status_code in (302, 303):
             # a boosted form that redirects: let the browser load the new page (and its URL)
             response.headers["HX-Redirect"] = response.headers["location"]

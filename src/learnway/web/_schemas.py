@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 MAX_TEXT = 500
 MAX_RESPONSE = 200
@@ -13,12 +13,25 @@ MAX_NAME = 120
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
+class Input(BaseModel):
+    """Base of every request body: no text in it may hold a NUL character, which PostgreSQL
+    cannot store (refused here with the field's name, never a server error)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain a NUL character")
+        return value
+
+
 class Problem(BaseModel):
     detail: str
     errors: list[dict[str, object]] | None = None
 
 
-class SignInIn(BaseModel):
+class SignInIn(Input):
     username: str = Field(min_length=1, max_length=MAX_NAME)
     password: str = Field(min_length=1, max_length=MAX_NAME)
 
@@ -98,13 +111,13 @@ class RecommendationsOut(BaseModel):
     assigned: list[AssignmentOut]
 
 
-class GoalIn(BaseModel):
+class GoalIn(Input):
     title: str = Field(min_length=1, max_length=MAX_NAME)
     competency: str | None = Field(default=None, max_length=MAX_NAME)
     target_date: dt.date | None = None
 
 
-class GoalPatch(BaseModel):
+class GoalPatch(Input):
     title: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
     target_date: dt.date | None = None
     status: Literal["active", "met", "dropped"] | None = None
@@ -138,7 +151,7 @@ class GrowthOut(BaseModel):
     points: list[GrowthPoint]
 
 
-class InterestsIn(BaseModel):
+class InterestsIn(Input):
     interests: list[str] = Field(max_length=12)
 
 
@@ -238,7 +251,7 @@ class HintsOut(BaseModel):
     available: int
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(Input):
     response: str = Field(min_length=1, max_length=MAX_RESPONSE)
     hints_used: int = Field(default=0, ge=0, le=50)
     attempt_id: str | None = Field(default=None, min_length=8, max_length=64,
@@ -333,19 +346,19 @@ class GroupsOut(BaseModel):
     """Activities aligned to the class's course, to assign (``href`` is the activity key)."""
 
 
-class GroupIn(BaseModel):
+class GroupIn(Input):
     name: str = Field(min_length=1, max_length=MAX_NAME)
     competency: str | None = Field(default=None, max_length=MAX_NAME)
     reason: str = Field(default="", max_length=MAX_TEXT)
     student_ids: list[DbId] = Field(min_length=1, max_length=200)
 
 
-class GroupPatch(BaseModel):
+class GroupPatch(Input):
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
     student_ids: list[DbId] | None = Field(default=None, min_length=1, max_length=200)
 
 
-class AssignmentIn(BaseModel):
+class AssignmentIn(Input):
     student_id: DbId | None = None
     group_id: DbId | None = None
     competency: str | None = Field(default=None, max_length=MAX_NAME)

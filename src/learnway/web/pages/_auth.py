@@ -10,9 +10,10 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from learnway.web._deps import COOKIE, AnyUser, ContextDep, Public, SessionDep, SignIn
+from learnway.web._schemas import SignInIn
 from learnway.web._security import SESSION_HOURS, csrf_matches, issue_token, lookup_token, revoke
 from learnway.web._signin import check_password, home_of
-from learnway.web.pages._render import render
+from learnway.web.pages._render import parse, render
 
 router = APIRouter()
 
@@ -87,7 +88,8 @@ def login(
             status_code=403, username=username,
         )  # fmt: skip
     try:
-        user = check_password(request, session, context, username.strip(), password)
+        given = parse(SignInIn, {"username": username.strip(), "password": password})
+        user = check_password(request, session, context, given.username, given.password)
     except HTTPException as exc:
         return _login_page(
             request, next=next, error=str(exc.detail), username=username,
