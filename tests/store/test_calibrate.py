@@ -6,15 +6,27 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from dbdump import dump
+from learnway.content import read_oatutor
+from learnway.data import ELEMENTARY_ALGEBRA
 from learnway.learner import BKT
 from learnway.store import (
     attempt_table,
     calibrate_course,
     learner_state,
     load_course,
+    load_framework,
     transaction,
 )
-from learnway.store._schema import Attempt, CompetencyRow, FrameworkRow, Mastery, StepAlignment
+from learnway.store._load import save_course
+from learnway.store._schema import (
+    KT_PARAMETERS,
+    Attempt,
+    CompetencyFit,
+    CompetencyRow,
+    FrameworkRow,
+    Mastery,
+    StepAlignment,
+)
 
 
 def _framework(engine: Engine) -> int:
@@ -27,16 +39,20 @@ def _framework(engine: Engine) -> int:
 
 
 def _params(engine: Engine, framework_id: int) -> dict[str, tuple[float | None, ...]]:
+    """The parameters the planner uses, per competency code."""
+    with transaction(engine) as session:
+        framework = load_framework(session, framework_id)
+    return {
+        c.code: tuple(getattr(c, name) for name in KT_PARAMETERS) for c in framework.competencies
+    }
+
+
+def _defaults(engine: Engine, framework_id: int) -> dict[str, tuple[float | None, ...]]:
+    """The content's parameters, as imported."""
+    columns = [getattr(CompetencyRow, name) for name in KT_PARAMETERS]
     with transaction(engine) as session:
         rows = session.execute(
-            select(
-                CompetencyRow.code,
-                CompetencyRow.p_init,
-                CompetencyRow.p_learn,
-                CompetencyRow.p_guess,
-                CompetencyRow.p_slip,
-                CompetencyRow.p_forget,
-            ).where(CompetencyRow.framework_id == framework_id)
+            select(CompetencyRow.code, *columns).where(CompetencyRow.framework_id == framework_id)
         ).all()
     return {code: tuple(values) for code, *values in rows}
 
@@ -66,11 +82,12 @@ def test_attempt_table_holds_every_aligned_attempt(demo_engine: Engine) -> None:
 
 def test_calibration_stores_the_fit_and_replays_mastery(demo_engine: Engine) -> None:
     framework_id = _framework(demo_engine)
-    before = _params(demo_engine, framework_id)
+    before, defaults = _params(demo_engine, framework_id), _defaults(demo_engine, framework_id)
     with transaction(demo_engine) as session:
         table = attempt_table(session, framework_id)
         report = calibrate_course(session, framework_id, min_attempts=100, min_students=10)
     after = _params(demo_engine, framework_id)
+    assert _defaults(demo_engine, framework_id) == defaults  # the content's values stay
 
     counts = table.groupby("competency_id").agg(
         n=("correct", "size"), students=("student_id", "nunique")
@@ -89,6 +106,15 @@ def test_calibration_stores_the_fit_and_replays_mastery(demo_engine: Engine) -> 
         assert after[code] == pytest.approx(want)
         assert after[code] != before[code]
     assert all(after[code] == before[code] for code in set(before) - expected)
+    with transaction(demo_engine) as session:
+        fits = session.execute(
+            select(CompetencyRow.code, CompetencyFit.attempts, CompetencyFit.students).join(
+                CompetencyRow, CompetencyRow.id == CompetencyFit.competency_id
+            )
+        ).all()
+    assert {code: (n, k) for code, n, k in fits} == {
+        code: (counts.at[code, "n"], counts.at[code, "students"]) for code in expected
+    }
 
     # every student's mastery is the replay of their attempts under the new parameters
     with transaction(demo_engine) as session:
@@ -118,11 +144,25 @@ def test_calibrating_again_on_the_same_attempts_changes_nothing(demo_engine: Eng
         calibrate_course(session, framework_id)
     second = dump(demo_engine)
     for name in first:
-        if name == "mastery":  # only the time of the refresh differs
+        if name in ("mastery", "competency_fits"):  # only the time of the refresh differs
             strip = [row[:-1] for row in first[name]], [row[:-1] for row in second[name]]
-            assert strip[0] == strip[1]
+            assert strip[0] == strip[1] and strip[0]
         else:
             assert first[name] == second[name], name
+
+
+def test_importing_the_content_again_keeps_the_fitted_parameters(demo_engine: Engine) -> None:
+    framework_id = _framework(demo_engine)
+    with transaction(demo_engine) as session:
+        report = calibrate_course(session, framework_id)
+    fitted = _params(demo_engine, framework_id)
+    before = dump(demo_engine)
+    with transaction(demo_engine) as session:
+        imported = save_course(session, read_oatutor(ELEMENTARY_ALGEBRA))
+    assert imported.changed == 0 and dump(demo_engine) == before
+    assert _params(demo_engine, framework_id) == fitted
+    code = report.fitted[0]
+    assert fitted[code] != _defaults(demo_engine, framework_id)[code]
 
 
 def test_too_little_evidence_fits_nothing_and_writes_nothing(demo_engine: Engine) -> None:

@@ -2,28 +2,29 @@
 
 The content ships default BKT parameters (OATutor's are 0.1 across the board, and no
 forgetting). Once students have practised, :func:`calibrate_course` fits
-:class:`learnway.learner.BKT` with forgetting by EM on every
-stored attempt of the course, writes the fitted parameters of each competency with enough
-evidence into the ``competencies`` rows, and replays every student's mastery with them. A
-competency with too little evidence keeps its parameters. All of it happens in the caller's
-transaction: a failure leaves the database as it was.
+:class:`learnway.learner.BKT` with forgetting by EM on every stored attempt of the course,
+stores the fitted parameters of each competency with enough evidence in ``competency_fits``
+(beside the content's defaults, which stay as imported), and replays every student's mastery
+with them. A competency with too little evidence keeps the parameters it had. All of it happens
+in the caller's transaction: a failure leaves the database as it was.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from learnway.learner import BKT, attempts_from_frame
 from learnway.store._progress import aligned_attempts, load_course, refresh_mastery
-from learnway.store._schema import CompetencyRow, FrameworkRow
+from learnway.store._schema import KT_PARAMETERS, CompetencyFit, CompetencyRow, FrameworkRow
 
-PARAMETERS = ("p_init", "p_learn", "p_guess", "p_slip", "p_forget")  # columns calibration writes
+MODEL = "bkt-forgetting-em"  # what ``competency_fits.model`` names
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,24 @@ def calibrate_course(
             ).all()
         )
         values = np.c_[model.prior_, model.learn_, model.guess_, model.slip_, model.forget_]
-        rows = []
-        for code in fitted:
-            row = values[model.competency_index_[code]].tolist()
-            rows.append({"id": ids[code], **dict(zip(PARAMETERS, row, strict=True))})
-        session.execute(update(CompetencyRow), rows)
+        now = dt.datetime.now(dt.UTC)
+        evidence = {code: (n, k) for code, n, k in per_competency.itertuples()}
+        rows = [
+            {
+                "competency_id": ids[code],
+                **dict(
+                    zip(KT_PARAMETERS, values[model.competency_index_[code]].tolist(), strict=True)
+                ),
+                "model": MODEL,
+                "attempts": int(evidence[code][0]),
+                "students": int(evidence[code][1]),
+                "fitted_at": now,
+            }
+            for code in fitted
+        ]
+        chosen = [row["competency_id"] for row in rows]
+        session.execute(delete(CompetencyFit).where(CompetencyFit.competency_id.in_(chosen)))
+        session.execute(insert(CompetencyFit), rows)
     students = sorted(set(table["student_id"].tolist()))
     if fitted:
         session.flush()

@@ -28,7 +28,9 @@ from learnway.paths import (
 )
 from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
 from learnway.store._schema import (
+    KT_PARAMETERS,
     Attempt,
+    CompetencyFit,
     CompetencyRow,
     Course,
     Enrollment,
@@ -61,7 +63,8 @@ def moment_of(day: float) -> dt.datetime:
 
 
 def load_framework(session: Session, framework_id: int) -> Framework:
-    """Rebuild the validated framework stored under ``framework_id``."""
+    """Rebuild the validated framework stored under ``framework_id``, with the parameters fitted
+    on the school's attempts where there are some (``competency_fits``), else the content's."""
     header = session.get(FrameworkRow, framework_id)
     if header is None:
         raise LookupError(f"no framework with id {framework_id}")
@@ -71,6 +74,14 @@ def load_framework(session: Session, framework_id: int) -> Framework:
         .order_by(CompetencyRow.sequence)
     ).all()
     code_of = {row.id: row.code for row in rows}
+    fits = {
+        fit.competency_id: fit
+        for fit in session.scalars(
+            select(CompetencyFit)
+            .join(CompetencyRow, CompetencyRow.id == CompetencyFit.competency_id)
+            .where(CompetencyRow.framework_id == framework_id)
+        )
+    }
     edges = session.execute(
         select(Prerequisite.before_id, Prerequisite.after_id).where(
             Prerequisite.after_id.in_(
@@ -95,11 +106,7 @@ def load_framework(session: Session, framework_id: int) -> Framework:
                 parent=code_of.get(row.parent_id) if row.parent_id else None,
                 sequence=row.sequence,
                 mastery_threshold=row.mastery_threshold,
-                p_init=row.p_init,
-                p_learn=row.p_learn,
-                p_guess=row.p_guess,
-                p_slip=row.p_slip,
-                p_forget=row.p_forget,
+                **{name: getattr(fits.get(row.id, row), name) for name in KT_PARAMETERS},
             )
             for row in rows
         ),

@@ -242,6 +242,35 @@ class CompetencyRow(Base):
     p_forget: Mapped[float | None] = mapped_column(Float)
 
 
+# The knowledge-tracing parameters of a competency: columns of both ``competencies`` (the
+# content's defaults) and ``competency_fits`` (fitted on the school's attempts).
+KT_PARAMETERS = ("p_init", "p_learn", "p_guess", "p_slip", "p_forget")
+
+
+class CompetencyFit(Base):
+    """Knowledge-tracing parameters fitted on the school's own attempts (``learnway calibrate``).
+
+    They take the place of the content's defaults in ``competencies`` wherever present, and are
+    kept apart so that importing the content again (a new release, the same file) leaves them
+    alone, and so that what was fitted, when and on how much evidence stays visible.
+    """
+
+    __tablename__ = "competency_fits"
+
+    competency_id: Mapped[int] = mapped_column(
+        ForeignKey("competencies.id", ondelete="CASCADE"), primary_key=True
+    )
+    p_init: Mapped[float] = mapped_column(Float)
+    p_learn: Mapped[float] = mapped_column(Float)
+    p_guess: Mapped[float] = mapped_column(Float)
+    p_slip: Mapped[float] = mapped_column(Float)
+    p_forget: Mapped[float] = mapped_column(Float)
+    model: Mapped[str] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer)
+    students: Mapped[int] = mapped_column(Integer)
+    fitted_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
 class Prerequisite(Base):
     """``before_id`` must be learned before ``after_id``; together they form a DAG."""
 
