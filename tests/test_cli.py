@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from conftest import CCSSM_DIR
+from conftest import CCSSM_DIR, SHARED
 from learnway.cli import app
 from learnway.settings import PLACEHOLDER_SECRET, Settings
 from learnway.store import make_engine, transaction
@@ -38,6 +38,26 @@ def test_database_comes_from_the_environment(tmp_path: Path, monkeypatch) -> Non
     assert result.exit_code == 0, result.output
     assert (tmp_path / "data" / "learnway.db").exists()
     assert "676" in result.output  # competencies inserted
+
+
+def test_import_oneroster_writes_a_bundle_or_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'school.db'}"
+    bundles = SHARED / "interop" / "oneroster" / "catalyst-moodle-enrol_oneroster"
+    refused = runner.invoke(
+        app, ["import", "oneroster", str(bundles / "Test_minimal_data_set.zip"), "--database", url]
+    )
+    assert refused.exit_code == 1
+    assert "Nothing was imported" in refused.output and "enrolled as student" in refused.output
+    assert "left out: org org-sch-222-456: a department" in refused.output
+    with transaction(make_engine(url)) as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 0
+    done = runner.invoke(
+        app, ["import", "oneroster", str(bundles / "oneroster_test_data.zip"), "--database", url]
+    )
+    assert done.exit_code == 0, done.output
+    assert "Imported OneRoster 1.2 bundle" in done.output
+    with transaction(make_engine(url)) as session:
+        assert session.scalars(select(User.username)).all() == ["brucewayne"]
 
 
 def test_demo_builds_then_reuses_the_school(tmp_path: Path) -> None:

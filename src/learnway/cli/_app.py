@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from learnway.content import Course
+    from learnway.interop import Roster
     from learnway.store import ImportReport
 
 app = typer.Typer(
@@ -149,6 +150,25 @@ def import_oatutor(
     _import(database, read, save_course)
 
 
+@import_app.command("oneroster")
+def import_oneroster(
+    path: Annotated[Path, typer.Argument(help="A OneRoster 1.1 or 1.2 CSV bundle: .zip or folder")],
+    database: DatabaseOption = None,
+) -> None:
+    """Import a OneRoster CSV bundle: orgs, terms, courses, classes, people, enrollments,
+    guardians and demographics."""
+    from learnway.interop import read_oneroster
+    from learnway.store import save_roster
+
+    def read() -> Roster:
+        roster = _step(f"reading {path}", lambda: read_oneroster(path))
+        for kind, sourced_id, why in roster.skipped:
+            console.print(f"  left out: {kind} {sourced_id}: {why}", markup=False)
+        return roster
+
+    _import(database, read, save_roster)
+
+
 def _import(
     database: str | None,
     read: Callable[[], Titled],
@@ -163,8 +183,11 @@ def _import(
         _fail(error)
     engine = _engine(database)
     upgrade(engine)
-    with transaction(engine) as session:
-        report = _step("writing", lambda: save(session, parsed))
+    try:
+        with transaction(engine) as session:  # a refused write rolls back whole
+            report = _step("writing", lambda: save(session, parsed))
+    except InputError as error:
+        _fail(error)
     _report(parsed.title, report)
 
 

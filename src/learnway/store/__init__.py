@@ -23,6 +23,7 @@ from learnway.store._progress import (
     record_practice,
     refresh_mastery,
 )
+from learnway.store._roster import save_roster
 
 __all__ = [
     "AttemptIn",
@@ -47,6 +48,7 @@ __all__ = [
     "refresh_mastery",
     "save_course",
     "save_framework",
+    "save_roster",
     "transaction",
     "upgrade",
 ]

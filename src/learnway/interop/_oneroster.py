@@ -1,0 +1,555 @@
+"""Read a OneRoster 1.1 or 1.2 CSV bundle (a zip file or a folder) into validated records.
+
+Learnway reads the files that carry what it stores: ``orgs``, ``academicSessions``,
+``courses``, ``classes``, ``users`` (with ``roles`` in 1.2), ``enrollments`` and
+``demographics``; the others (results, resources, line items, user profiles) are not read.
+``manifest.csv`` names the version and how each file is provided: ``bulk`` (the whole truth
+about what it holds), ``delta`` (changes since the last export) or ``absent``.
+
+Every problem in the bundle is collected, each with its file, line and record, before one
+:class:`~learnway.InputError` is raised: misnamed or missing columns, a missing required value,
+a value outside the standard's vocabulary, a date that is not ISO 8601, a repeated sourcedId.
+References between records are checked when they are written (:func:`learnway.store.save_roster`),
+where records already in the database can resolve them too.
+
+OneRoster roles map onto Learnway's: ``student``; ``teacher`` and ``aide`` (teacher, enrolled as
+an aide); ``parent``, ``guardian`` and ``relative`` (guardian); ``administrator`` (1.1; school or
+district administrator by the type of its org), ``principal`` and ``siteAdministrator`` (school
+administrator), ``districtAdministrator`` (district administrator). Users holding only other
+roles (proctor, counselor, system administrator) get no access and are left out, as are orgs
+that are neither a district nor a school, and records whose status is ``tobedeleted``; the
+roster's ``skipped`` list says which. Passwords in the bundle are never read.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from learnway._errors import InputError, Problem
+
+_COMMON = ("sourcedId", "status", "dateLastModified")
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "1.1": {
+        "orgs": (*_COMMON, "name", "type", "identifier", "parentSourcedId"),
+        "academicSessions": (
+            *_COMMON, "title", "type", "startDate", "endDate", "parentSourcedId", "schoolYear",
+        ),
+        "courses": (
+            *_COMMON, "schoolYearSourcedId", "title", "courseCode", "grades", "orgSourcedId",
+            "subjects", "subjectCodes",
+        ),
+        "classes": (
+            *_COMMON, "title", "grades", "courseSourcedId", "classCode", "classType", "location",
+            "schoolSourcedId", "termSourcedIds", "subjects", "subjectCodes", "periods",
+        ),
+        "users": (
+            *_COMMON, "enabledUser", "orgSourcedIds", "role", "username", "userIds",
+            "givenName", "familyName", "middleName", "identifier", "email", "sms", "phone",
+            "agentSourcedIds", "grades", "password",
+        ),
+        "enrollments": (
+            *_COMMON, "classSourcedId", "schoolSourcedId", "userSourcedId", "role", "primary",
+            "beginDate", "endDate",
+        ),
+        "demographics": (
+            *_COMMON, "birthDate", "sex", "americanIndianOrAlaskaNative", "asian",
+            "blackOrAfricanAmerican", "nativeHawaiianOrOtherPacificIslander", "white",
+            "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity", "countryOfBirthCode",
+            "stateOfBirthAbbreviation", "cityOfBirth", "publicSchoolResidenceStatus",
+        ),
+    },
+}  # fmt: skip
+COLUMNS["1.2"] = {
+    **COLUMNS["1.1"],
+    "users": (
+        *_COMMON, "enabledUser", "username", "userIds", "givenName", "familyName", "middleName",
+        "identifier", "email", "sms", "phone", "agentSourcedIds", "grades", "password",
+        "userMasterIdentifier", "preferredGivenName", "preferredMiddleName",
+        "preferredFamilyName", "primaryOrgSourcedId", "pronouns",
+    ),
+    "roles": (
+        *_COMMON, "userSourcedId", "roleType", "role", "beginDate", "endDate", "orgSourcedId",
+        "userProfileSourcedId",
+    ),
+}  # fmt: skip
+
+REQUIRED = {
+    "orgs": ("name", "type"),
+    "academicSessions": ("title", "type", "startDate", "endDate", "schoolYear"),
+    "courses": ("title", "orgSourcedId"),
+    "classes": ("title", "courseSourcedId", "schoolSourcedId", "termSourcedIds"),
+    "users": ("enabledUser", "username", "givenName", "familyName"),
+    "enrollments": ("classSourcedId", "schoolSourcedId", "userSourcedId", "role"),
+    "demographics": (),
+    "roles": ("userSourcedId", "roleType", "role", "orgSourcedId"),
+}
+ORG_TYPES = {"department", "school", "district", "local", "state", "national"}
+SESSION_TYPES = {"gradingPeriod", "semester", "schoolYear", "term"}
+ENROLLMENT_ROLES = {"administrator", "proctor", "student", "teacher", "aide", "guardian"}
+GUARDIAN_ROLES = {"parent", "guardian", "relative"}
+# OneRoster role -> Learnway role (``administrator`` depends on its org's type, see below)
+ROLE_MAP = {
+    "student": "student",
+    "teacher": "teacher",
+    "aide": "teacher",
+    **{role: "guardian" for role in GUARDIAN_ROLES},
+    "principal": "school_admin",
+    "siteAdministrator": "school_admin",
+    "districtAdministrator": "district_admin",
+}
+NO_ACCESS_ROLES = {"proctor", "counselor", "systemAdministrator"}
+DEMOGRAPHIC_FLAGS = (
+    "americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican",
+    "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces",
+    "hispanicOrLatinoEthnicity",
+)  # fmt: skip
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+
+
+@dataclass(frozen=True)
+class OrgRecord:
+    sourced_id: str
+    name: str
+    type: str  # district or school
+    identifier: str | None
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    sourced_id: str
+    title: str
+    type: str
+    start_date: dt.date
+    end_date: dt.date
+    school_year: int
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    sourced_id: str
+    title: str
+    course_code: str | None
+    org: str
+
+
+@dataclass(frozen=True)
+class ClassRecord:
+    sourced_id: str
+    title: str
+    class_code: str | None
+    course: str
+    school: str
+    term: str  # the first of termSourcedIds
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    sourced_id: str
+    username: str
+    given_name: str
+    family_name: str
+    email: str | None
+    role: str  # a Learnway role; ``administrator`` until its org's type is known
+    org: str
+    grade: str | None
+    enabled: bool
+    agents: tuple[str, ...]
+    guardian_relation: str | None  # parent, guardian or relative, for guardians
+
+
+@dataclass(frozen=True)
+class EnrollmentRecord:
+    sourced_id: str
+    section: str
+    user: str
+    role: str  # student, teacher or aide
+    primary: bool
+    begin_date: dt.date | None
+    end_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class DemographicsRecord:
+    user: str
+    birth_date: dt.date | None
+    sex: str | None
+    flags: dict[str, bool | None]  # the race and ethnicity flags, by OneRoster name
+    country_of_birth_code: str | None
+    state_of_birth_abbreviation: str | None
+    city_of_birth: str | None
+    public_school_residence_status: str | None
+
+
+@dataclass
+class Roster:
+    """The validated content of a bundle, in Learnway's terms."""
+
+    title: str
+    version: str
+    orgs: list[OrgRecord] = field(default_factory=list)
+    sessions: list[SessionRecord] = field(default_factory=list)
+    courses: list[CourseRecord] = field(default_factory=list)
+    classes: list[ClassRecord] = field(default_factory=list)
+    users: list[UserRecord] = field(default_factory=list)
+    enrollments: list[EnrollmentRecord] = field(default_factory=list)
+    demographics: list[DemographicsRecord] = field(default_factory=list)
+    removed: dict[str, list[str]] = field(default_factory=dict)  # tobedeleted, by file
+    delta: set[str] = field(default_factory=set)  # the files that hold changes only
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, sourcedId, why)
+
+
+Row = dict[str, str]
+
+
+class _Reader:
+    """Collects problems while turning the rows of one bundle into records."""
+
+    def __init__(self, files: dict[str, bytes], origin: str) -> None:
+        self.files = files
+        self.origin = origin
+        self.problems: list[Problem] = []
+
+    def problem(self, name: str, record: str, message: str) -> None:
+        self.problems.append(Problem(f"{self.origin}/{name}", record, message))
+
+    def manifest(self) -> tuple[str, dict[str, str]]:
+        rows = self.rows("manifest.csv", ("propertyName", "value"), strict=False)
+        properties = {row["propertyName"].strip(): row["value"].strip() for _, row in rows}
+        version = properties.get("oneroster.version", "")
+        if version not in COLUMNS:
+            self.problem(
+                "manifest.csv",
+                "oneroster.version",
+                f"version {version or '(missing)'} is not supported (1.1 or 1.2)",
+            )
+        modes = {
+            key.removeprefix("file."): value
+            for key, value in properties.items()
+            if key.startswith("file.")
+        }
+        return version, modes
+
+    def rows(
+        self, name: str, columns: tuple[str, ...], *, strict: bool = True
+    ) -> Iterator[tuple[str, Row]]:
+        """``(record, row)`` for every data row, ``record`` naming the line and sourcedId."""
+        try:
+            text = self.files[name].decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            self.problem(name, "", f"is not UTF-8 ({error.reason} at byte {error.start})")
+            return
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in next(reader, [])]
+        missing = [c for c in columns if c not in header]
+        unknown = [h for h in header if h not in columns and not h.startswith("metadata.")]
+        if strict and (missing or unknown):
+            if missing:
+                self.problem(name, "header", f"missing column(s): {', '.join(missing)}")
+            if unknown:
+                shown = ", ".join(repr(h) for h in unknown)
+                self.problem(name, "header", f"column(s) not in OneRoster: {shown}")
+            return
+        if not strict and missing:
+            self.problem(name, "header", f"missing column(s): {', '.join(missing)}")
+            return
+        for line, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                self.problem(
+                    name, f"line {line}", f"{len(values)} values for {len(header)} columns"
+                )
+                continue
+            row = {h: v.strip() for h, v in zip(header, values, strict=True)}
+            yield f"line {line} ({row.get('sourcedId') or row.get(columns[0], '')})", row
+
+
+def read_oneroster(path: str | Path) -> Roster:
+    """Read and validate a OneRoster CSV bundle (a ``.zip`` file or a folder)."""
+    source = Path(path)
+    files = _files(source)
+    reader = _Reader(files, source.name)
+    if "manifest.csv" not in files:
+        raise InputError.one(source.name, "", "no manifest.csv: not a OneRoster CSV bundle")
+    version, modes = reader.manifest()
+    if reader.problems:
+        raise InputError(reader.problems)
+    roster = Roster(title=f"OneRoster {version} bundle {source.name}", version=version)
+    wanted = ["orgs", "academicSessions", "courses", "classes", "users", "enrollments"]
+    wanted += ["demographics"] + (["roles"] if version == "1.2" else [])
+    tables: dict[str, list[tuple[str, Row]]] = {}
+    for name in wanted:
+        mode = modes.get(name, "absent") or "absent"
+        filename = _filename(files, name)
+        if mode in ("bulk", "delta") and filename is None:
+            reader.problem(
+                "manifest.csv", f"file.{name}", f"says {mode}, but {name}.csv is missing"
+            )
+        elif mode in ("bulk", "delta") and filename is not None:
+            tables[name] = _checked(reader, filename, COLUMNS[version][name], REQUIRED[name])
+            if mode == "delta":
+                roster.delta.add(name)
+        elif mode != "absent":
+            reader.problem("manifest.csv", f"file.{name}", f"unknown mode {mode!r}")
+    _orgs(reader, roster, tables.get("orgs", []))
+    _sessions(reader, roster, tables.get("academicSessions", []))
+    _courses(roster, tables.get("courses", []))
+    _classes(roster, tables.get("classes", []))
+    _users(reader, roster, tables.get("users", []), tables.get("roles"))
+    _enrollments(reader, roster, tables.get("enrollments", []))
+    _demographics(reader, roster, tables.get("demographics", []))
+    if reader.problems:
+        raise InputError(reader.problems)
+    return roster
+
+
+def _files(source: Path) -> dict[str, bytes]:
+    if source.is_dir():
+        return {p.name: p.read_bytes() for p in source.iterdir() if p.suffix.lower() == ".csv"}
+    if not source.exists():
+        raise InputError.one(str(source), "", "no such file or folder")
+    try:
+        with zipfile.ZipFile(source) as archive:
+            return {
+                Path(info.filename).name: archive.read(info)
+                for info in archive.infolist()
+                if info.filename.lower().endswith(".csv") and not info.is_dir()
+            }
+    except zipfile.BadZipFile:
+        raise InputError.one(source.name, "", "not a zip file or a folder") from None
+
+
+def _filename(files: dict[str, bytes], name: str) -> str | None:
+    """The file for ``name``: exactly ``name.csv``, else the same name in other letter case."""
+    wanted = f"{name}.csv"
+    if wanted in files:
+        return wanted
+    return next((f for f in files if f.lower() == wanted.lower()), None)
+
+
+def _checked(
+    reader: _Reader, name: str, columns: tuple[str, ...], required: tuple[str, ...]
+) -> list[tuple[str, Row]]:
+    """The rows of one file with the checks every OneRoster file shares."""
+    seen: dict[str, str] = {}
+    out = []
+    for record, row in reader.rows(name, columns):
+        bad = False
+        key = row.get("sourcedId", "")
+        if not key:
+            reader.problem(name, record, "sourcedId is empty")
+            bad = True
+        elif key in seen:
+            reader.problem(name, record, f"sourcedId {key} repeats {seen[key]}")
+            bad = True
+        seen.setdefault(key, record)
+        status = row.get("status", "")
+        if status not in ("", "active", "tobedeleted"):
+            reader.problem(name, record, f"status {status!r} is not active or tobedeleted")
+            bad = True
+        stamp = row.get("dateLastModified", "")
+        if stamp and not _DATETIME.match(stamp):
+            reader.problem(name, record, f"dateLastModified {stamp!r} is not an ISO 8601 date")
+            bad = True
+        if status != "tobedeleted":
+            empty = [c for c in required if not row.get(c)]
+            if empty:
+                reader.problem(name, record, f"required value(s) empty: {', '.join(empty)}")
+                bad = True
+        if not bad:
+            out.append((record, row))
+    return out
+
+
+def _date(reader: _Reader, name: str, record: str, row: Row, column: str) -> dt.date | None:
+    value = row.get(column, "")
+    if not value:
+        return None
+    if _DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    reader.problem(name, record, f"{column} {value!r} is not a date (YYYY-MM-DD)")
+    return None
+
+
+def _flag(reader: _Reader, name: str, record: str, value: str, column: str) -> bool | None:
+    lowered = value.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if value:
+        reader.problem(name, record, f"{column} {value!r} is not true or false")
+    return None
+
+
+def _live(roster: Roster, name: str, rows: list[tuple[str, Row]]) -> list[tuple[str, Row]]:
+    """The active rows; the ``tobedeleted`` ones are noted in ``roster.removed``."""
+    removed = [row["sourcedId"] for _, row in rows if row.get("status") == "tobedeleted"]
+    if removed:
+        roster.removed[name] = removed
+    return [(record, row) for record, row in rows if row.get("status") != "tobedeleted"]
+
+
+def _list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _orgs(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:
+    for record, row in _live(roster, "orgs", rows):
+        kind = row["type"]
+        if kind not in ORG_TYPES:
+            reader.problem("orgs.csv", record, f"type {kind!r} is not a OneRoster org type")
+        elif kind not in ("district", "school"):
+            roster.skipped.append(("org", row["sourcedId"], f"a {kind}, not a school or district"))
+        else:
+            roster.orgs.append(
+                OrgRecord(
+                    row["sourcedId"], row["name"], kind, row["identifier"] or None,
+                    row["parentSourcedId"] or None,
+                )
+            )  # fmt: skip
+
+
+def _sessions(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:
+    name = "academicSessions.csv"
+    for record, row in _live(roster, "academicSessions", rows):
+        kind = row["type"]
+        start = _date(reader, name, record, row, "startDate")
+        end = _date(reader, name, record, row, "endDate")
+        year = row["schoolYear"]
+        if kind not in SESSION_TYPES:
+            reader.problem(name, record, f"type {kind!r} is not a OneRoster session type")
+        elif not re.fullmatch(r"\d{4}", year):
+            reader.problem(name, record, f"schoolYear {year!r} is not a year (YYYY)")
+        elif start and end and end < start:
+            reader.problem(name, record, f"endDate {end} is before startDate {start}")
+        elif start and end:
+            roster.sessions.append(
+                SessionRecord(
+                    row["sourcedId"], row["title"], kind, start, end, int(year),
+                    row["parentSourcedId"] or None,
+                )
+            )  # fmt: skip
+
+
+def _courses(roster: Roster, rows: list[tuple[str, Row]]) -> None:
+    for _, row in _live(roster, "courses", rows):
+        roster.courses.append(
+            CourseRecord(
+                row["sourcedId"], row["title"], row["courseCode"] or None, row["orgSourcedId"]
+            )
+        )
+
+
+def _classes(roster: Roster, rows: list[tuple[str, Row]]) -> None:
+    for _, row in _live(roster, "classes", rows):
+        roster.classes.append(
+            ClassRecord(
+                row["sourcedId"], row["title"], row["classCode"] or None, row["courseSourcedId"],
+                row["schoolSourcedId"], _list(row["termSourcedIds"])[0],
+            )
+        )  # fmt: skip
+
+
+def _users(
+    reader: _Reader,
+    roster: Roster,
+    rows: list[tuple[str, Row]],
+    roles: list[tuple[str, Row]] | None,
+) -> None:
+    """Users with their role and org: from ``users.csv`` in 1.1, from ``roles.csv`` in 1.2
+    (the primary role; the primaryOrgSourcedId or else the role's org)."""
+    primary: dict[str, tuple[str, str]] = {}
+    if roles is not None:
+        for record, row in _live(roster, "roles", roles):
+            if row["roleType"] not in ("primary", "secondary"):
+                reader.problem("roles.csv", record, f"roleType {row['roleType']!r} is not "
+                               "primary or secondary")  # fmt: skip
+            elif row["roleType"] == "primary" or row["userSourcedId"] not in primary:
+                primary[row["userSourcedId"]] = (row["role"], row["orgSourcedId"])
+    for record, row in _live(roster, "users", rows):
+        user = row["sourcedId"]
+        if roster.version == "1.1":
+            role, orgs = row["role"], _list(row["orgSourcedIds"])
+            org = orgs[0] if orgs else ""
+        elif user in primary:
+            role, org = primary[user]
+            org = row["primaryOrgSourcedId"] or org
+        else:
+            reader.problem("users.csv", record, "has no role in roles.csv")
+            continue
+        enabled = _flag(reader, "users.csv", record, row["enabledUser"], "enabledUser")
+        if role in NO_ACCESS_ROLES:
+            roster.skipped.append(("user", user, f"role {role} has no access in Learnway"))
+            continue
+        if role not in ROLE_MAP and role != "administrator":
+            reader.problem("users.csv", record, f"role {role!r} is not a OneRoster role")
+            continue
+        if not org:
+            reader.problem("users.csv", record, "belongs to no org")
+            continue
+        grades = _list(row["grades"])
+        roster.users.append(
+            UserRecord(
+                sourced_id=user,
+                username=row["username"],
+                given_name=row["givenName"],
+                family_name=row["familyName"],
+                email=row["email"] or None,
+                role=ROLE_MAP.get(role, role),
+                org=org,
+                grade=grades[0][:8] if grades else None,
+                enabled=enabled is not False,
+                agents=tuple(_list(row["agentSourcedIds"])),
+                guardian_relation=role if role in GUARDIAN_ROLES else None,
+            )
+        )
+
+
+def _enrollments(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:
+    name = "enrollments.csv"
+    for record, row in _live(roster, "enrollments", rows):
+        role = row["role"]
+        begin = _date(reader, name, record, row, "beginDate")
+        end = _date(reader, name, record, row, "endDate")
+        primary = _flag(reader, name, record, row["primary"], "primary")
+        if role not in ENROLLMENT_ROLES:
+            reader.problem(name, record, f"role {role!r} is not a OneRoster enrollment role")
+        elif role not in ("student", "teacher", "aide"):
+            roster.skipped.append(("enrollment", row["sourcedId"], f"a {role} is not enrolled"))
+        else:
+            roster.enrollments.append(
+                EnrollmentRecord(
+                    row["sourcedId"], row["classSourcedId"], row["userSourcedId"], role,
+                    bool(primary), begin, end,
+                )
+            )  # fmt: skip
+
+
+def _demographics(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:
+    name = "demographics.csv"
+    for record, row in _live(roster, "demographics", rows):
+        flags = {c: _flag(reader, name, record, row[c], c) for c in DEMOGRAPHIC_FLAGS}
+        roster.demographics.append(
+            DemographicsRecord(
+                user=row["sourcedId"],
+                birth_date=_date(reader, name, record, row, "birthDate"),
+                sex=row["sex"] or None,
+                flags=flags,
+                country_of_birth_code=row["countryOfBirthCode"] or None,
+                state_of_birth_abbreviation=row["stateOfBirthAbbreviation"] or None,
+                city_of_birth=row["cityOfBirth"] or None,
+                public_school_residence_status=row["publicSchoolResidenceStatus"] or None,
+            )
+        )

@@ -1,0 +1,325 @@
+"""Write a OneRoster bundle (read by :func:`learnway.interop.read_oneroster`) into the school's
+data, all or nothing.
+
+Records match on their sourcedId, so importing the same bundle twice changes nothing. Every
+reference (a class's course, school and term; an enrollment's class and user; a user's org and
+agents) must resolve to a record of the bundle or one already in the database; every problem is
+collected before one :class:`~learnway.InputError` is raised, and nothing is written.
+
+A bulk file is the whole truth about what it holds, so the enrollments of a bulk file's classes
+that it no longer lists are removed (a student who left a class is no longer seen by its
+teacher), and so are the guardian links of a bulk file's students. A delta file only adds and
+changes. In both, a user marked ``tobedeleted`` is disabled (not deleted: their attempts stay),
+and an enrollment marked ``tobedeleted`` is removed.
+People, classes and courses are never deleted. Passwords are never imported: people sign in once
+an administrator sets a password (or through single sign-on).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from learnway._errors import InputError, Problem
+from learnway.interop import Roster
+from learnway.interop._oneroster import DEMOGRAPHIC_FLAGS
+from learnway.store._load import ImportReport, _sync
+from learnway.store._schema import (
+    AcademicSession,
+    Base,
+    Course,
+    Demographics,
+    Enrollment,
+    Guardianship,
+    Org,
+    Section,
+    User,
+)
+
+_FLAG_COLUMNS = {
+    "americanIndianOrAlaskaNative": "american_indian_or_alaska_native",
+    "asian": "asian",
+    "blackOrAfricanAmerican": "black_or_african_american",
+    "nativeHawaiianOrOtherPacificIslander": "native_hawaiian_or_other_pacific_islander",
+    "white": "white",
+    "demographicRaceTwoOrMoreRaces": "demographic_race_two_or_more_races",
+    "hispanicOrLatinoEthnicity": "hispanic_or_latino_ethnicity",
+}
+assert set(_FLAG_COLUMNS) == set(DEMOGRAPHIC_FLAGS)
+
+
+class _Known:
+    """What a sourcedId names, in the bundle or in the database, for one kind of record."""
+
+    def __init__(
+        self, session: Session, model: type[Base], bundle: dict[str, Any], column: str = ""
+    ) -> None:
+        self.bundle = bundle
+        attribute = getattr(model, column) if column else model.id  # type: ignore[attr-defined]
+        rows = session.execute(select(model.sourced_id, attribute)).all()  # type: ignore[attr-defined]
+        self.stored = {sourced_id: value for sourced_id, value in rows}
+
+    def __contains__(self, sourced_id: object) -> bool:
+        return sourced_id in self.bundle or sourced_id in self.stored
+
+    def get(self, sourced_id: str) -> Any:
+        return self.bundle[sourced_id] if sourced_id in self.bundle else self.stored.get(sourced_id)
+
+
+def save_roster(session: Session, roster: Roster) -> ImportReport:
+    """Write ``roster`` (see the module's docstring); the caller owns the transaction."""
+    problems: list[Problem] = []
+
+    def problem(kind: str, sourced_id: str, message: str) -> None:
+        problems.append(Problem(roster.title, f"{kind} {sourced_id}", message))
+
+    org_type = _Known(session, Org, {o.sourced_id: o.type for o in roster.orgs}, "type")
+    left_out = {sourced_id: why for kind, sourced_id, why in roster.skipped if kind == "org"}
+
+    def org_problem(kind: str, sourced_id: str, org: str) -> None:
+        why = f"was left out ({left_out[org]})" if org in left_out else "is unknown"
+        problem(kind, sourced_id, f"org {org} {why}")
+
+    for org in roster.orgs:
+        if org.parent and org.parent not in org_type and org.parent not in left_out:
+            problem("org", org.sourced_id, f"parent {org.parent} is in neither bundle nor school")
+    terms = _Known(session, AcademicSession, {s.sourced_id: s for s in roster.sessions})
+    removed_sessions = set(roster.removed.get("academicSessions", []))
+    for term in roster.sessions:
+        if term.parent and term.parent not in terms and term.parent not in removed_sessions:
+            problem("academic session", term.sourced_id, f"parent {term.parent} is unknown")
+    courses = _Known(session, Course, {c.sourced_id: c for c in roster.courses})
+    for course in roster.courses:
+        if course.org not in org_type:
+            org_problem("course", course.sourced_id, course.org)
+    sections = _Known(session, Section, {c.sourced_id: c for c in roster.classes})
+    for section in roster.classes:
+        if section.course not in courses:
+            problem("class", section.sourced_id, f"course {section.course} is unknown")
+        if section.school not in org_type:
+            org_problem("class", section.sourced_id, section.school)
+        elif org_type.get(section.school) != "school":
+            problem("class", section.sourced_id, f"org {section.school} is not a school")
+        if section.term not in terms:
+            problem("class", section.sourced_id, f"term {section.term} is unknown")
+
+    names = {name: sid for sid, name in session.execute(select(User.sourced_id, User.username))}
+    user_role: dict[str, str] = {}
+    repeated = Counter(u.username for u in roster.users)
+    for user in roster.users:
+        kind = org_type.get(user.org)
+        if user.org not in org_type:
+            org_problem("user", user.sourced_id, user.org)
+        role = user.role
+        if role == "administrator":
+            role = "district_admin" if kind == "district" else "school_admin"
+        user_role[user.sourced_id] = role
+        owner = names.get(user.username, user.sourced_id)
+        if repeated[user.username] > 1 or owner != user.sourced_id:
+            problem("user", user.sourced_id, f"username {user.username} is already taken")
+    roles = _Known(session, User, user_role, "role")
+
+    pairs: set[tuple[str, str]] = set()
+    for enrollment in roster.enrollments:
+        where = ("enrollment", enrollment.sourced_id)
+        if enrollment.section not in sections:
+            problem(*where, f"class {enrollment.section} is unknown")
+        role = roles.get(enrollment.user)
+        if enrollment.user not in roles:
+            problem(*where, f"user {enrollment.user} is unknown")
+        elif (enrollment.role == "student") != (role == "student"):
+            problem(*where, f"user {enrollment.user} is a {role}, enrolled as {enrollment.role}")
+        pair = (enrollment.section, enrollment.user)
+        if pair in pairs:
+            problem(*where, f"user {enrollment.user} is enrolled in {enrollment.section} twice")
+        pairs.add(pair)
+
+    links: dict[tuple[str, str], str] = {}  # (guardian, student) -> relation
+    relation = {u.sourced_id: u.guardian_relation for u in roster.users}
+    removed_users = set(roster.removed.get("users", []))
+    for user in roster.users:
+        for agent in user.agents:
+            if agent in removed_users:
+                continue
+            kinds = (user_role[user.sourced_id], roles.get(agent))
+            if agent not in roles:
+                problem("user", user.sourced_id, f"agent {agent} is unknown")
+            elif kinds == ("student", "guardian"):
+                links[(agent, user.sourced_id)] = relation.get(agent) or "guardian"
+            elif kinds == ("guardian", "student"):
+                links[(user.sourced_id, agent)] = relation[user.sourced_id] or "guardian"
+            else:
+                problem("user", user.sourced_id, f"agent {agent} is a {kinds[1]}, and only a "
+                        "student and a guardian can be each other's agents")  # fmt: skip
+    for record in roster.demographics:
+        if record.user not in roles:
+            problem("demographics", record.user, "is not a user")
+    if problems:
+        raise InputError(problems)
+    return _write(session, roster, user_role, links)
+
+
+def _write(
+    session: Session, roster: Roster, user_role: dict[str, str], links: dict[tuple[str, str], str]
+) -> ImportReport:
+    report = ImportReport()
+    org_rows = [
+        {"sourced_id": o.sourced_id, "name": o.name, "type": o.type, "identifier": o.identifier}
+        for o in roster.orgs
+    ]
+    _sync(session, Org, ("sourced_id",), org_rows, report)
+    org_id = _ids(session, Org)
+    parents = [{"sourced_id": o.sourced_id, "parent_id": org_id.get(o.parent or "")}
+               for o in roster.orgs]  # fmt: skip
+    _sync(session, Org, ("sourced_id",), parents, report, count=False)
+
+    term_rows = [
+        {
+            "sourced_id": s.sourced_id, "title": s.title, "type": s.type,
+            "start_date": s.start_date, "end_date": s.end_date, "school_year": s.school_year,
+        }
+        for s in roster.sessions
+    ]  # fmt: skip
+    _sync(session, AcademicSession, ("sourced_id",), term_rows, report)
+    term_id = _ids(session, AcademicSession)
+    parents = [{"sourced_id": s.sourced_id, "parent_id": term_id.get(s.parent or "")}
+               for s in roster.sessions]  # fmt: skip
+    _sync(session, AcademicSession, ("sourced_id",), parents, report, count=False)
+
+    course_rows = [
+        {"sourced_id": c.sourced_id, "title": c.title, "course_code": c.course_code,
+         "org_id": org_id[c.org]}
+        for c in roster.courses
+    ]  # fmt: skip
+    _sync(session, Course, ("sourced_id",), course_rows, report)
+    course_id = _ids(session, Course)
+    section_rows = [
+        {"sourced_id": c.sourced_id, "title": c.title, "class_code": c.class_code,
+         "course_id": course_id[c.course], "school_id": org_id[c.school],
+         "term_id": term_id[c.term]}
+        for c in roster.classes
+    ]  # fmt: skip
+    _sync(session, Section, ("sourced_id",), section_rows, report)
+    section_id = _ids(session, Section)
+
+    user_rows = [
+        {"sourced_id": u.sourced_id, "username": u.username, "given_name": u.given_name,
+         "family_name": u.family_name, "email": u.email, "role": user_role[u.sourced_id],
+         "org_id": org_id[u.org], "grade": u.grade, "enabled": u.enabled}
+        for u in roster.users
+    ]  # fmt: skip
+    _sync(session, User, ("sourced_id",), user_rows, report)
+    user_id = _ids(session, User)
+    gone = [user_id[s] for s in roster.removed.get("users", []) if s in user_id]
+    if gone:
+        result = session.execute(
+            update(User).where(User.id.in_(gone), User.enabled).values(enabled=False)
+        )
+        report.updated["users"] += result.rowcount  # type: ignore[attr-defined]
+
+    enrollment_rows = [
+        {"sourced_id": e.sourced_id, "section_id": section_id[e.section],
+         "user_id": user_id[e.user], "role": e.role, "primary": e.primary,
+         "begin_date": e.begin_date, "end_date": e.end_date}
+        for e in roster.enrollments
+    ]  # fmt: skip
+    listed = {e.sourced_id for e in roster.enrollments}
+    in_bundle = (
+        [] if "enrollments" in roster.delta else [section_id[c.sourced_id] for c in roster.classes]
+    )
+    candidates = session.scalars(
+        select(Enrollment.sourced_id).where(
+            or_(
+                Enrollment.section_id.in_(in_bundle),
+                Enrollment.sourced_id.in_(roster.removed.get("enrollments", [])),
+            )
+        )
+    )
+    stale = [sid for sid in candidates if sid not in listed]
+    if stale:
+        session.execute(delete(Enrollment).where(Enrollment.sourced_id.in_(stale)))
+        report.deleted["enrollments"] += len(stale)
+    _sync(session, Enrollment, ("sourced_id",), enrollment_rows, report)
+
+    _sync_guardians(session, roster, user_id, links, report)
+    _sync_demographics(session, roster, user_id, report)
+    return report
+
+
+def _ids(session: Session, model: type[Base]) -> dict[str, int]:
+    rows = session.execute(select(model.sourced_id, model.id)).all()  # type: ignore[attr-defined]
+    return {sourced_id: row_id for sourced_id, row_id in rows}
+
+
+def _sync_guardians(
+    session: Session,
+    roster: Roster,
+    user_id: dict[str, int],
+    links: dict[tuple[str, str], str],
+    report: ImportReport,
+) -> None:
+    """The guardian links of the bundle's students become exactly the bundle's."""
+    bulk = "users" not in roster.delta
+    students = [user_id[u.sourced_id] for u in roster.users if bulk and u.role == "student"]
+    wanted = {(user_id[g], user_id[s]): relation for (g, s), relation in links.items()}
+    existing = {
+        (g, s): relation
+        for g, s, relation in session.execute(
+            select(Guardianship.guardian_id, Guardianship.student_id, Guardianship.relation)
+        ).all()
+        if s in students or (g, s) in wanted
+    }
+    new = [k for k in wanted if k not in existing]
+    changed = [k for k in wanted if k in existing and existing[k] != wanted[k]]
+    stale = [k for k in existing if k not in wanted]
+    for g, s in stale + changed:
+        session.execute(
+            delete(Guardianship).where(Guardianship.guardian_id == g, Guardianship.student_id == s)
+        )
+    if new or changed:
+        rows = [{"guardian_id": g, "student_id": s, "relation": wanted[(g, s)]}
+                for g, s in new + changed]  # fmt: skip
+        session.execute(insert(Guardianship), rows)
+    report.inserted["guardianships"] += len(new)
+    report.updated["guardianships"] += len(changed)
+    report.deleted["guardianships"] += len(stale)
+    report.unchanged["guardianships"] += len(wanted) - len(new) - len(changed)
+
+
+def _sync_demographics(
+    session: Session, roster: Roster, user_id: dict[str, int], report: ImportReport
+) -> None:
+    wanted = {
+        user_id[d.user]: {
+            "birth_date": d.birth_date,
+            "sex": d.sex,
+            **{_FLAG_COLUMNS[name]: value for name, value in d.flags.items()},
+            "country_of_birth_code": d.country_of_birth_code,
+            "state_of_birth_abbreviation": d.state_of_birth_abbreviation,
+            "city_of_birth": d.city_of_birth,
+            "public_school_residence_status": d.public_school_residence_status,
+        }
+        for d in roster.demographics
+    }
+    if not wanted:
+        return
+    table = Demographics.__table__
+    columns = [table.c[name] for name in next(iter(wanted.values()))]
+    existing = {
+        row.user_id: {c.name: row._mapping[c.name] for c in columns}
+        for row in session.execute(
+            select(table.c.user_id, *columns).where(table.c.user_id.in_(list(wanted)))
+        )
+    }
+    new = [{"user_id": u, **values} for u, values in wanted.items() if u not in existing]
+    changed = [u for u, values in wanted.items() if u in existing and existing[u] != values]
+    if new:
+        session.execute(insert(Demographics), new)
+    for u in changed:
+        session.execute(update(Demographics).where(Demographics.user_id == u).values(**wanted[u]))
+    report.inserted["demographics"] += len(new)
+    report.updated["demographics"] += len(changed)
+    report.unchanged["demographics"] += len(wanted) - len(new) - len(changed)
