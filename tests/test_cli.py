@@ -148,3 +148,63 @@ def test_demo_serves_and_prints_sign_in_links(tmp_path: Path) -> None:
         watchdog.cancel()
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_roster_school_from_import_to_sign_in(tmp_path: Path) -> None:
+    """Content and a OneRoster bundle imported, a course linked, passwords set: each person
+    signs in and sees only what their role and classes allow."""
+    from fastapi.testclient import TestClient
+
+    from interop.test_oneroster import _school, _user, _write
+    from learnway.web import create_app
+    from web.support import SETTINGS
+
+    url = f"sqlite:///{tmp_path / 'school.db'}"
+    tables = _school(["ana", "ben"])
+    # a second class of the same course, with a student of its own
+    tables["classes"].append({**tables["classes"][0], "sourcedId": "alg-2", "title": "Period 2"})
+    tables["users"].append(_user("cy", "student"))
+    tables["enrollments"].append(
+        {"sourcedId": "e-cy", "classSourcedId": "alg-2", "schoolSourcedId": "sch",
+         "userSourcedId": "cy", "role": "student"}
+    )  # fmt: skip
+    bundle = _write(tmp_path / "roster", "1.1", tables)
+    content = str(SHARED / "content" / "oatutor-elementary-algebra.tar.gz")
+    for args in (["import", "oatutor", content], ["import", "oneroster", str(bundle)]):
+        result = runner.invoke(app, [*args, "--database", url])
+        assert result.exit_code == 0, result.output
+    key = "oatutor-openstax-elementary-algebra"
+    linked = runner.invoke(app, ["link-course", "alg", key, "--database", url])
+    assert linked.exit_code == 0 and f"now follows {key}" in linked.output
+    assert runner.invoke(app, ["link-course", "nope", key, "--database", url]).exit_code == 1
+    password = "correct horse battery"
+    for username in ("teacher", "ana"):
+        done = runner.invoke(
+            app, ["set-password", username, "--database", url], input=f"{password}\n" * 2
+        )
+        assert done.exit_code == 0 and "Password set" in done.output, done.output
+    short = runner.invoke(app, ["set-password", "ben", "--database", url], input="short\n" * 2)
+    assert short.exit_code == 1 and "Too short" in short.output
+
+    client = TestClient(create_app(url, settings=SETTINGS))
+
+    def sign_in(username: str, secret: str = password) -> dict[str, str]:
+        body = {"username": username, "password": secret}
+        response = client.post("/api/v1/tokens", json=body)
+        assert response.status_code == 201, response.text
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    # ben has no password yet: a password from the bundle is not one
+    body = {"username": "ben", "password": "secret"}
+    assert client.post("/api/v1/tokens", json=body).status_code == 401
+    teacher = sign_in("teacher")
+    sections = client.get("/api/v1/sections", headers=teacher).json()
+    assert [s["title"] for s in sections["sections"]] == ["Algebra 1, period 1"]
+    with transaction(make_engine(url)) as session:
+        ids = dict(session.execute(select(User.username, User.id)).all())
+    assert client.get(f"/api/v1/students/{ids['ben']}", headers=teacher).status_code == 200
+    assert client.get(f"/api/v1/students/{ids['cy']}", headers=teacher).status_code == 404
+    ana = sign_in("ana")
+    listed = client.get(f"/api/v1/students/{ids['ana']}/recommendations", headers=ana)
+    assert listed.status_code == 200 and listed.json()["recommendations"]
+    assert client.get(f"/api/v1/students/{ids['ben']}", headers=ana).status_code == 404

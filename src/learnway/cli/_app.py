@@ -49,6 +49,7 @@ class _HasTitle(Protocol):
 
 
 Titled = TypeVar("Titled", bound=_HasTitle)
+MIN_PASSWORD = 10
 
 DatabaseOption = Annotated[
     str | None,
@@ -200,6 +201,57 @@ def _report(title: str, report: ImportReport) -> None:
     console.print(table)
     if report.changed == 0:
         console.print("Nothing changed: the database already held this input.")
+
+
+@app.command("set-password")
+def set_password(
+    username: Annotated[str, typer.Argument(help="The person's username")],
+    database: DatabaseOption = None,
+) -> None:
+    """Set a person's password (asked twice, never echoed): how people imported from a roster
+    first sign in."""
+    from sqlalchemy import select
+
+    from learnway.store import transaction
+    from learnway.store._schema import User
+    from learnway.web._security import hash_password
+
+    engine = _engine(database)
+    with transaction(engine) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            console.print(f"[bold red]No user[/] named {username}.")
+            raise typer.Exit(code=1)
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+        if len(password) < MIN_PASSWORD:
+            console.print(f"[bold red]Too short:[/] use at least {MIN_PASSWORD} characters.")
+            raise typer.Exit(code=1)
+        user.password_hash = hash_password(password)
+    console.print(f"Password set for {username} ({user.role}).")
+
+
+@app.command("link-course")
+def link_course(
+    course: Annotated[str, typer.Argument(help="The roster course's sourcedId")],
+    framework: Annotated[str, typer.Argument(help="The key of the imported content or standards")],
+    database: DatabaseOption = None,
+) -> None:
+    """Give a roster course its content: its classes then follow that course's path."""
+    from sqlalchemy import select
+
+    from learnway.store import transaction
+    from learnway.store._schema import Course, FrameworkRow
+
+    engine = _engine(database)
+    with transaction(engine) as session:
+        row = session.scalar(select(Course).where(Course.sourced_id == course))
+        framework_id = session.scalar(select(FrameworkRow.id).where(FrameworkRow.key == framework))
+        if row is None or framework_id is None:
+            missing = f"course {course}" if row is None else f"content {framework}"
+            console.print(f"[bold red]No {missing}[/] in this database.")
+            raise typer.Exit(code=1)
+        row.framework_id = framework_id
+    console.print(f"Course {course} ({row.title}) now follows {framework}.")
 
 
 @app.command()
