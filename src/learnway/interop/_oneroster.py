@@ -248,6 +248,10 @@ class _Reader:
         except UnicodeDecodeError as error:
             self.problem(name, "", f"is not UTF-8 ({error.reason} at byte {error.start})")
             return
+        if "\x00" in text:
+            line = text[: text.index("\x00")].count("\n") + 1
+            self.problem(name, f"line {line}", "holds a NUL character")
+            return
         reader = csv.reader(io.StringIO(text, newline=""))
         header = [h.strip() for h in next(reader, [])]
         missing = [c for c in columns if c not in header]
