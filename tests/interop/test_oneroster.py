@@ -242,6 +242,7 @@ def test_format_problems_name_file_line_and_record(tmp_path: Path) -> None:
     tables["academicSessions"][1]["startDate"] = "17/08/2026"
     tables["users"][0]["role"] = "wizard"
     tables["enrollments"][0]["primary"] = "yes"
+    tables["demographics"][0]["countryOfBirthCode"] = "Republic of Korea"
     folder = _write(tmp_path / "b", "1.1", tables)
     courses = folder / "courses.csv"
     courses.write_text(courses.read_text().replace("Algebra 1", "Algebra\x001"))
@@ -249,6 +250,7 @@ def test_format_problems_name_file_line_and_record(tmp_path: Path) -> None:
         read_oneroster(folder)
     found = "\n".join(str(p) for p in refused.value.problems)
     assert "courses.csv: line 2: holds a NUL character" in found
+    assert "demographics.csv: line 2 (ana): too long: countryOfBirthCode (at most 8" in found
     assert "academicSessions.csv: line 3 (t1): startDate '17/08/2026' is not a date" in found
     assert "users.csv: line 2 (dist-admin): role 'wizard' is not a OneRoster role" in found
     assert "users.csv: line 7 (ana): sourcedId ana repeats line 6 (ana)" in found

@@ -90,6 +90,18 @@ REQUIRED = {
     "demographics": (),
     "roles": ("userSourcedId", "roleType", "role", "orgSourcedId"),
 }
+# The longest value Learnway stores from each column (the length of its database column).
+LIMITS = {
+    **dict.fromkeys(
+        ("sourcedId", "name", "identifier", "title", "courseCode", "classCode", "username",
+         "givenName", "familyName", "cityOfBirth", "publicSchoolResidenceStatus"),
+        255,
+    ),
+    "email": 320,
+    "sex": 20,
+    "countryOfBirthCode": 8,
+    "stateOfBirthAbbreviation": 8,
+}  # fmt: skip
 ORG_TYPES = {"department", "school", "district", "local", "state", "national"}
 SESSION_TYPES = {"gradingPeriod", "semester", "schoolYear", "term"}
 ENROLLMENT_ROLES = {"administrator", "proctor", "student", "teacher", "aide", "guardian"}
@@ -364,6 +376,11 @@ def _checked(
         stamp = row.get("dateLastModified", "")
         if stamp and not _DATETIME.match(stamp):
             reader.problem(name, record, f"dateLastModified {stamp!r} is not an ISO 8601 date")
+            bad = True
+        long = [c for c, limit in LIMITS.items() if len(row.get(c, "")) > limit]
+        if long:
+            what = ", ".join(f"{c} (at most {LIMITS[c]} characters)" for c in long)
+            reader.problem(name, record, f"too long: {what}")
             bad = True
         if status != "tobedeleted":
             empty = [c for c in required if not row.get(c)]
