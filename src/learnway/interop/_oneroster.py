@@ -235,7 +235,7 @@ class _Reader:
         self.problems.append(Problem(f"{self.origin}/{name}", record, message))
 
     def manifest(self) -> tuple[str, dict[str, str]]:
-        rows = self.rows("manifest.csv", ("propertyName", "value"), strict=False)
+        rows = self.rows("manifest.csv", ("propertyName", "value"))
         properties = {row["propertyName"].strip(): row["value"].strip() for _, row in rows}
         version = properties.get("oneroster.version", "")
         if version not in COLUMNS:
@@ -251,9 +251,7 @@ class _Reader:
         }
         return version, modes
 
-    def rows(
-        self, name: str, columns: tuple[str, ...], *, strict: bool = True
-    ) -> Iterator[tuple[str, Row]]:
+    def rows(self, name: str, columns: tuple[str, ...]) -> Iterator[tuple[str, Row]]:
         """``(record, row)`` for every data row, ``record`` naming the line and sourcedId."""
         try:
             text = self.files[name].decode("utf-8-sig")
@@ -268,15 +266,12 @@ class _Reader:
         header = [h.strip() for h in next(reader, [])]
         missing = [c for c in columns if c not in header]
         unknown = [h for h in header if h not in columns and not h.startswith("metadata.")]
-        if strict and (missing or unknown):
-            if missing:
-                self.problem(name, "header", f"missing column(s): {', '.join(missing)}")
-            if unknown:
-                shown = ", ".join(repr(h) for h in unknown)
-                self.problem(name, "header", f"column(s) not in OneRoster: {shown}")
-            return
-        if not strict and missing:
+        if missing:
             self.problem(name, "header", f"missing column(s): {', '.join(missing)}")
+        if unknown:
+            shown = ", ".join(repr(h) for h in unknown)
+            self.problem(name, "header", f"column(s) not in OneRoster: {shown}")
+        if missing or unknown:
             return
         for line, values in enumerate(reader, start=2):
             if not any(v.strip() for v in values):
