@@ -40,6 +40,18 @@ def test_database_comes_from_the_environment(tmp_path: Path, monkeypatch) -> Non
     assert "676" in result.output  # competencies inserted
 
 
+def test_import_case_writes_a_framework_or_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'school.db'}"
+    package = SHARED / "interop" / "case" / "opensalt-Ordering.json"
+    done = runner.invoke(app, ["import", "case", str(package), "--database", url])
+    assert done.exit_code == 0, done.output
+    assert "Imported ACT Holistic Framework, Math" in done.output and "28" in done.output
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"CFDocument": {}}')
+    refused = runner.invoke(app, ["import", "case", str(broken), "--database", url])
+    assert refused.exit_code == 1 and "Nothing was imported" in refused.output
+
+
 def test_import_oneroster_writes_a_bundle_or_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'school.db'}"
     bundles = SHARED / "interop" / "oneroster" / "catalyst-moodle-enrol_oneroster"

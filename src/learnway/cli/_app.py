@@ -151,6 +151,18 @@ def import_oatutor(
     _import(database, read, save_course)
 
 
+@import_app.command("case")
+def import_case(
+    path: Annotated[Path, typer.Argument(help="A CASE 1.0 CFPackage JSON file")],
+    database: DatabaseOption = None,
+) -> None:
+    """Import a competency framework published in CASE (CFDocument, CFItems, CFAssociations)."""
+    from learnway.interop import read_case
+    from learnway.store import save_framework
+
+    _import(database, lambda: _step(f"reading {path}", lambda: read_case(path)), save_framework)
+
+
 @import_app.command("oneroster")
 def import_oneroster(
     path: Annotated[Path, typer.Argument(help="A OneRoster 1.1 or 1.2 CSV bundle: .zip or folder")],
