@@ -107,6 +107,16 @@ def test_demo_builds_then_reuses_the_school(tmp_path: Path) -> None:
     unknown = runner.invoke(app, ["calibrate", "--database", url, "--course", "nope"])
     assert unknown.exit_code == 1 and "No course" in unknown.output
 
+    exported = runner.invoke(app, ["export", "edfi", str(tmp_path / "edfi"), "--database", url])
+    assert exported.exit_code == 0, exported.output
+    words = " ".join(exported.output.split())
+    assert "272 learning standards, mastery of 90 students" in words  # 201 skills, 71 lessons
+    assert sorted(p.name for p in (tmp_path / "edfi").iterdir()) == [
+        "Interchange-AssessmentMetadata.xml",
+        "Interchange-Standards.xml",
+        "Interchange-StudentAssessment.xml",
+    ]
+
 
 def test_production_refuses_the_placeholder_secret() -> None:
     with pytest.raises(ValueError, match="LEARNWAY_SECRET_KEY"):

@@ -35,8 +35,10 @@ app = typer.Typer(
     help="Learnway: a personalized-learning engine for schools.",
 )
 import_app = typer.Typer(no_args_is_help=True, help="Import standards or content, all or nothing.")
+export_app = typer.Typer(no_args_is_help=True, help="Export the school's data in standard formats.")
 bench_app = typer.Typer(no_args_is_help=True, help="Run a benchmark; each writes a results file.")
 app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 app.add_typer(bench_app, name="bench")
 
 console = Console()
@@ -100,8 +102,8 @@ def _with_bar(label: str, work: Callable[[Callable[[str, int, int], None]], T]) 
         return work(report)
 
 
-def _fail(error: InputError) -> NoReturn:
-    console.print(f"[bold red]Nothing was imported.[/] {len(error.problems)} problem(s):")
+def _fail(error: InputError, done: str = "imported") -> NoReturn:
+    console.print(f"[bold red]Nothing was {done}.[/] {len(error.problems)} problem(s):")
     for problem in error.problems:
         console.print(f"  - {problem}", markup=False, highlight=False)
     raise typer.Exit(code=1)
@@ -180,6 +182,44 @@ def import_oneroster(
         return roster
 
     _import(database, read, save_roster)
+
+
+@export_app.command("edfi")
+def export_edfi(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the interchange files into")],
+    course: Annotated[str, typer.Option(help="Framework key of the course")] = (
+        "oatutor-openstax-elementary-algebra"
+    ),
+    subject: Annotated[str, typer.Option(help="Ed-Fi academic subject")] = "Mathematics",
+    database: DatabaseOption = None,
+) -> None:
+    """Write every student's mastery of a course as Ed-Fi 5.2 XML interchanges (standards,
+    assessment metadata, student assessments)."""
+    from sqlalchemy import select
+
+    from learnway.interop import edfi_interchanges
+    from learnway.store import mastery_export, transaction
+    from learnway.store._schema import FrameworkRow
+
+    engine = _engine(database)
+    with transaction(engine) as session:
+        framework_id = session.scalar(select(FrameworkRow.id).where(FrameworkRow.key == course))
+        if framework_id is None:
+            console.print(f"[bold red]No course[/] named {course} in this database.")
+            raise typer.Exit(code=1)
+        exported = mastery_export(session, framework_id, subject=subject)
+    try:
+        files = edfi_interchanges(exported)
+    except InputError as error:
+        _fail(error, "exported")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    students = len({row.student for row in exported.mastery})
+    console.print(
+        f"Wrote {len(files)} Ed-Fi interchanges to {folder}: {len(exported.standards)} learning "
+        f"standards, mastery of {students} students."
+    )
 
 
 def _import(

@@ -12,6 +12,7 @@ from learnway.store._engine import (
     transaction,
     upgrade,
 )
+from learnway.store._export import mastery_export
 from learnway.store._load import ImportReport, save_course, save_framework
 from learnway.store._progress import (
     course_of_student,
@@ -41,6 +42,7 @@ __all__ = [
     "load_framework",
     "make_engine",
     "make_sessionmaker",
+    "mastery_export",
     "normalize_url",
     "recommend",
     "record_attempts",
