@@ -34,8 +34,7 @@ EDFI = "http://ed-fi.org/5.2.0"
 DESCRIPTORS = "uri://ed-fi.org"
 OWN = "uri://learnway.org"
 NAMESPACE = f"{OWN}/Assessment"
-STATUSES = ("not_started", "practicing", "mastered", "due_for_review", "stuck")
-STATUS_NAMES = {
+STATUS_NAMES = {  # the mastery statuses (store's MASTERY_STATUSES) as Ed-Fi performance levels
     "not_started": "Not started",
     "practicing": "Practicing",
     "mastered": "Mastered",
@@ -176,9 +175,9 @@ def _standards(course: CourseExport) -> list[ET.Element]:
 
 
 def _performance_levels(parent: ET.Element) -> None:
-    for status in STATUSES:
+    for name in STATUS_NAMES.values():
         level = _el(parent, "AssessmentPerformanceLevel")
-        _el(level, "PerformanceLevel", _descriptor("PerformanceLevel", STATUS_NAMES[status], OWN))
+        _el(level, "PerformanceLevel", _descriptor("PerformanceLevel", name, OWN))
         _el(level, "AssessmentReportingMethod", _reporting("Mastery status"))
 
 

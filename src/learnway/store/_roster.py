@@ -17,7 +17,9 @@ an administrator sets a password (or through single sign-on).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from learnway._errors import InputError, Problem
 from learnway.interop import Roster
-from learnway.interop._oneroster import DEMOGRAPHIC_FLAGS
+from learnway.interop._oneroster import DEMOGRAPHIC_FLAGS, OrgRecord, SessionRecord
 from learnway.store._load import ImportReport, _sync
 from learnway.store._schema import (
     AcademicSession,
@@ -39,16 +41,8 @@ from learnway.store._schema import (
     User,
 )
 
-_FLAG_COLUMNS = {
-    "americanIndianOrAlaskaNative": "american_indian_or_alaska_native",
-    "asian": "asian",
-    "blackOrAfricanAmerican": "black_or_african_american",
-    "nativeHawaiianOrOtherPacificIslander": "native_hawaiian_or_other_pacific_islander",
-    "white": "white",
-    "demographicRaceTwoOrMoreRaces": "demographic_race_two_or_more_races",
-    "hispanicOrLatinoEthnicity": "hispanic_or_latino_ethnicity",
-}
-assert set(_FLAG_COLUMNS) == set(DEMOGRAPHIC_FLAGS)
+# OneRoster's camelCase flag names are the snake_case columns of ``demographics``
+_FLAG_COLUMNS = {name: re.sub(r"(?=[A-Z])", "_", name).lower() for name in DEMOGRAPHIC_FLAGS}
 
 
 class _Known:
@@ -170,11 +164,7 @@ def _write(
         {"sourced_id": o.sourced_id, "name": o.name, "type": o.type, "identifier": o.identifier}
         for o in roster.orgs
     ]
-    _sync(session, Org, ("sourced_id",), org_rows, report)
-    org_id = _ids(session, Org)
-    parents = [{"sourced_id": o.sourced_id, "parent_id": org_id.get(o.parent or "")}
-               for o in roster.orgs]  # fmt: skip
-    _sync(session, Org, ("sourced_id",), parents, report, count=False)
+    org_id = _sync_tree(session, Org, roster.orgs, org_rows, report)
 
     term_rows = [
         {
@@ -183,11 +173,7 @@ def _write(
         }
         for s in roster.sessions
     ]  # fmt: skip
-    _sync(session, AcademicSession, ("sourced_id",), term_rows, report)
-    term_id = _ids(session, AcademicSession)
-    parents = [{"sourced_id": s.sourced_id, "parent_id": term_id.get(s.parent or "")}
-               for s in roster.sessions]  # fmt: skip
-    _sync(session, AcademicSession, ("sourced_id",), parents, report, count=False)
+    term_id = _sync_tree(session, AcademicSession, roster.sessions, term_rows, report)
 
     course_rows = [
         {"sourced_id": c.sourced_id, "title": c.title, "course_code": c.course_code,
@@ -247,6 +233,21 @@ def _write(
     _sync_guardians(session, roster, user_id, links, report)
     _sync_demographics(session, roster, user_id, report)
     return report
+
+
+def _sync_tree(
+    session: Session,
+    model: type[Base],
+    records: Sequence[OrgRecord | SessionRecord],
+    rows: list[dict[str, Any]],
+    report: ImportReport,
+) -> dict[str, int]:
+    """Rows matched on sourcedId, then each one's parent (which may come later in the file)."""
+    _sync(session, model, ("sourced_id",), rows, report)
+    ids = _ids(session, model)
+    parents = [{"sourced_id": r.sourced_id, "parent_id": ids.get(r.parent or "")} for r in records]
+    _sync(session, model, ("sourced_id",), parents, report, count=False)
+    return ids
 
 
 def _ids(session: Session, model: type[Base]) -> dict[str, int]:
