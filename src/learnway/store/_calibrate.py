@@ -94,22 +94,19 @@ def calibrate_course(
         )
         values = np.c_[model.prior_, model.learn_, model.guess_, model.slip_, model.forget_]
         now = dt.datetime.now(dt.UTC)
-        evidence = {code: (n, k) for code, n, k in per_competency.itertuples()}
-        rows = [
-            {
-                "competency_id": ids[code],
-                **dict(
-                    zip(KT_PARAMETERS, values[model.competency_index_[code]].tolist(), strict=True)
-                ),
-                "model": MODEL,
-                "attempts": int(evidence[code][0]),
-                "students": int(evidence[code][1]),
-                "fitted_at": now,
-            }
-            for code in fitted
-        ]
-        chosen = [row["competency_id"] for row in rows]
-        session.execute(delete(CompetencyFit).where(CompetencyFit.competency_id.in_(chosen)))
+        evidence = {code: (int(n), int(k)) for code, n, k in per_competency.itertuples()}
+        rows = []
+        for code in fitted:
+            fit = dict(
+                zip(KT_PARAMETERS, values[model.competency_index_[code]].tolist(), strict=True)
+            )
+            n_attempts, n_students = evidence[code]
+            rows.append(
+                {"competency_id": ids[code], **fit, "model": MODEL, "attempts": n_attempts,
+                 "students": n_students, "fitted_at": now}
+            )  # fmt: skip
+        refitted = CompetencyFit.competency_id.in_([ids[code] for code in fitted])
+        session.execute(delete(CompetencyFit).where(refitted))
         session.execute(insert(CompetencyFit), rows)
     students = sorted(set(table["student_id"].tolist()))
     if fitted:
