@@ -231,6 +231,8 @@ def body_of(world: World, role: str, own: bool, method: str, path: str) -> dict[
         ("POST", "/api/v1/assignments"): {
             "json": {"student_id": student, "competency": world.code}},
         ("POST", "/login"): {"data": {"username": "x", "password": "y"}},
+        ("POST", "/lti/login"): {"data": {"iss": "x", "login_hint": "y", "target_link_uri": "z"}},
+        ("POST", "/lti/launch"): {"data": {"id_token": "a.b.c", "state": "s"}},
         ("POST", "/logout"): {"data": {}},
         ("POST", "/students/{student_id}/goals"): {"data": {"title": "Matrix goal"}},
         ("POST", "/students/{student_id}/goals/{goal_id}"): {"data": {"title": "Edited"}},

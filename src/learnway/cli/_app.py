@@ -306,6 +306,47 @@ def link_course(
     console.print(f"Course {course} ({row.title}) now follows {framework}.")
 
 
+@app.command("add-lti-platform")
+def add_lti_platform(
+    issuer: Annotated[str, typer.Option(help="The platform's issuer (iss)")],
+    client_id: Annotated[str, typer.Option(help="The client id the platform gave Learnway")],
+    auth_url: Annotated[str, typer.Option(help="The platform's OIDC authorization endpoint")],
+    jwks: Annotated[Path, typer.Option(help="A file holding the platform's public keys (JWKS)")],
+    deployment: Annotated[list[str], typer.Option(help="A deployment id (repeat for more)")],
+    database: DatabaseOption = None,
+) -> None:
+    """Register (or update) an LMS that launches Learnway with LTI 1.3."""
+    import json
+
+    import jwt
+    from sqlalchemy import select
+
+    from learnway.store import transaction, upgrade
+    from learnway.web._models import LtiPlatform
+
+    try:
+        keys = json.loads(jwks.read_text())
+        jwt.PyJWKSet.from_dict(keys)
+    except (OSError, ValueError, jwt.PyJWTError) as error:
+        console.print(f"[bold red]Not a JWKS file:[/] {jwks}: {error}")
+        raise typer.Exit(code=1) from None
+    engine = _engine(database)
+    upgrade(engine)
+    with transaction(engine) as session:
+        query = select(LtiPlatform).where(
+            LtiPlatform.issuer == issuer, LtiPlatform.client_id == client_id
+        )
+        platform = session.scalar(query) or LtiPlatform(issuer=issuer, client_id=client_id)
+        platform.auth_login_url = auth_url
+        platform.jwks = json.dumps(keys)
+        platform.deployment_ids = sorted(set(deployment))
+        session.add(platform)
+    console.print(
+        f"Registered {issuer} (client {client_id}). Give the platform these URLs: "
+        "login initiation <server>/lti/login, launch (redirect) <server>/lti/launch."
+    )
+
+
 @app.command()
 def calibrate(
     course: Annotated[

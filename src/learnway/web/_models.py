@@ -1,5 +1,5 @@
-"""The web application's own tables: sign-in tokens, failed sign-ins, the audit log and
-assignments.
+"""The web application's own tables: sign-in tokens, failed sign-ins, the audit log,
+assignments and LTI platforms.
 
 They live on the store's ``Base`` so that one migration history covers the whole database
 (``store/migrations/versions/0002_web.py`` and later revisions create them; 0002 imports this
@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learnway.store._schema import Base, Timestamp
@@ -89,4 +98,32 @@ class Assignment(Base):
     due_on: Mapped[dt.date | None] = mapped_column()
     status: Mapped[str] = mapped_column(String(12), default="open")
     assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+
+
+class LtiPlatform(Base):
+    """An LMS that launches Learnway with LTI 1.3: its issuer, the client id it gave Learnway,
+    where its OpenID Connect authorization endpoint is, its public keys (a JWKS, as JSON) and
+    the deployment ids it may launch from."""
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(Text)
+    jwks: Mapped[str] = mapped_column(Text)
+    deployment_ids: Mapped[list[str]] = mapped_column(JSON)
+
+
+class LtiLaunchState(Base):
+    """A launch begun by the platform's login initiation: the ``state`` and ``nonce`` sent to
+    its authorization endpoint, kept until the launch comes back (once) or expires."""
+
+    __tablename__ = "lti_launch_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)

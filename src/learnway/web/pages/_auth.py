@@ -8,7 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from learnway.store._schema import User
+from learnway.web._context import WebContext
 from learnway.web._deps import COOKIE, AnyUser, ContextDep, Public, SessionDep, SignIn
 from learnway.web._schemas import SignInIn
 from learnway.web._security import SESSION_HOURS, csrf_matches, issue_token, lookup_token, revoke
@@ -95,9 +98,15 @@ def login(
             request, next=next, error=str(exc.detail), username=username,
             status_code=exc.status_code, headers=exc.headers,
         )  # fmt: skip
-    issued = issue_token(session, user=user, kind="session")
-    response = RedirectResponse(_safe_next(next) or home_of(user), 303)
+    response = signed_in(session, context, user, _safe_next(next) or home_of(user))
     response.delete_cookie(LOGIN_CSRF, path="/login")
+    return response
+
+
+def signed_in(session: Session, context: WebContext, user: User, target: str) -> Response:
+    """A redirect to ``target`` that carries a new browser session for ``user``."""
+    issued = issue_token(session, user=user, kind="session")
+    response = RedirectResponse(target, 303)
     response.set_cookie(
         COOKIE,
         context.signer.dumps(issued.token),
