@@ -270,16 +270,18 @@ def set_password(
 
     engine = _engine(database)
     with transaction(engine) as session:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None:
-            console.print(f"[bold red]No user[/] named {username}.")
-            raise typer.Exit(code=1)
-        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-        if len(password) < MIN_PASSWORD:
-            console.print(f"[bold red]Too short:[/] use at least {MIN_PASSWORD} characters.")
-            raise typer.Exit(code=1)
+        role = session.scalar(select(User.role).where(User.username == username))
+    if role is None:
+        console.print(f"[bold red]No user[/] named {username}.")
+        raise typer.Exit(code=1)
+    password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD:
+        console.print(f"[bold red]Too short:[/] use at least {MIN_PASSWORD} characters.")
+        raise typer.Exit(code=1)
+    with transaction(engine) as session:  # not held open while the password is typed
+        user = session.scalars(select(User).where(User.username == username)).one()
         user.password_hash = hash_password(password)
-    console.print(f"Password set for {username} ({user.role}).")
+    console.print(f"Password set for {username} ({role}).")
 
 
 @app.command("link-course")
