@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from learnway.content import Course, Hint
@@ -34,6 +34,7 @@ from learnway.store._schema import (
 )
 
 T = TypeVar("T")
+ANALYZE_AFTER = 1000  # rows inserted into one table before PostgreSQL re-reads its statistics
 
 
 @dataclass
@@ -208,6 +209,7 @@ def _sync(
     """Insert or update ``rows`` matched on ``key``; return the id of every row by its key."""
     table = model.__table__
     columns = [table.c[name] for name in rows[0]] if rows else []
+    key_columns = [table.c[k] for k in key]
     wanted = {tuple(row[k] for k in key): row for row in rows}
     existing = _existing(session, model, key, columns, list(wanted))
     new = [row for k, row in wanted.items() if k not in existing]
@@ -216,8 +218,13 @@ def _sync(
         for k, row in wanted.items()
         if k in existing and any(existing[k][name] != value for name, value in row.items())
     ]
+    ids = {k: row["id"] for k, row in existing.items()}
     if new:
-        session.execute(insert(model), new)
+        returned = session.execute(insert(model).returning(table.c.id, *key_columns), new)
+        ids.update({tuple(row[1:]): row[0] for row in returned})
+        if len(new) >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+            # fresh statistics, or PostgreSQL plans the next lookups as on an empty table
+            session.execute(text(f"ANALYZE {model.__tablename__}"))
     if changed:
         session.execute(update(model), changed)
     name = model.__tablename__
@@ -225,9 +232,7 @@ def _sync(
         report.inserted[name] += len(new)
         report.updated[name] += len(changed)
         report.unchanged[name] += len(wanted) - len(new) - len(changed)
-    if new:
-        existing = _existing(session, model, key, [], list(wanted))
-    return {k: row["id"] for k, row in existing.items()}
+    return ids
 
 
 def _existing(
