@@ -22,13 +22,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from learnway._errors import InputError, Problem
 from learnway.interop import Roster
 from learnway.interop._oneroster import DEMOGRAPHIC_FLAGS, OrgRecord, SessionRecord
-from learnway.store._load import ImportReport, _sync
+from learnway.store._load import ImportReport, _chunks, _sync
 from learnway.store._schema import (
     AcademicSession,
     Base,
@@ -200,9 +200,9 @@ def _write(
     _sync(session, User, ("sourced_id",), user_rows, report)
     user_id = _ids(session, User)
     gone = [user_id[s] for s in roster.removed.get("users", []) if s in user_id]
-    if gone:
+    for chunk in _chunks(gone, 500):
         result = session.execute(
-            update(User).where(User.id.in_(gone), User.enabled).values(enabled=False)
+            update(User).where(User.id.in_(chunk), User.enabled).values(enabled=False)
         )
         report.updated["users"] += result.rowcount  # type: ignore[attr-defined]
 
@@ -213,21 +213,17 @@ def _write(
         for e in roster.enrollments
     ]  # fmt: skip
     listed = {e.sourced_id for e in roster.enrollments}
-    in_bundle = (
-        [] if "enrollments" in roster.delta else [section_id[c.sourced_id] for c in roster.classes]
-    )
-    candidates = session.scalars(
-        select(Enrollment.sourced_id).where(
-            or_(
-                Enrollment.section_id.in_(in_bundle),
-                Enrollment.sourced_id.in_(roster.removed.get("enrollments", [])),
-            )
-        )
-    )
-    stale = [sid for sid in candidates if sid not in listed]
-    if stale:
-        session.execute(delete(Enrollment).where(Enrollment.sourced_id.in_(stale)))
-        report.deleted["enrollments"] += len(stale)
+    bulk = "enrollments" not in roster.delta
+    in_bundle = {section_id[c.sourced_id] for c in roster.classes} if bulk else set()
+    removed = set(roster.removed.get("enrollments", []))
+    stale = [
+        sid
+        for sid, section in session.execute(select(Enrollment.sourced_id, Enrollment.section_id))
+        if sid not in listed and (section in in_bundle or sid in removed)
+    ]
+    for sourced_ids in _chunks(stale, 500):
+        session.execute(delete(Enrollment).where(Enrollment.sourced_id.in_(sourced_ids)))
+    report.deleted["enrollments"] += len(stale)
     _sync(session, Enrollment, ("sourced_id",), enrollment_rows, report)
 
     _sync_guardians(session, roster, user_id, links, report)
@@ -264,7 +260,7 @@ def _sync_guardians(
 ) -> None:
     """The guardian links of the bundle's students become exactly the bundle's."""
     bulk = "users" not in roster.delta
-    students = [user_id[u.sourced_id] for u in roster.users if bulk and u.role == "student"]
+    students = {user_id[u.sourced_id] for u in roster.users if bulk and u.role == "student"}
     wanted = {(user_id[g], user_id[s]): relation for (g, s), relation in links.items()}
     existing = {
         (g, s): relation
@@ -311,8 +307,9 @@ def _sync_demographics(
     columns = [table.c[name] for name in next(iter(wanted.values()))]
     existing = {
         row.user_id: {c.name: row._mapping[c.name] for c in columns}
+        for chunk in _chunks(list(wanted), 500)
         for row in session.execute(
-            select(table.c.user_id, *columns).where(table.c.user_id.in_(list(wanted)))
+            select(table.c.user_id, *columns).where(table.c.user_id.in_(chunk))
         )
     }
     new = [{"user_id": u, **values} for u, values in wanted.items() if u not in existing]
