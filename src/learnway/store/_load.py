@@ -35,6 +35,7 @@ from learnway.store._schema import (
 
 T = TypeVar("T")
 ANALYZE_AFTER = 1000  # rows inserted into one table before PostgreSQL re-reads its statistics
+SCAN_AT = 20_000  # keys looked up at once: from here, one pass over the table instead
 
 
 @dataclass
@@ -246,6 +247,13 @@ def _existing(
     key_columns = [table.c[k] for k in key]
     selected = list({c.name: c for c in [table.c.id, *key_columns, *columns]}.values())
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
+    if len(keys) >= SCAN_AT:  # one pass over the table beats thousands of index lookups
+        wanted = set(keys)
+        for row in session.execute(select(*selected)).mappings():
+            k = tuple(row[name] for name in key)
+            if k in wanted:
+                found[k] = dict(row)
+        return found
     for chunk in _chunks(keys, 500):
         condition = (
             key_columns[0].in_([k[0] for k in chunk])
