@@ -220,9 +220,11 @@ def test_roles_guardians_and_demographics_of_a_bulk_bundle(engine: Engine, tmp_p
     assert state["parent"] == "dist" and state["asian"] == {"ana", "ben"}
 
 
+@pytest.mark.parametrize("scan_at", [20_000, 1], ids=["index lookups", "table scans"])
 def test_a_later_bulk_bundle_removes_who_left_and_disables_who_was_deleted(
-    engine: Engine, tmp_path: Path
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan_at: int
 ) -> None:
+    monkeypatch.setattr("learnway.store._load.SCAN_AT", scan_at)  # both ways of finding rows
     with transaction(engine) as session:
         save_roster(session, read_oneroster(_write(tmp_path / "1", "1.1", _school(["ana", "ben"]))))
     later = _school(["ana", "cy"], removed=("parent-ana",))
