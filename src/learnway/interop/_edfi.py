@@ -5,7 +5,7 @@ Learnway's mastery of a course is written the way Ed-Fi describes mastery of lea
 (see the Ed-Fi sample "AssessmentMetadata-LearningStandardsMastery"):
 
 - ``Interchange-Standards``: one ``LearningStandard`` per competency (its code, title, grade and
-  parent), under a ``ContentStandard`` named after the framework.
+  parent), under a ``ContentStandard`` named after the framework, with its source's URI.
 - ``Interchange-AssessmentMetadata``: one ``Assessment``, "Learnway mastery: <course>", with one
   ``ObjectiveAssessment`` per competency aligned to its learning standard, and the mastery
   statuses as performance levels.
@@ -56,6 +56,7 @@ MAX_STANDARD_ID = 60
 MAX_STUDENT_ID = 32
 MAX_CONTENT_TITLE = 75
 MAX_AUTHOR = 100  # a longer attribution is left out rather than cut
+MAX_URI = 255
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,8 @@ def _standards(course: CourseExport) -> list[ET.Element]:
         _el(content, "Title", course.title[:MAX_CONTENT_TITLE])
         if 0 < len(course.attribution) <= MAX_AUTHOR:
             _el(content, "Author", course.attribution)
+        if "://" in course.source and len(course.source) <= MAX_URI:
+            _el(content, "URI", course.source)
         _el(content, "PublicationYear", str(year))
         grade = GRADES.get(row.grade or "", "Ungraded")
         _el(standard, "GradeLevel", _descriptor("GradeLevel", grade))
