@@ -210,7 +210,6 @@ def _sync(
     """Insert or update ``rows`` matched on ``key``; return the id of every row by its key."""
     table = model.__table__
     columns = [table.c[name] for name in rows[0]] if rows else []
-    key_columns = [table.c[k] for k in key]
     wanted = {tuple(row[k] for k in key): row for row in rows}
     existing = _existing(session, model, key, columns, list(wanted))
     new = [row for k, row in wanted.items() if k not in existing]
@@ -219,10 +218,8 @@ def _sync(
         for k, row in wanted.items()
         if k in existing and any(existing[k][name] != value for name, value in row.items())
     ]
-    ids = {k: row["id"] for k, row in existing.items()}
     if new:
-        returned = session.execute(insert(model).returning(table.c.id, *key_columns), new)
-        ids.update({tuple(row[1:]): row[0] for row in returned})
+        session.execute(insert(model), new)
         if len(new) >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
             # fresh statistics, or PostgreSQL plans the next lookups as on an empty table
             session.execute(text(f"ANALYZE {model.__tablename__}"))
@@ -233,7 +230,9 @@ def _sync(
         report.inserted[name] += len(new)
         report.updated[name] += len(changed)
         report.unchanged[name] += len(wanted) - len(new) - len(changed)
-    return ids
+    if new:  # the new rows' ids (INSERT .. RETURNING is several times slower on SQLite)
+        existing = _existing(session, model, key, [], list(wanted))
+    return {k: row["id"] for k, row in existing.items()}
 
 
 def _existing(
