@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=.venv/bin
 [ -x benchmarks/.pybkt-venv/bin/python ] || benchmarks/kt/setup_pybkt.sh
-# assist2009-dkt also runs DKT (needs the deep extra: torch)
+# assist2009-dkt also runs the two DKT models (they need the deep extra: torch)
 "$bin/learnway" bench kt --dataset assist2009-dkt \
-  --models bkt,bkt-forget,pfa,best-lr,best-lr+,elo,boosted,dkt,pybkt,pybkt-forget
+  --models bkt,bkt-forget,pfa,best-lr,best-lr+,elo,boosted,dkt,dkt-features,pybkt,pybkt-forget
 for dataset in dkvmn/assist2009_updated dkvmn/STATICS; do
   "$bin/learnway" bench kt --dataset "$dataset"
 done

@@ -24,8 +24,12 @@ MODELS = [
     EloKT(),
     BoostedKT(max_iter=10, blend=0.5),
     DKT(hidden_size=8, epochs=2, batch_size=16, n_threads=1),
+    DKT(hidden_size=8, epochs=2, batch_size=16, n_threads=1, features=True),
 ]
-IDS = ["bkt", "bkt-forget", "bkt-item", "pfa", "best-lr", "best-lr+", "elo", "boosted", "dkt"]
+IDS = [
+    *("bkt", "bkt-forget", "bkt-item", "pfa", "best-lr", "best-lr+", "elo", "boosted"),
+    *("dkt", "dkt-features"),
+]
 
 
 @pytest.fixture(params=MODELS, ids=IDS)

@@ -1,4 +1,5 @@
-"""DKT beyond the conformance suite: the optional torch dependency and early stopping."""
+"""DKT beyond the conformance suite: the optional torch dependency, early stopping and the
+feature head."""
 
 from __future__ import annotations
 
@@ -30,10 +31,26 @@ def test_early_stopping_keeps_the_best_epoch_on_held_out_training_students(attem
     assert model.epochs_run_ == 6 or model.epochs_run_ == model.best_epoch_ + 1
 
 
-def test_fitted_model_predicts_without_torch(monkeypatch, attempts):
-    model = DKT(hidden_size=8, epochs=2, n_threads=1).fit(attempts)
+@pytest.mark.parametrize("features", [False, True])
+def test_fitted_model_predicts_without_torch(monkeypatch, attempts, features):
+    model = DKT(hidden_size=8, epochs=2, n_threads=1, features=features).fit(attempts)
     expected = model.predict_proba(attempts)
     monkeypatch.setitem(sys.modules, "torch", None)
     np.testing.assert_array_equal(model.predict_proba(attempts), expected)
     state = model.init_state()
     assert 0 < model.update(state, ("c0", 1)) < 1
+
+
+def test_feature_head_reads_the_history_features(attempts):
+    """With the feature head, the same LSTM state gives different predictions when only the
+    counts of earlier attempts differ: the head is part of the prediction, online too."""
+    model = DKT(hidden_size=8, epochs=2, n_threads=1, features=True).fit(attempts)
+    assert {"head_h", "head_f", "head_q", "head_out", "head_out_b"} <= set(model.weights_)
+    plain = DKT(hidden_size=8, epochs=2, n_threads=1).fit(attempts)
+    assert not any(name.startswith("head_") for name in plain.weights_)
+    state = model.init_state()
+    for correct in (1, 1, 0):
+        model.update(state, ("c0", correct))
+    assert len(state["skills"]) == len(state["outcomes"]) == 3
+    without_history = dict(state, skills=[], outcomes=[])
+    assert model.mastery(state)["c0"] != model.mastery(without_history)["c0"]

@@ -22,7 +22,7 @@ def bench_kt(
     models: Annotated[
         str,
         typer.Option(
-            help="comma-separated models (pybkt and pybkt-forget are the peer; dkt needs "
+            help="comma-separated models (pybkt and pybkt-forget are the peer; the dkt models need "
             "learnway[deep])"
         ),
     ] = "bkt,bkt-forget,pfa,best-lr,best-lr+,elo,boosted,pybkt,pybkt-forget",

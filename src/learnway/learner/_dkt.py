@@ -14,13 +14,23 @@ from learnway.learner._base import (
     Interval,
     KTModel,
     NoneOr,
+    OneOf,
     Rule,
     Seed,
     encode,
     student_codes,
 )
+from learnway.learner._features import (
+    N_SEQUENCE,
+    N_SHARED,
+    history_features,
+    sequence_features,
+)
 
 EPS = 1e-7  # predictions are kept in [EPS, 1 - EPS]
+N_FEATURES = N_SHARED + N_SEQUENCE  # the history features the feature head reads
+LOOK_BACK = 10  # earlier runs searched for an echo (see sequence_features)
+QUESTION_SIZE = 32  # size of the competency embedding the feature head reads
 
 
 def _import_torch() -> Any:
@@ -31,6 +41,18 @@ def _import_torch() -> Any:
     return torch
 
 
+def _row_features(
+    student: NDArray[np.int64], skill: NDArray[np.int64], correct: NDArray[np.int64], n_skills: int
+) -> NDArray[np.float64]:
+    """The history features of each row (rows of a student together, in time order): counts,
+    rates and run features from the same student's earlier rows. An unseen competency
+    (``skill == n_skills``) is coded -1, as the feature functions expect."""
+    comp = np.where(skill < n_skills, skill, -1).astype(np.int64)
+    outcome = correct.astype(np.int8)
+    shared, _ = history_features(student, comp, outcome)
+    return np.concatenate([shared, sequence_features(student, comp, outcome, LOOK_BACK)], axis=1)
+
+
 def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(np.clip(1.0 / (1.0 + np.exp(-x)), EPS, 1.0 - EPS))
 
@@ -38,7 +60,7 @@ def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
 class _Sequences:
     """A table's rows grouped by student (time order kept), as flat arrays plus offsets."""
 
-    def __init__(self, X: pd.DataFrame, competencies: pd.Index) -> None:
+    def __init__(self, X: pd.DataFrame, competencies: pd.Index, features: bool = False) -> None:
         students = student_codes(X)
         self.order = np.argsort(students, kind="stable")
         n_skills = len(competencies)
@@ -50,6 +72,9 @@ class _Sequences:
         self.correct = correct
         self.lengths = np.bincount(students, minlength=int(students.max(initial=-1)) + 1)
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        self.features = (
+            _row_features(students[self.order], self.skill, correct, n_skills) if features else None
+        )
 
 
 def _lstm_logits(weights: dict[str, NDArray[np.float64]], seqs: _Sequences) -> NDArray[np.float64]:
@@ -66,11 +91,15 @@ def _lstm_logits(weights: dict[str, NDArray[np.float64]], seqs: _Sequences) -> N
     starts = seqs.starts[by_length]
     h = np.zeros((n, hidden))
     c = np.zeros((n, hidden))
+    head = "head_h" in weights
     for t in range(int(lengths[0]) if n else 0):
         m = int(np.searchsorted(-lengths, -t, side="left"))  # students with more than t rows
         rows = starts[:m] + t
         skill = seqs.skill[rows]
         logits[rows] = np.einsum("ij,ij->i", h[:m], out_w[skill]) + out_b[skill]
+        if head:
+            assert seqs.features is not None
+            logits[rows] += _head(weights, h[:m], seqs.features[rows], skill)
         g = gates_of[seqs.token[rows]] + h[:m] @ w_hh.T
         i, f, gg, o = np.split(g, 4, axis=1)
         c[:m] = _sig(f) * c[:m] + _sig(i) * np.tanh(gg)
@@ -80,6 +109,19 @@ def _lstm_logits(weights: dict[str, NDArray[np.float64]], seqs: _Sequences) -> N
 
 def _sig(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(1.0 / (1.0 + np.exp(-x)))
+
+
+def _head(
+    weights: dict[str, NDArray[np.float64]],
+    h: NDArray[np.float64],
+    features: NDArray[np.float64],
+    skill: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """The feature head's part of the logits: a hidden layer (ReLU) over the LSTM state, the
+    history features and the competency's embedding (folded into ``head_q``), then a linear
+    output."""
+    z = h @ weights["head_h"].T + features @ weights["head_f"].T + weights["head_q"][skill]
+    return np.asarray(np.maximum(z, 0.0) @ weights["head_out"] + weights["head_out_b"][0])
 
 
 class DKT(KTModel):
@@ -94,6 +136,15 @@ class DKT(KTModel):
     ``random_state``, are held out: after each epoch their log-loss is measured and training
     stops when it has not improved for ``patience`` epochs; the weights of the best epoch are
     kept (the model is not refitted on the held-out students).
+
+    With ``features=True`` the output also adds a small feature head: one hidden layer (ReLU,
+    ``hidden_size`` units, the same dropout) over the LSTM state, an embedding of the
+    attempt's competency and the history features that the logistic and boosted models use
+    (counts and recency-weighted rates per competency and overall, and the order-sensitive run
+    features of :func:`~learnway.learner._features.sequence_features`, all from earlier rows
+    only). The LSTM learns what the counts cannot say, the counts what a 100-unit state forgets.
+    Its ``update`` keeps the student's attempts in the state and recomputes the features from
+    them, so an update costs time in proportion to the history.
 
     Prediction, ``update`` and ``mastery`` use the learned weights in numpy (float64) and do
     not need torch. An unseen competency gives the LSTM a zero input and is predicted with the
@@ -112,6 +163,7 @@ class DKT(KTModel):
         "patience": Interval(int, 1, None),
         "random_state": Seed(),
         "n_threads": NoneOr(Interval(int, 1, None)),
+        "features": OneOf((False, True)),
     }
 
     def __init__(
@@ -127,6 +179,7 @@ class DKT(KTModel):
         patience: int = 2,
         random_state: int | None = 0,
         n_threads: int | None = None,
+        features: bool = False,
     ) -> None:
         self.hidden_size = hidden_size
         self.epochs = epochs
@@ -138,6 +191,7 @@ class DKT(KTModel):
         self.patience = patience
         self.random_state = random_state
         self.n_threads = n_threads
+        self.features = features
 
     def _fit(self, X: pd.DataFrame) -> None:
         torch = _import_torch()
@@ -164,7 +218,8 @@ class DKT(KTModel):
         self, torch: Any, X: pd.DataFrame, seed: int
     ) -> tuple[dict[str, NDArray[np.float64]], int, int]:
         n_skills, hidden = len(self.competencies_), int(self.hidden_size)
-        net = _network(torch, n_skills, hidden, float(self.dropout))
+        features = bool(self.features)
+        net = _network(torch, n_skills, hidden, float(self.dropout), features)
         if len(X) == 0:
             return _export(net, n_skills), 0, 0
         rng = np.random.default_rng(seed)
@@ -175,9 +230,9 @@ class DKT(KTModel):
             held[rng.integers(n_students)] = False
         if n_students < 2 or not held.any():
             held[:] = False
-        train_seqs = _Sequences(X[~held[students]], self.competencies_)
+        train_seqs = _Sequences(X[~held[students]], self.competencies_, features)
         valid = X[held[students]]
-        valid_seqs = _Sequences(valid, self.competencies_) if len(valid) else None
+        valid_seqs = _Sequences(valid, self.competencies_, features) if len(valid) else None
         windows = _windows(train_seqs, int(self.max_length))
         opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate))
         best_loss, best, best_epoch, stale, epoch = np.inf, _export(net, n_skills), 0, 0, 0
@@ -186,8 +241,8 @@ class DKT(KTModel):
             perm = rng.permutation(len(windows))
             for b in range(0, len(perm), int(self.batch_size)):
                 batch = [windows[k] for k in perm[b : b + int(self.batch_size)]]
-                tokens, skills, correct, mask, lengths = _pad(torch, train_seqs, batch)
-                logits = net(tokens, skills, lengths)
+                tokens, skills, correct, mask, lengths, feats = _pad(torch, train_seqs, batch)
+                logits = net(tokens, skills, lengths, feats)
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(
                     logits[mask], correct[mask]
                 )
@@ -211,7 +266,7 @@ class DKT(KTModel):
         return best, epoch, best_epoch
 
     def _predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
-        seqs = _Sequences(X, self.competencies_)
+        seqs = _Sequences(X, self.competencies_, bool(self.features))
         out = np.empty(len(X))
         out[seqs.order] = _sigmoid(_lstm_logits(self.weights_, seqs))
         return out
@@ -219,14 +274,24 @@ class DKT(KTModel):
     def init_state(self) -> dict[str, Any]:
         self._check_fitted()
         hidden = self.weights_["w_hh"].shape[1]
-        return {"h": np.zeros(hidden), "c": np.zeros(hidden), "competencies": {}}
+        state: dict[str, Any] = {"h": np.zeros(hidden), "c": np.zeros(hidden), "competencies": {}}
+        if "head_h" in self.weights_:
+            state["skills"], state["outcomes"] = [], []
+        return state
 
     def _code(self, competency: Any) -> int:
         return self.competency_index_.get(competency, len(self.competencies_))
 
     def _logit(self, state: dict[str, Any], code: int) -> float:
         w = self.weights_
-        return float(state["h"] @ w["out_w"][code] + w["out_b"][code])
+        logit = float(state["h"] @ w["out_w"][code] + w["out_b"][code])
+        if "head_h" in w:
+            skills = np.array([*state["skills"], code], dtype=np.int64)
+            outcomes = np.array([*state["outcomes"], 0], dtype=np.int64)
+            student = np.zeros(len(skills), dtype=np.int64)
+            features = _row_features(student, skills, outcomes, len(self.competencies_))[-1:]
+            logit += float(_head(w, state["h"][None, :], features, skills[-1:])[0])
+        return logit
 
     def _update(self, state: dict[str, Any], attempt: Attempt) -> float:
         code = self._code(attempt.competency_id)
@@ -239,6 +304,9 @@ class DKT(KTModel):
         state["c"] = _sig(f) * state["c"] + _sig(i) * np.tanh(gg)
         state["h"] = _sig(o) * np.tanh(state["c"])
         state["competencies"][attempt.competency_id] = code
+        if "skills" in state:
+            state["skills"].append(code)
+            state["outcomes"].append(int(attempt.correct))
         return p
 
     def _mastery(self, state: dict[str, Any]) -> dict[Any, float]:
@@ -249,7 +317,7 @@ class DKT(KTModel):
         }
 
 
-def _network(torch: Any, n_skills: int, hidden: int, dropout: float) -> Any:
+def _network(torch: Any, n_skills: int, hidden: int, dropout: float, features: bool) -> Any:
     nn = torch.nn
 
     class Net(nn.Module):  # type: ignore[name-defined]
@@ -262,8 +330,12 @@ def _network(torch: Any, n_skills: int, hidden: int, dropout: float) -> Any:
             self.out_b = nn.Embedding(n_skills + 1, 1)
             nn.init.zeros_(self.out_b.weight)
             nn.init.normal_(self.out_w.weight, std=hidden**-0.5)
+            if features:
+                self.question = nn.Embedding(n_skills + 1, QUESTION_SIZE)
+                self.hidden = nn.Linear(hidden + N_FEATURES + QUESTION_SIZE, hidden)
+                self.head_out = nn.Linear(hidden, 1)
 
-        def forward(self, tokens: Any, skills: Any, lengths: Any) -> Any:
+        def forward(self, tokens: Any, skills: Any, lengths: Any, feats: Any) -> Any:
             packed = nn.utils.rnn.pack_padded_sequence(
                 self.embed(tokens), lengths, batch_first=True, enforce_sorted=False
             )
@@ -273,14 +345,19 @@ def _network(torch: Any, n_skills: int, hidden: int, dropout: float) -> Any:
             )
             before = torch.cat([torch.zeros_like(h[:, :1]), h[:, :-1]], dim=1)
             before = self.drop(before)
-            return (before * self.out_w(skills)).sum(-1) + self.out_b(skills).squeeze(-1)
+            logits = (before * self.out_w(skills)).sum(-1) + self.out_b(skills).squeeze(-1)
+            if features:
+                z = torch.cat([before, feats, self.question(skills)], dim=-1)
+                z = self.drop(torch.relu(self.hidden(z)))
+                logits = logits + self.head_out(z).squeeze(-1)
+            return logits
 
     return Net()
 
 
 def _export(net: Any, n_skills: int) -> dict[str, NDArray[np.float64]]:
-    """The network's weights as float64 numpy arrays for prediction; the output row of an
-    unseen competency is the average of the known ones."""
+    """The network's weights as float64 numpy arrays for prediction; the output rows of an
+    unseen competency are the average of the known ones."""
 
     def arr(t: Any) -> NDArray[np.float64]:
         return np.asarray(t.detach().cpu().numpy(), dtype=np.float64)
@@ -289,17 +366,25 @@ def _export(net: Any, n_skills: int) -> dict[str, NDArray[np.float64]]:
     w_ih, w_hh = arr(net.lstm.weight_ih_l0), arr(net.lstm.weight_hh_l0)
     bias = arr(net.lstm.bias_ih_l0) + arr(net.lstm.bias_hh_l0)
     out_w, out_b = arr(net.out_w.weight), arr(net.out_b.weight)[:, 0]
-    if n_skills:
-        out_w[n_skills] = out_w[:n_skills].mean(axis=0)
-        out_b[n_skills] = out_b[:n_skills].mean()
-    else:
-        out_w[n_skills], out_b[n_skills] = 0.0, 0.0
-    return {
+    weights = {
         "token_gates": embed @ w_ih.T + bias,
         "w_hh": np.ascontiguousarray(w_hh),
         "out_w": out_w,
         "out_b": out_b,
     }
+    if hasattr(net, "question"):
+        w1, b1 = arr(net.hidden.weight), arr(net.hidden.bias)
+        hidden = out_w.shape[1]
+        weights["head_h"] = np.ascontiguousarray(w1[:, :hidden])
+        weights["head_f"] = np.ascontiguousarray(w1[:, hidden : hidden + N_FEATURES])
+        weights["head_q"] = arr(net.question.weight) @ w1[:, hidden + N_FEATURES :].T + b1
+        weights["head_out"] = arr(net.head_out.weight)[0]
+        weights["head_out_b"] = arr(net.head_out.bias)
+    for name in ("out_w", "out_b", "head_q"):  # the row of an unseen competency
+        if name in weights:
+            rows = weights[name]
+            rows[n_skills] = rows[:n_skills].mean(axis=0) if n_skills else 0.0
+    return weights
 
 
 def _windows(seqs: _Sequences, max_length: int) -> list[tuple[int, int]]:
@@ -317,10 +402,14 @@ def _pad(torch: Any, seqs: _Sequences, batch: list[tuple[int, int]]) -> tuple[An
     rows = np.array([s for s, _ in batch])[:, None] + np.arange(width)[None, :]
     mask = np.arange(width)[None, :] < lengths[:, None]
     rows = np.where(mask, rows, 0)
+    feats = None
+    if seqs.features is not None:
+        feats = torch.from_numpy((seqs.features[rows] * mask[..., None]).astype(np.float32))
     return (
         torch.from_numpy(np.where(mask, seqs.token[rows], 0)),
         torch.from_numpy(np.where(mask, seqs.skill[rows], 0)),
         torch.from_numpy(seqs.correct[rows].astype(np.float32)),
         torch.from_numpy(mask),
         torch.from_numpy(lengths),
+        feats,
     )

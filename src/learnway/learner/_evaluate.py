@@ -35,6 +35,7 @@ MODELS: dict[str, Callable[[], KTModel]] = {
     "elo": lambda: EloKT(),
     "boosted": lambda: BoostedKT(),
     "dkt": lambda: DKT(),  # needs the deep extra (torch)
+    "dkt-features": lambda: DKT(features=True, dropout=0.4, patience=4),
 }
 PEERS = {"pybkt": False, "pybkt-forget": True}  # name -> pyBKT's forgets flag
 DEFAULT_MODELS = ("bkt", "bkt-forget", "pfa", "best-lr", "best-lr+", "elo", "boosted", *PEERS)
