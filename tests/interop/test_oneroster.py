@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -14,7 +15,8 @@ from dbdump import dump
 from learnway import InputError
 from learnway.interop import read_oneroster
 from learnway.interop._oneroster import COLUMNS
-from learnway.store import save_roster, transaction
+from learnway.store import make_engine, save_roster, transaction, upgrade
+from learnway.store._load import ANALYZE_AFTER
 from learnway.store._schema import (
     AcademicSession,
     Course,
@@ -229,6 +231,7 @@ def test_a_later_bulk_bundle_removes_who_left_and_disables_who_was_deleted(
         save_roster(session, read_oneroster(_write(tmp_path / "1", "1.1", _school(["ana", "ben"]))))
     later = _school(["ana", "cy"], removed=("parent-ana",))
     later["users"].append(_user("ben", "student", status="tobedeleted"))
+    later["demographics"][0]["asian"] = "false"  # ana's
     with transaction(engine) as session:
         report = save_roster(session, read_oneroster(_write(tmp_path / "2", "1.1", later)))
     state = _state(engine)
@@ -237,6 +240,32 @@ def test_a_later_bulk_bundle_removes_who_left_and_disables_who_was_deleted(
     assert state["users"]["parent-ana"] == ("guardian", False)
     assert state["links"] == {("parent-ben", "ben", "parent"), ("parent-cy", "cy", "parent")}
     assert report.deleted["enrollments"] == 1 and report.inserted["enrollments"] == 1
+    assert state["asian"] == {"ben", "cy"}
+    assert report.updated["demographics"] == 1 and report.inserted["demographics"] == 1
+
+
+@pytest.mark.postgres
+def test_a_big_import_leaves_postgresql_fresh_statistics(postgres: Any, tmp_path: Path) -> None:
+    """Without them, PostgreSQL plans the next import's lookups as on an empty table: a
+    sequential scan per lookup (a district's re-import took minutes instead of seconds)."""
+    engine = make_engine(postgres.create())
+    try:
+        upgrade(engine)
+        students = [f"s{n}" for n in range(ANALYZE_AFTER)]
+        with transaction(engine) as session:
+            save_roster(session, read_oneroster(_write(tmp_path / "b", "1.1", _school(students))))
+        with engine.connect() as connection:
+            estimated = dict(
+                connection.exec_driver_sql(
+                    "SELECT relname, reltuples FROM pg_class WHERE relname IN "
+                    "('users', 'enrollments', 'guardianships', 'demographics')"
+                ).all()
+            )
+    finally:
+        engine.dispose()
+        postgres.release(engine)
+    assert estimated["demographics"] == estimated["guardianships"] == ANALYZE_AFTER
+    assert estimated["users"] > 2 * ANALYZE_AFTER and estimated["enrollments"] > ANALYZE_AFTER
 
 
 def test_format_problems_name_file_line_and_record(tmp_path: Path) -> None:

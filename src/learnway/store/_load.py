@@ -219,10 +219,7 @@ def _sync(
         if k in existing and any(existing[k][name] != value for name, value in row.items())
     ]
     if new:
-        session.execute(insert(model), new)
-        if len(new) >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
-            # fresh statistics, or PostgreSQL plans the next lookups as on an empty table
-            session.execute(text(f"ANALYZE {model.__tablename__}"))
+        _insert(session, model, new)
     if changed:
         session.execute(update(model), changed)
     name = model.__tablename__
@@ -235,6 +232,14 @@ def _sync(
     return {k: row["id"] for k, row in existing.items()}
 
 
+def _insert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows``; on PostgreSQL, refresh the table's statistics after a big insert, or the
+    next lookups are planned as on an empty table (a sequential scan per lookup)."""
+    session.execute(insert(model), rows)
+    if len(rows) >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {model.__tablename__}"))
+
+
 def _existing(
     session: Session,
     model: type[Base],
@@ -245,22 +250,31 @@ def _existing(
     table = model.__table__
     key_columns = [table.c[k] for k in key]
     selected = list({c.name: c for c in [table.c.id, *key_columns, *columns]}.values())
-    found: dict[tuple[Any, ...], dict[str, Any]] = {}
-    if len(keys) >= SCAN_AT:  # one pass over the table beats thousands of index lookups
+    rows = _select_in(session, select(*selected), key_columns, keys)
+    return {tuple(row[k] for k in key): dict(row) for row in rows}
+
+
+def _select_in(
+    session: Session, query: Any, key_columns: Sequence[Any], keys: list[tuple[Any, ...]]
+) -> list[Any]:
+    """The rows (mappings) of ``query`` whose values of ``key_columns`` are one of ``keys``:
+    looked up 500 keys at a time, or from ``SCAN_AT`` keys on, read in one pass over the table
+    (which beats thousands of index lookups) and filtered here."""
+    if len(keys) >= SCAN_AT:
         wanted = set(keys)
-        for row in session.execute(select(*selected)).mappings():
-            k = tuple(row[name] for name in key)
-            if k in wanted:
-                found[k] = dict(row)
-        return found
+        return [
+            row
+            for row in session.execute(query).mappings()
+            if tuple(row[c.name] for c in key_columns) in wanted
+        ]
+    found: list[Any] = []
     for chunk in _chunks(keys, 500):
         condition = (
             key_columns[0].in_([k[0] for k in chunk])
-            if len(key) == 1
+            if len(key_columns) == 1
             else tuple_(*key_columns).in_(chunk)
         )
-        for row in session.execute(select(*selected).where(condition)).mappings():
-            found[tuple(row[k] for k in key)] = dict(row)
+        found.extend(session.execute(query.where(condition)).mappings())
     return found
 
 
@@ -280,7 +294,7 @@ def _sync_links(
     new = links - existing
     stale = existing - links
     if new:
-        session.execute(insert(model), [dict(zip(key, link, strict=True)) for link in new])
+        _insert(session, model, [dict(zip(key, link, strict=True)) for link in new])
     for chunk in _chunks(sorted(stale), 500):
         session.execute(delete(model).where(tuple_(a, b).in_(chunk)))
     name = model.__tablename__

@@ -22,13 +22,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from learnway._errors import InputError, Problem
 from learnway.interop import Roster
 from learnway.interop._oneroster import DEMOGRAPHIC_FLAGS, OrgRecord, SessionRecord
-from learnway.store._load import ImportReport, _chunks, _sync
+from learnway.store._load import ImportReport, _chunks, _insert, _select_in, _sync
 from learnway.store._schema import (
     AcademicSession,
     Base,
@@ -279,7 +279,7 @@ def _sync_guardians(
     if new or changed:
         rows = [{"guardian_id": g, "student_id": s, "relation": wanted[(g, s)]}
                 for g, s in new + changed]  # fmt: skip
-        session.execute(insert(Guardianship), rows)
+        _insert(session, Guardianship, rows)
     report.inserted["guardianships"] += len(new)
     report.updated["guardianships"] += len(changed)
     report.deleted["guardianships"] += len(stale)
@@ -305,17 +305,15 @@ def _sync_demographics(
         return
     table = Demographics.__table__
     columns = [table.c[name] for name in next(iter(wanted.values()))]
+    query = select(table.c.user_id, *columns)
     existing = {
-        row.user_id: {c.name: row._mapping[c.name] for c in columns}
-        for chunk in _chunks(list(wanted), 500)
-        for row in session.execute(
-            select(table.c.user_id, *columns).where(table.c.user_id.in_(chunk))
-        )
+        row["user_id"]: {c.name: row[c.name] for c in columns}
+        for row in _select_in(session, query, [table.c.user_id], [(u,) for u in wanted])
     }
     new = [{"user_id": u, **values} for u, values in wanted.items() if u not in existing]
     changed = [u for u, values in wanted.items() if u in existing and existing[u] != values]
     if new:
-        session.execute(insert(Demographics), new)
+        _insert(session, Demographics, new)
     for u in changed:
         session.execute(update(Demographics).where(Demographics.user_id == u).values(**wanted[u]))
     report.inserted["demographics"] += len(new)
