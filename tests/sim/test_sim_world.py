@@ -166,6 +166,23 @@ def test_true_start_planner_skips_placement_and_knows_the_start(course):
     assert (is_mastered(policy.state, planner.policy) == known).all()
 
 
+def test_true_state_planner_knows_the_truth_at_every_choice(course):
+    from learnway.paths import Planner, is_mastered
+    from learnway.sim._ablations import TrueStatePlanner
+
+    students = sample_students(course.graph, 10, np.random.default_rng(7))
+    planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
+    policy = TrueStatePlanner(planner, deadline=6.0)
+    policy.start(students, 0.0)
+    students.strength[:, 0] = 5.0  # the first competency is now known by everyone
+    rows = np.arange(10)
+    chosen = policy.choose(rows, 1.0)
+    known = retrieval(students, 1.0) >= KNOWN
+    assert not policy.placing.any()
+    assert (is_mastered(policy.state, planner.policy) == known).all()
+    assert not known[rows, chosen].any()  # new work, never what is known
+
+
 def test_true_review_planner_reviews_what_truly_fades(course):
     from learnway.paths import Planner, PlannerConfig
     from learnway.sim._ablations import TrueReviewPlanner

@@ -2,7 +2,8 @@
 
 They are not teaching policies (a school has no truth to give); they locate the planner's gap to
 the oracle: how much of it closes with a perfect starting state (instead of the placement check),
-or with reviews timed on the true forgetting curve (instead of the planner's predicted recall).
+with reviews timed on the true forgetting curve (instead of the planner's predicted recall), or
+with the true knowledge state before every choice (instead of the learner model's estimate).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from numpy.typing import NDArray
 from learnway.paths import Placement, Planner
 from learnway.sim._policies import Ints, PlannerPolicy
 from learnway.sim._world import KNOWN, Students, retrieval
+
+NOT_KNOWN = 0.3  # the highest p_known the true-state planner leaves on what is not known
 
 
 class TrueStartPlanner(PlannerPolicy):
@@ -74,3 +77,30 @@ class TrueReviewPlanner(PlannerPolicy):
         assert self.truth is not None
         recall = retrieval(self.truth, now, rows)[np.arange(rows.size), competency]
         self.learned[rows, competency] |= recall >= KNOWN
+
+
+class TrueStatePlanner(PlannerPolicy):
+    """The planner told the true knowledge state before every choice (no placement check): what
+    the student knows counts as mastered with the minimum evidence, what they do not know gets
+    a p_known of at most ``NOT_KNOWN``. The planner's own rules choose as usual, so this
+    measures its choosing apart from the learner model's estimating."""
+
+    def __init__(self, planner: Planner, *, deadline: float | None = None) -> None:
+        super().__init__(planner, name="planner, true state at every choice", deadline=deadline)
+        self.truth: Students | None = None
+
+    def start(self, students: Students, now: float) -> None:
+        super().start(students, now)
+        self.truth = students
+
+    def choose(self, rows: Ints, now: float) -> Ints:
+        assert self.truth is not None
+        known = retrieval(self.truth, now, rows) >= KNOWN
+        state, policy = self.state, self.planner.policy
+        high = np.maximum(policy.thresholds(self.planner.graph.n), 0.99)
+        state.p_known[rows] = np.where(known, high, np.minimum(state.p_known[rows], NOT_KNOWN))
+        evidence = state.evidence[rows]
+        state.evidence[rows] = np.where(known, np.maximum(evidence, policy.min_evidence), evidence)
+        state.peak[rows] = np.maximum(state.peak[rows], state.p_known[rows])
+        state.mastered_once[rows] |= known
+        return super().choose(rows, now)

@@ -18,7 +18,7 @@ import numpy as np
 
 from learnway._machine import load_average, machine_info
 from learnway.paths import CourseGraph, LearnerState, Placement, Planner, PlannerConfig
-from learnway.sim._ablations import TrueReviewPlanner, TrueStartPlanner
+from learnway.sim._ablations import TrueReviewPlanner, TrueStartPlanner, TrueStatePlanner
 from learnway.sim._calibrate import calibrate
 from learnway.sim._classroom import ATTEMPT_KINDS, RunResult, Term, run_term
 from learnway.sim._policies import FixedSequence, Oracle, PlannerPolicy, Policy
@@ -214,6 +214,7 @@ def run_policy_benchmark(
                 no_review, placement=Placement(course.graph, cal.params), deadline=deadline
             ),
         ),
+        ("planner_true_state", TrueStatePlanner(planner, deadline=deadline)),
     ]
     results: dict[str, Any] = {}
     runs: dict[str, RunResult] = {}
@@ -251,7 +252,8 @@ def run_policy_benchmark(
             "known_at_end_planner": float(plan.known_end.mean()),
             "known_at_end_fixed": float(fixed.known_end.mean()),
         }
-    for key in ("planner", "planner_content_defaults", "planner_true_start", "planner_true_review"):
+    diagnostics = ("planner_true_start", "planner_true_review", "planner_true_state")
+    for key in ("planner", "planner_content_defaults", *diagnostics):
         comparisons[f"{key}_vs_oracle"] = _efficiency(runs[key], orac)
     comparisons["review_effect"] = {
         "retention_with_review": results["planner"]["mean_retention_at_end"],
@@ -399,6 +401,7 @@ def render_summary(r: dict[str, Any]) -> str:
     eff, rev = cmp_["planner_vs_oracle"], cmp_["review_effect"]
     start = cmp_["planner_true_start_vs_oracle"]["efficiency_paired_median"]
     timed = cmp_["planner_true_review_vs_oracle"]["efficiency_paired_median"]
+    told = cmp_["planner_true_state_vs_oracle"]["efficiency_paired_median"]
     load = r["machine"].get("load_average_1_5_15_min_at_start", [])
     plan_kinds = plan["attempts_per_student_before_mastery_by_kind"]
     orac_kinds = orac["attempts_per_student_before_mastery_by_kind"]
@@ -416,7 +419,7 @@ def render_summary(r: dict[str, Any]) -> str:
         f"of the medians; uncalibrated planner "
         f"{cmp_['planner_content_defaults_vs_oracle']['efficiency_paired_median']:.2f}; with the "
         f"true starting state {start:.2f}, with reviews timed on the true forgetting curve "
-        f"{timed:.2f}.",
+        f"{timed:.2f}, with the true state before every choice {told:.2f}.",
         "- Where the attempts go before a student masters the course (per student, planner / "
         "oracle): "
         + "; ".join(
