@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from learnway._errors import InputError, Problem
@@ -52,9 +52,7 @@ class _Known:
         self, session: Session, model: type[Base], bundle: dict[str, Any], column: str = ""
     ) -> None:
         self.bundle = bundle
-        attribute = getattr(model, column) if column else model.id  # type: ignore[attr-defined]
-        rows = session.execute(select(model.sourced_id, attribute)).all()  # type: ignore[attr-defined]
-        self.stored = {sourced_id: value for sourced_id, value in rows}
+        self.stored = _ids(session, model, column or "id")
 
     def __contains__(self, sourced_id: object) -> bool:
         return sourced_id in self.bundle or sourced_id in self.stored
@@ -246,9 +244,10 @@ def _sync_tree(
     return ids
 
 
-def _ids(session: Session, model: type[Base]) -> dict[str, int]:
-    rows = session.execute(select(model.sourced_id, model.id)).all()  # type: ignore[attr-defined]
-    return {sourced_id: row_id for sourced_id, row_id in rows}
+def _ids(session: Session, model: type[Base], column: str = "id") -> dict[str, Any]:
+    """``column`` (the id unless named) of every stored row, by sourcedId."""
+    rows = session.execute(select(model.sourced_id, getattr(model, column))).all()  # type: ignore[attr-defined]
+    return {sourced_id: value for sourced_id, value in rows}
 
 
 def _sync_guardians(
@@ -272,10 +271,9 @@ def _sync_guardians(
     new = [k for k in wanted if k not in existing]
     changed = [k for k in wanted if k in existing and existing[k] != wanted[k]]
     stale = [k for k in existing if k not in wanted]
-    for g, s in stale + changed:
-        session.execute(
-            delete(Guardianship).where(Guardianship.guardian_id == g, Guardianship.student_id == s)
-        )
+    pair = tuple_(Guardianship.guardian_id, Guardianship.student_id)
+    for chunk in _chunks(stale + changed, 500):
+        session.execute(delete(Guardianship).where(pair.in_(chunk)))
     if new or changed:
         rows = [{"guardian_id": g, "student_id": s, "relation": wanted[(g, s)]}
                 for g, s in new + changed]  # fmt: skip
@@ -314,8 +312,8 @@ def _sync_demographics(
     changed = [u for u, values in wanted.items() if u in existing and existing[u] != values]
     if new:
         _insert(session, Demographics, new)
-    for u in changed:
-        session.execute(update(Demographics).where(Demographics.user_id == u).values(**wanted[u]))
+    if changed:  # an UPDATE by primary key for each row, in one call
+        session.execute(update(Demographics), [{"user_id": u, **wanted[u]} for u in changed])
     report.inserted["demographics"] += len(new)
     report.updated["demographics"] += len(changed)
     report.unchanged["demographics"] += len(wanted) - len(new) - len(changed)
