@@ -200,3 +200,59 @@ def test_true_review_planner_reviews_what_truly_fades(course):
     policy.learned[:, 3] = True
     students.strength[:, 3] = -2.0  # learned once, now forgotten: the review comes first
     assert (policy.choose(np.arange(8), 1.0) == 3).all()
+
+
+def test_own_model_planner_learns_the_state_from_answers(course):
+    from learnway.paths import Planner
+    from learnway.sim._ablations import STUDENT_PARAMETERS, OwnModelPlanner
+
+    students = sample_students(course.graph, 20, np.random.default_rng(8))
+    planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
+    policy = OwnModelPlanner(planner, individual=STUDENT_PARAMETERS)
+    policy.start(students, 0.0)
+    rows = np.arange(20)
+    prior = policy.known_probability(rows, 0.0)
+    chosen = policy.choose(rows, 0.0)
+    before = prior[rows, chosen]
+    right = np.arange(20) % 2 == 0
+    policy.observe(rows, chosen, right, np.zeros(20, dtype=np.int64), 0.0)
+    after = policy.known_probability(rows, 0.0)[rows, chosen]
+    # the truth did not move (no practice): only the answers moved the posterior, both ways
+    assert (after[right] > before[right]).all() and (after[~right] < before[~right]).all()
+
+    # over a few days of teaching, the posterior tracks the truth better than the prior did
+    term = Term(days=6, minutes_per_day=15)
+    run_term(course, students, policy, term, np.random.default_rng(9))
+    assert policy.truth is not None
+    known_end = retrieval(policy.truth, term.deadline) >= KNOWN
+    posterior = policy.known_probability(rows, term.deadline)
+    assert np.mean((posterior >= 0.5) == known_end) >= 0.9
+    assert np.mean((posterior - known_end) ** 2) < np.mean((prior - known_end) ** 2)
+
+
+def test_own_model_planner_names_its_parameters(course):
+    from learnway.paths import Planner
+    from learnway.sim._ablations import OwnModelPlanner
+
+    planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
+    assert OwnModelPlanner(planner).name.endswith("the population's parameters")
+    inferred = OwnModelPlanner(planner, infer_rate=True)
+    assert inferred.name.endswith("learning rate inferred from the answers")
+    told = OwnModelPlanner(planner, individual=("rate",), infer_rate=True)
+    assert not told.infer_rate  # a rate that is given is not inferred
+    with pytest.raises(ValueError, match="not a student parameter"):
+        OwnModelPlanner(planner, individual=("ease",))
+
+
+def test_own_model_planner_infers_each_students_learning_rate(course):
+    from learnway.paths import Planner
+    from learnway.sim._ablations import OwnModelPlanner
+
+    students = sample_students(course.graph, 30, np.random.default_rng(10))
+    planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
+    policy = OwnModelPlanner(planner, infer_rate=True)
+    run_term(course, students, policy, Term(days=6, minutes_per_day=15), np.random.default_rng(11))
+    estimate = policy.learning_rate()
+    assert policy.rates.shape == (30, 9)
+    # faster learners are recognised as faster from their answers alone
+    assert np.corrcoef(np.log(estimate), np.log(students.rate))[0, 1] > 0.5

@@ -18,7 +18,13 @@ import numpy as np
 
 from learnway._machine import load_average, machine_info
 from learnway.paths import CourseGraph, LearnerState, Placement, Planner, PlannerConfig
-from learnway.sim._ablations import TrueReviewPlanner, TrueStartPlanner, TrueStatePlanner
+from learnway.sim._ablations import (
+    STUDENT_PARAMETERS,
+    OwnModelPlanner,
+    TrueReviewPlanner,
+    TrueStartPlanner,
+    TrueStatePlanner,
+)
 from learnway.sim._calibrate import calibrate
 from learnway.sim._classroom import ATTEMPT_KINDS, RunResult, Term, run_term
 from learnway.sim._policies import FixedSequence, Oracle, PlannerPolicy, Policy
@@ -215,6 +221,15 @@ def run_policy_benchmark(
             ),
         ),
         ("planner_true_state", TrueStatePlanner(planner, deadline=deadline)),
+        ("planner_own_model_population", OwnModelPlanner(planner, deadline=deadline)),
+        (
+            "planner_own_model_rate",
+            OwnModelPlanner(planner, infer_rate=True, deadline=deadline),
+        ),
+        (
+            "planner_own_model",
+            OwnModelPlanner(planner, individual=STUDENT_PARAMETERS, deadline=deadline),
+        ),
     ]
     results: dict[str, Any] = {}
     runs: dict[str, RunResult] = {}
@@ -252,7 +267,14 @@ def run_policy_benchmark(
             "known_at_end_planner": float(plan.known_end.mean()),
             "known_at_end_fixed": float(fixed.known_end.mean()),
         }
-    diagnostics = ("planner_true_start", "planner_true_review", "planner_true_state")
+    diagnostics = (
+        "planner_true_start",
+        "planner_true_review",
+        "planner_true_state",
+        "planner_own_model_population",
+        "planner_own_model_rate",
+        "planner_own_model",
+    )
     for key in ("planner", "planner_content_defaults", *diagnostics):
         comparisons[f"{key}_vs_oracle"] = _efficiency(runs[key], orac)
     comparisons["review_effect"] = {
@@ -402,6 +424,9 @@ def render_summary(r: dict[str, Any]) -> str:
     start = cmp_["planner_true_start_vs_oracle"]["efficiency_paired_median"]
     timed = cmp_["planner_true_review_vs_oracle"]["efficiency_paired_median"]
     told = cmp_["planner_true_state_vs_oracle"]["efficiency_paired_median"]
+    own = cmp_["planner_own_model_vs_oracle"]
+    own_rate = cmp_["planner_own_model_rate_vs_oracle"]
+    own_population = cmp_["planner_own_model_population_vs_oracle"]
     load = r["machine"].get("load_average_1_5_15_min_at_start", [])
     plan_kinds = plan["attempts_per_student_before_mastery_by_kind"]
     orac_kinds = orac["attempts_per_student_before_mastery_by_kind"]
@@ -420,6 +445,14 @@ def render_summary(r: dict[str, Any]) -> str:
         f"{cmp_['planner_content_defaults_vs_oracle']['efficiency_paired_median']:.2f}; with the "
         f"true starting state {start:.2f}, with reviews timed on the true forgetting curve "
         f"{timed:.2f}, with the true state before every choice {told:.2f}.",
+        f"- The planner on the simulator's own model, the state estimated from the answers: "
+        f"{own['efficiency_paired_median']:.2f} per student and "
+        f"{own['efficiency_of_medians']:.2f} of the medians with each student's parameters; "
+        f"{own_rate['efficiency_paired_median']:.2f} and "
+        f"{own_rate['efficiency_of_medians']:.2f} with each student's learning rate inferred "
+        f"from the answers (the rest the population's); "
+        f"{own_population['efficiency_paired_median']:.2f} and "
+        f"{own_population['efficiency_of_medians']:.2f} with the population's parameters.",
         "- Where the attempts go before a student masters the course (per student, planner / "
         "oracle): "
         + "; ".join(
