@@ -102,13 +102,9 @@ class TrueStatePlanner(PlannerPolicy):
     def choose(self, rows: Ints, now: float) -> Ints:
         assert self.truth is not None
         known = retrieval(self.truth, now, rows) >= KNOWN
-        state, policy = self.state, self.planner.policy
-        high = np.maximum(policy.thresholds(self.planner.graph.n), 0.99)
-        state.p_known[rows] = np.where(known, high, np.minimum(state.p_known[rows], NOT_KNOWN))
-        evidence = state.evidence[rows]
-        state.evidence[rows] = np.where(known, np.maximum(evidence, policy.min_evidence), evidence)
-        state.peak[rows] = np.maximum(state.peak[rows], state.p_known[rows])
-        state.mastered_once[rows] |= known
+        high = np.maximum(self.planner.policy.thresholds(self.planner.graph.n), 0.99)
+        p_known = np.where(known, high, np.minimum(self.state.p_known[rows], NOT_KNOWN))
+        _tell(self, rows, p_known, known)
         return super().choose(rows, now)
 
 
@@ -242,14 +238,8 @@ class OwnModelPlanner(PlannerPolicy):
         return np.asarray(weight / weight.sum(axis=1, keepdims=True))
 
     def choose(self, rows: Ints, now: float) -> Ints:
-        state, policy = self.state, self.planner.policy
-        p = self.known_probability(rows, now)
-        ready = p >= policy.thresholds(self.planner.graph.n)
-        state.p_known[rows] = p
-        evidence = state.evidence[rows]
-        state.evidence[rows] = np.where(ready, np.maximum(evidence, policy.min_evidence), evidence)
-        state.peak[rows] = np.maximum(state.peak[rows], p)
-        state.mastered_once[rows] |= ready
+        p_known = self.known_probability(rows, now)
+        _tell(self, rows, p_known, p_known >= self.planner.policy.thresholds(self.planner.graph.n))
         chosen = super().choose(rows, now)
         self.pending = (rows, chosen, self._offset(rows, now, chosen))
         return chosen
@@ -276,6 +266,19 @@ class OwnModelPlanner(PlannerPolicy):
         post /= evidence[:, :, None]
         self.posterior[r, c] = post
         self.tail[r, c] = _tail(post)
+
+
+def _tell(
+    planner: PlannerPolicy, rows: Ints, p_known: NDArray[np.float64], mastered: NDArray[np.bool_]
+) -> None:
+    """Overwrite the planner's belief about ``rows``: their ``p_known``, and the minimum evidence
+    where ``mastered`` (so the threshold alone decides)."""
+    state, policy = planner.state, planner.planner.policy
+    state.p_known[rows] = p_known
+    evidence = state.evidence[rows]
+    state.evidence[rows] = np.where(mastered, np.maximum(evidence, policy.min_evidence), evidence)
+    state.peak[rows] = np.maximum(state.peak[rows], p_known)
+    state.mastered_once[rows] |= mastered
 
 
 def _tail(posterior: NDArray[np.float64]) -> NDArray[np.float64]:
