@@ -132,7 +132,7 @@ def test_demo_serves_and_prints_sign_in_links(tmp_path: Path) -> None:
     import threading
     import time
 
-    import httpx
+    import httpx2 as httpx
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
