@@ -154,8 +154,8 @@ class OwnModelPlanner(PlannerPolicy):
         self.start_strength = np.zeros((0, 0))
         self.rates = np.zeros((0, 1))  # (students, rate hypotheses)
         self.log_weight = np.zeros((0, 1))  # log posterior weight of each hypothesis
-        self.posterior = np.zeros((0, 0, 1, STRENGTH_GRID.size))
-        self.tail = np.zeros((0, 0, 1, STRENGTH_GRID.size + 1))
+        self.strength_posterior = np.zeros((0, 0, 1, STRENGTH_GRID.size))
+        self.strength_tail = np.zeros((0, 0, 1, STRENGTH_GRID.size + 1))
         self.pending: tuple[Ints, Ints, NDArray[np.float64]] | None = None
 
     def start(self, students: Students, now: float) -> None:
@@ -185,8 +185,8 @@ class OwnModelPlanner(PlannerPolicy):
 
         prior = known * density(pop.strength_known) + (1 - known) * density(pop.strength_unknown)
         shape = (students.n, graph.n, self.rates.shape[1], STRENGTH_GRID.size)
-        self.posterior = np.broadcast_to(prior[:, :, None, :], shape).copy()
-        self.tail = _tail(self.posterior)
+        self.strength_posterior = np.broadcast_to(prior[:, :, None, :], shape).copy()
+        self.strength_tail = _tail(self.strength_posterior)
 
     def _model(self, name: str, rows: Ints) -> NDArray[np.float64]:
         """One of the student's parameters (not the rate), or the population's average."""
@@ -224,7 +224,7 @@ class OwnModelPlanner(PlannerPolicy):
     def known_probability(self, rows: Ints, now: float) -> NDArray[np.float64]:
         """Posterior probability that each competency is known now: (rows, competencies)."""
         index = np.searchsorted(STRENGTH_GRID, LOGIT_KNOWN - self._offset(rows, now))
-        known = np.take_along_axis(self.tail[rows], index[..., None], axis=3)[..., 0]
+        known = np.take_along_axis(self.strength_tail[rows], index[..., None], axis=3)[..., 0]
         return np.asarray((known * self._weights(rows)[:, None, :]).sum(axis=2))
 
     def learning_rate(self) -> NDArray[np.float64]:
@@ -260,12 +260,12 @@ class OwnModelPlanner(PlannerPolicy):
             (1 - asks) * right,
             np.where(hints[:, None, None] > 0, asks, (1 - asks) * (1 - right)),
         )
-        post = self.posterior[r, c] * likelihood
+        post = self.strength_posterior[r, c] * likelihood
         evidence = post.sum(axis=2)
         self.log_weight[r] += np.log(evidence)
         post /= evidence[:, :, None]
-        self.posterior[r, c] = post
-        self.tail[r, c] = _tail(post)
+        self.strength_posterior[r, c] = post
+        self.strength_tail[r, c] = _tail(post)
 
 
 def _tell(
