@@ -256,3 +256,15 @@ def test_own_model_planner_infers_each_students_learning_rate(course):
     assert policy.rates.shape == (30, 9)
     # faster learners are recognised as faster from their answers alone
     assert np.corrcoef(np.log(estimate), np.log(students.rate))[0, 1] > 0.5
+
+
+def test_cohorts_on_one_course_share_its_ease(course):
+    this_year = sample_students(course.graph, 5, np.random.default_rng(1))
+    last_year = sample_students(course.graph, 5, np.random.default_rng(2), ease=this_year.ease)
+    unrelated = sample_students(course.graph, 5, np.random.default_rng(2))
+    assert np.array_equal(last_year.ease, this_year.ease)
+    assert not np.array_equal(unrelated.ease, this_year.ease)
+    # only the ease is shared: the students themselves are the seed's
+    assert np.array_equal(last_year.rate, unrelated.rate)
+    with pytest.raises(ValueError, match="shape"):
+        sample_students(course.graph, 5, np.random.default_rng(2), ease=np.ones(3))

@@ -163,8 +163,8 @@ def run_policy_benchmark(
     """Every policy on the same simulated students (same truth, same random answers).
 
     The planner is calibrated on a pilot cohort of the same size drawn with
-    ``seed + pilot_seed_offset``; the planner with the content's default parameters and
-    settings runs too, for reference.
+    ``seed + pilot_seed_offset`` on the same course (the same ease per competency); the planner
+    with the content's default parameters and settings runs too, for reference.
     """
     term = term or Term()
     load_start = load_average()
@@ -172,11 +172,12 @@ def run_policy_benchmark(
     if progress is not None:
         progress("calibration (pilot cohort)", 0, 1)
     pilot_seed = seed + pilot_seed_offset
-    pilot = sample_students(course.graph, n, np.random.default_rng(pilot_seed))
+    students = sample_students(course.graph, n, np.random.default_rng(seed))
+    # Last year's cohort on the same course: other students, the same content.
+    pilot = sample_students(course.graph, n, np.random.default_rng(pilot_seed), ease=students.ease)
     cal = calibrate(course, pilot, term, pilot_seed)
     if progress is not None:
         progress("calibration (pilot cohort)", 1, 1)
-    students = sample_students(course.graph, n, np.random.default_rng(seed))
     planner = Planner(course.graph, course.bank, cal.params, policy=cal.policy)
     no_review = Planner(
         course.graph,

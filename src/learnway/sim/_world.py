@@ -76,10 +76,18 @@ class Students:
 
 
 def sample_students(
-    graph: CompetencyGraph, n: int, rng: np.random.Generator, population: Population | None = None
+    graph: CompetencyGraph,
+    n: int,
+    rng: np.random.Generator,
+    population: Population | None = None,
+    *,
+    ease: Float | None = None,
 ) -> Students:
     """Draw ``n`` students: a prior-knowledge level along the course (a share of it already
-    known, with noise on both sides), learning rate, slip, guess, hint use, speed, forgetting."""
+    known, with noise on both sides), learning rate, slip, guess, hint use, speed, forgetting.
+
+    ``ease`` (how much a practice adds on each competency) belongs to the content: pass another
+    cohort's ``Students.ease`` to give this one the same course. Without it, it is drawn."""
     pop = population or Population()
     c = graph.n
     level = rng.uniform(0.0, pop.prior_level_max, n)
@@ -94,13 +102,22 @@ def sample_students(
         stability=np.where(known, pop.stability_prior, pop.stability_new),
         last_practice=np.where(known, 0.0, np.nan),
         rate=pop.rate_mean * rng.lognormal(0.0, pop.rate_sd, n),
-        ease=rng.lognormal(0.0, pop.ease_sd, c),
+        # drawn even when given, so that the draws after it stay those of the seed
+        ease=_given(ease, rng.lognormal(0.0, pop.ease_sd, c)),
         slip=rng.uniform(*pop.slip, n),
         guess=rng.uniform(*pop.guess, n),
         hint_propensity=rng.beta(*pop.hint_propensity, n),
         speed=rng.lognormal(0.0, pop.speed_sd, n),
         decay=rng.uniform(*pop.decay, n),
     )
+
+
+def _given(value: Float | None, drawn: Float) -> Float:
+    if value is None:
+        return drawn
+    if value.shape != drawn.shape:
+        raise ValueError(f"ease has shape {value.shape}, the course needs {drawn.shape}")
+    return np.asarray(value, dtype=np.float64).copy()
 
 
 def retrieval(
