@@ -378,7 +378,8 @@ def render_markdown(r: dict[str, Any]) -> str:
         lines += ["", "## Calibration on the pilot cohort", ""]
         lines.append(
             f"Pilot cohort: {cal['pilot_students']} other simulated students (seed "
-            f"{cal['pilot_seed']}) taught by the fixed sequence; BKT with forgetting fitted by EM "
+            f"{cal['pilot_seed']}) on the same course (the same ease per competency), taught by "
+            "the fixed sequence; BKT with forgetting fitted by EM "
             f"on their {cal['pilot_attempts']} answers in {cal['fit_seconds']:.2f} s. Fitted "
             "parameters (10th, 50th, 90th percentile over competencies):"
         )
