@@ -54,3 +54,19 @@ def test_feature_head_reads_the_history_features(attempts):
     assert len(state["skills"]) == len(state["outcomes"]) == 3
     without_history = dict(state, skills=[], outcomes=[])
     assert model.mastery(state)["c0"] != model.mastery(without_history)["c0"]
+
+
+def test_feature_head_mastery_is_the_next_attempts_prediction(attempts):
+    """``mastery`` scores every tried competency in one pass; each must equal what ``update``
+    predicts for a next attempt on it (computed one at a time, on a copy of the state)."""
+    import copy
+
+    model = DKT(hidden_size=8, epochs=2, n_threads=1, features=True).fit(attempts)
+    state = model.init_state()
+    for competency, correct in (("c0", 1), ("c1", 0), ("c0", 1), ("c2", 1), ("c1", 1)):
+        model.update(state, (competency, correct))
+    mastery = model.mastery(state)
+    assert set(mastery) == {"c0", "c1", "c2"}
+    for competency, p in mastery.items():
+        assert p == pytest.approx(model.update(copy.deepcopy(state), (competency, 0)), abs=1e-12)
+    assert len(set(mastery.values())) == 3

@@ -282,20 +282,25 @@ class DKT(KTModel):
     def _code(self, competency: Any) -> int:
         return self.competency_index_.get(competency, len(self.competencies_))
 
-    def _logit(self, state: dict[str, Any], code: int) -> float:
+    def _logits(self, state: dict[str, Any], codes: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The logit of a next attempt on each of ``codes``; with the feature head, the history
+        features of all of them come from one pass (each candidate after the whole history)."""
         w = self.weights_
-        logit = float(state["h"] @ w["out_w"][code] + w["out_b"][code])
+        logits = w["out_w"][codes] @ state["h"] + w["out_b"][codes]
         if "head_h" in w:
-            skills = np.array([*state["skills"], code], dtype=np.int64)
-            outcomes = np.array([*state["outcomes"], 0], dtype=np.int64)
-            student = np.zeros(len(skills), dtype=np.int64)
-            features = _row_features(student, skills, outcomes, len(self.competencies_))[-1:]
-            logit += float(_head(w, state["h"][None, :], features, skills[-1:])[0])
-        return logit
+            k, n = len(codes), len(state["skills"])
+            history = np.tile(np.asarray(state["skills"], dtype=np.int64), (k, 1))
+            skills = np.concatenate([history, codes[:, None]], axis=1).ravel()
+            outcomes = np.tile(np.asarray([*state["outcomes"], 0], dtype=np.int64), k)
+            student = np.repeat(np.arange(k, dtype=np.int64), n + 1)
+            features = _row_features(student, skills, outcomes, len(self.competencies_))
+            h = np.broadcast_to(state["h"], (k, state["h"].size))
+            logits = logits + _head(w, h, features[n :: n + 1], codes)
+        return np.asarray(logits)
 
     def _update(self, state: dict[str, Any], attempt: Attempt) -> float:
         code = self._code(attempt.competency_id)
-        p = float(_sigmoid(np.array([self._logit(state, code)]))[0])
+        p = float(_sigmoid(self._logits(state, np.array([code])))[0])
         n_skills = len(self.competencies_)
         token = 2 * code + int(attempt.correct) if code < n_skills else 2 * n_skills
         w = self.weights_
@@ -311,10 +316,9 @@ class DKT(KTModel):
 
     def _mastery(self, state: dict[str, Any]) -> dict[Any, float]:
         """Probability of a correct next answer on each competency the student has tried."""
-        return {
-            c: float(_sigmoid(np.array([self._logit(state, code)]))[0])
-            for c, code in state["competencies"].items()
-        }
+        tried = state["competencies"]
+        codes = np.fromiter(tried.values(), dtype=np.int64, count=len(tried))
+        return dict(zip(tried, _sigmoid(self._logits(state, codes)).tolist(), strict=True))
 
 
 def _network(torch: Any, n_skills: int, hidden: int, dropout: float, features: bool) -> Any:
