@@ -15,7 +15,7 @@ from scipy.special import ndtri
 
 from learnway.paths import Placement, Planner
 from learnway.sim._policies import Ints, PlannerPolicy
-from learnway.sim._world import KNOWN, Population, Students, retrieval
+from learnway.sim._world import KNOWN, Population, Students, course_position, retrieval
 
 NOT_KNOWN = 0.3  # the highest p_known the true-state planner leaves on what is not known
 STRENGTH_GRID = np.linspace(-6.0, 6.0, 97)  # starting strengths the own-model planner weighs
@@ -149,12 +149,18 @@ class OwnModelPlanner(PlannerPolicy):
         super().__init__(planner, name=f"planner, simulator's model, {which}", deadline=deadline)
         self.individual = individual
         self.rate_points = rate_points
-        self.population = population or Population()
+        self.population = pop = population or Population()
+        self.means = {  # the population's average of each parameter not given per student
+            "slip": sum(pop.slip) / 2,  # uniform
+            "guess": sum(pop.guess) / 2,
+            "hint_propensity": pop.hint_propensity[0] / sum(pop.hint_propensity),  # beta
+            "decay": sum(pop.decay) / 2,
+        }
         self.truth: Students | None = None
         self.start_strength = np.zeros((0, 0))
         self.rates = np.zeros((0, 1))  # (students, rate hypotheses)
         self.log_weight = np.zeros((0, 1))  # log posterior weight of each hypothesis
-        self.strength_posterior = np.zeros((0, 0, 1, STRENGTH_GRID.size))
+        # the posterior over starting strengths, kept as its upper tail (see _tail)
         self.strength_tail = np.zeros((0, 0, 1, STRENGTH_GRID.size + 1))
         self.pending: tuple[Ints, Ints, NDArray[np.float64]] | None = None
 
@@ -172,7 +178,7 @@ class OwnModelPlanner(PlannerPolicy):
         else:
             self.rates = np.full((students.n, 1), pop.rate_mean * np.exp(pop.rate_sd**2 / 2))
         self.log_weight = np.zeros(self.rates.shape)
-        position = (graph.rank + 0.5) / graph.n
+        position = course_position(graph)
         known = np.where(
             position[None, :] < students.prior_level[:, None],
             1 - pop.prior_noise,
@@ -184,9 +190,8 @@ class OwnModelPlanner(PlannerPolicy):
             return np.asarray(d / d.sum())
 
         prior = known * density(pop.strength_known) + (1 - known) * density(pop.strength_unknown)
-        shape = (students.n, graph.n, self.rates.shape[1], STRENGTH_GRID.size)
-        self.strength_posterior = np.broadcast_to(prior[:, :, None, :], shape).copy()
-        self.strength_tail = _tail(self.strength_posterior)
+        tail = _tail(prior)[:, :, None, :]
+        self.strength_tail = np.repeat(tail, self.rates.shape[1], axis=2)
 
     def _model(self, name: str, rows: Ints) -> NDArray[np.float64]:
         """One of the student's parameters (not the rate), or the population's average."""
@@ -194,14 +199,7 @@ class OwnModelPlanner(PlannerPolicy):
         value = getattr(self.truth, name)[rows]
         if name in self.individual:
             return np.asarray(value)
-        pop = self.population
-        means = {
-            "slip": sum(pop.slip) / 2,  # uniform
-            "guess": sum(pop.guess) / 2,
-            "hint_propensity": pop.hint_propensity[0] / sum(pop.hint_propensity),  # beta
-            "decay": sum(pop.decay) / 2,
-        }
-        return np.full(value.shape, means[name])
+        return np.full(value.shape, self.means[name])
 
     def _offset(self, rows: Ints, now: float, comp: Ints | None = None) -> NDArray[np.float64]:
         """Strength added since the start, less what is forgotten now, under each rate
@@ -260,12 +258,10 @@ class OwnModelPlanner(PlannerPolicy):
             (1 - asks) * right,
             np.where(hints[:, None, None] > 0, asks, (1 - asks) * (1 - right)),
         )
-        post = self.strength_posterior[r, c] * likelihood
+        post = -np.diff(self.strength_tail[r, c], axis=2) * likelihood
         evidence = post.sum(axis=2)
         self.log_weight[r] += np.log(evidence)
-        post /= evidence[:, :, None]
-        self.strength_posterior[r, c] = post
-        self.strength_tail[r, c] = _tail(post)
+        self.strength_tail[r, c] = _tail(post / evidence[:, :, None])
 
 
 def _tell(

@@ -91,7 +91,7 @@ def sample_students(
     pop = population or Population()
     c = graph.n
     level = rng.uniform(0.0, pop.prior_level_max, n)
-    position = (graph.rank + 0.5) / max(c, 1)
+    position = course_position(graph)
     flip = rng.random((n, c)) < pop.prior_noise
     known = (position[None, :] < level[:, None]) ^ flip
     strength = np.where(known, pop.strength_known, pop.strength_unknown)
@@ -110,6 +110,12 @@ def sample_students(
         speed=rng.lognormal(0.0, pop.speed_sd, n),
         decay=rng.uniform(*pop.decay, n),
     )
+
+
+def course_position(graph: CompetencyGraph) -> Float:
+    """Each competency's place along the course order, in (0, 1): a student whose prior-knowledge
+    level is above it knows it at the start (but for noise)."""
+    return np.asarray((graph.rank + 0.5) / max(graph.n, 1))
 
 
 def _given(value: Float | None, drawn: Float) -> Float:
