@@ -416,6 +416,24 @@ def render_markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+SEED_TABLE_COLUMNS = (
+    ("planner", "planner (BKT)"),
+    ("planner_own_model_population", "population's parameters"),
+    ("planner_own_model_rate", "learning rate inferred"),
+    ("planner_own_model", "each student's parameters"),
+)
+
+
+def render_seed_row(r: dict[str, Any]) -> str:
+    """A results file's efficiencies against the oracle (per student / of the medians), as one
+    row of the table over seeds that ``docs/paths.md`` quotes (a test checks the quote)."""
+    cells = [
+        f"{e['efficiency_paired_median']:.2f} / {e['efficiency_of_medians']:.2f}"
+        for e in (r["comparisons"][f"{key}_vs_oracle"] for key, _ in SEED_TABLE_COLUMNS)
+    ]
+    return f"| {r['setup']['seed']} | " + " | ".join(cells) + " |"
+
+
 def render_summary(r: dict[str, Any]) -> str:
     """The headline figures of a results file, one line per acceptance criterion (quoted by
     ``docs/paths.md``; a test checks that the quote matches ``paths.json``)."""
