@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -500,3 +501,120 @@ class GroupMember(Base):
 
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+
+# --- xAPI learning record store (docs/xapi.md) -------------------------------------------------
+
+XAPI_DOCUMENT_KINDS = ("state", "activity_profile", "agent_profile")
+XAPI_TERM_KINDS = ("agent", "activity")
+
+
+class XapiClient(Base):
+    """A tool allowed to call the learning record store: its key, a hash of its secret, scopes."""
+
+    __tablename__ = "xapi_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+
+
+class XapiStatement(Base):
+    """One stored statement, as the store returns it (``body``); ``seq`` orders them."""
+
+    __tablename__ = "xapi_statements"
+
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    verb_hash: Mapped[str] = mapped_column(String(64), index=True)
+    registration: Mapped[str | None] = mapped_column(String(36), index=True)
+    voids: Mapped[str | None] = mapped_column(String(36), index=True)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    stored: Mapped[dt.datetime] = mapped_column(Timestamp(), index=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("xapi_clients.id"), index=True)
+    attempt_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """Set on the statements Learnway writes for its own attempts."""
+
+
+class XapiStatementTerm(Base):
+    """Who and what a statement is about, for the statement queries: hashes of agents' and
+    activities' identifiers; ``direct`` for the actor and object, else related."""
+
+    __tablename__ = "xapi_statement_terms"
+    __table_args__ = (
+        _one_of("kind", XAPI_TERM_KINDS),
+        Index("ix_xapi_statement_terms_term", "kind", "term"),
+    )
+
+    statement_seq: Mapped[int] = mapped_column(
+        ForeignKey("xapi_statements.seq", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    direct: Mapped[bool] = mapped_column(Boolean)
+
+
+class XapiAttachment(Base):
+    """An attachment's content, once per SHA-2 hash."""
+
+    __tablename__ = "xapi_attachments"
+
+    sha2: Mapped[str] = mapped_column(String(128), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(255))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class XapiDocument(Base):
+    """A state, activity profile or agent profile document. ``key`` hashes its whole address,
+    ``scope`` the address without the document id (for listing)."""
+
+    __tablename__ = "xapi_documents"
+    __table_args__ = (_one_of("kind", XAPI_DOCUMENT_KINDS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    doc_id: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(64))
+    updated: Mapped[dt.datetime] = mapped_column(Timestamp())
+
+
+class XapiActivity(Base):
+    """The definition of an activity, as statements defined it (the Activities resource)."""
+
+    __tablename__ = "xapi_activities"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    iri: Mapped[str] = mapped_column(Text)
+    definition: Mapped[str] = mapped_column(Text)
+
+
+class XapiActivityMap(Base):
+    """An administrator's mapping: statements about this activity are evidence on this step."""
+
+    __tablename__ = "xapi_activity_map"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    iri: Mapped[str] = mapped_column(Text)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"), index=True)
+
+
+class XapiOutbox(Base):
+    """Statements still to forward to the district's learning record store."""
+
+    __tablename__ = "xapi_outbox"
+
+    statement_seq: Mapped[int] = mapped_column(
+        ForeignKey("xapi_statements.seq", ondelete="CASCADE"), primary_key=True
+    )
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try: Mapped[dt.datetime] = mapped_column(Timestamp(), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
