@@ -115,6 +115,15 @@ class LtiPlatform(Base):
     auth_login_url: Mapped[str] = mapped_column(Text)
     jwks: Mapped[str] = mapped_column(Text)
     deployment_ids: Mapped[list[str]] = mapped_column(JSON)
+    # LTI Advantage (migration 0011, see web/_lti_keys.py and web/_lti_services.py): the key
+    # set's URL when the keys are fetched (``jwks`` then caches them), the OAuth 2 token
+    # endpoint of the platform's services, the origins allowed to frame Learnway's LTI pages,
+    # and the school that people created by a roster sync belong to.
+    jwks_url: Mapped[str | None] = mapped_column(Text)
+    jwks_fetched_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+    token_url: Mapped[str | None] = mapped_column(Text)
+    frame_ancestors: Mapped[list[str] | None] = mapped_column(JSON)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
 
 
 class LtiLaunchState(Base):
@@ -127,3 +136,4 @@ class LtiLaunchState(Base):
     nonce: Mapped[str] = mapped_column(String(64))
     platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+    target_link_uri: Mapped[str | None] = mapped_column(Text)
