@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
@@ -32,6 +32,20 @@ class Settings(BaseSettings):
     For PostgreSQL: ``postgresql://user@host:5432/dbname``."""
     secret_key: str = PLACEHOLDER_SECRET
     """Signs session cookies. Must be set to a long random value in production."""
+    xapi_home_page: str = "http://localhost:8000/"
+    """Learnway's public address, ending in ``/``: the xAPI statements it writes name students
+    as accounts under it, and its activities (steps, competencies) as IRIs below it."""
+    xapi_forward_url: str = ""
+    """The district's xAPI store (its base, e.g. ``https://lrs.example/xapi/``) to which every
+    statement of a Learnway attempt is forwarded; empty forwards nothing."""
+    xapi_forward_username: str = ""
+    """HTTP Basic user name of Learnway at the district's store."""
+    xapi_forward_password: SecretStr = SecretStr("")
+    """HTTP Basic password of Learnway at the district's store."""
+    xapi_forward_interval_s: float = 5.0
+    """Seconds between forwarding rounds; also the first wait after a failed delivery."""
+    xapi_forward_max_delay_s: float = 300.0
+    """The longest wait between retries of a failed delivery (the wait doubles up to it)."""
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

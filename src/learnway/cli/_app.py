@@ -64,7 +64,7 @@ DatabaseOption = Annotated[
 
 
 def main() -> None:
-    from learnway.cli import _bench_kt, _paths, _web  # noqa: F401  (register their commands)
+    from learnway.cli import _bench_kt, _paths, _web, _xapi  # noqa: F401  (register their commands)
 
     app()
 

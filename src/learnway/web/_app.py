@@ -16,6 +16,7 @@ from learnway.store import make_engine
 from learnway.web._context import STATIC, TEMPLATES, WebContext
 from learnway.web._deps import NotSignedIn
 from learnway.web._security import CookieSigner
+from learnway.web._xapi import mount_xapi
 
 API_PREFIX = "/api/v1"
 SECURITY_HEADERS = {
@@ -72,6 +73,7 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    mount_xapi(app, app.state.web)  # the xAPI store, with its own auth and errors
     app.include_router(api.router)
     app.include_router(pages.router)
 
