@@ -2,10 +2,18 @@
 
 :func:`read_oatutor` reads a course in OATutor's content format (for example OpenStax
 Elementary Algebra, CC BY 4.0) into a validated :class:`Course`; :func:`check_answer` judges
-a response to a step or scaffold (see docs/answers.md for the rules).
+a response to a step or scaffold (see docs/answers.md for the rules); :class:`AnswerChecker` runs
+it in worker processes bounded in time and memory.
 """
 
-from learnway.content._answers import AnswerCheck, AnswerParseError, check_answer, parse_answer
+from learnway.content._answers import (
+    AnswerCheck,
+    AnswerParseError,
+    AnswerTooLarge,
+    check_answer,
+    parse_answer,
+)
+from learnway.content._checker import AnswerChecker, CheckerBusy
 from learnway.content._model import ANSWER_TYPES, PROBLEM_TYPES, Course, Hint, Item, Step
 from learnway.content._oatutor import read_oatutor
 
@@ -13,7 +21,10 @@ __all__ = [
     "ANSWER_TYPES",
     "PROBLEM_TYPES",
     "AnswerCheck",
+    "AnswerChecker",
     "AnswerParseError",
+    "AnswerTooLarge",
+    "CheckerBusy",
     "Course",
     "Hint",
     "Item",

@@ -23,6 +23,10 @@
 
 * ``string``: the texts are compared after normalization (case, spaces, unicode dashes, math
   delimiters ``$$``, a trailing period).
+
+A response whose numbers or expressions would grow too large to work out (``9^99999999``) is not
+judged at all: ``check_answer`` raises :class:`AnswerTooLarge`. Run it through
+:class:`AnswerChecker` to bound the time and memory of every check.
 """
 
 from __future__ import annotations
@@ -39,9 +43,16 @@ from functools import lru_cache
 import sympy
 from sympy.core.relational import Relational
 
-from learnway.content._latex import AnswerParseError, parse_answer
+from learnway.content._latex import AnswerParseError, AnswerTooLarge, parse_answer
 
-__all__ = ["AnswerCheck", "AnswerParseError", "check_answer", "normalize_text", "parse_answer"]
+__all__ = [
+    "AnswerCheck",
+    "AnswerParseError",
+    "AnswerTooLarge",
+    "check_answer",
+    "normalize_text",
+    "parse_answer",
+]
 
 _SAMPLES = 8
 _MIN_AGREEING = 3
@@ -148,7 +159,7 @@ def _check_arithmetic(expected: Sequence[str], response: str) -> AnswerCheck:
 def _readable(answer: str) -> bool:
     try:
         parse_answer(answer)
-    except AnswerParseError:
+    except (AnswerParseError, AnswerTooLarge):
         return False
     return True
 

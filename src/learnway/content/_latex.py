@@ -17,10 +17,16 @@ What comes back:
 * ``ImmutableMatrix`` for a matrix;
 * ``true``/``false`` for the words TRUE and FALSE;
 * ``FiniteSet`` of any of the above for a list of answers.
+
+Nothing is computed before its size is known: a power, product or root whose result would have
+more than :data:`MAX_DIGITS` digits, a polynomial degree above :data:`MAX_DEGREE`, or more than
+:data:`MAX_TOWER` variable exponents stacked on one another raises :class:`AnswerTooLarge`
+(``9^99999999``, ``9^9^9^9``, ``10^-999999999``, ``(x+1)^5000``) instead of being worked out.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,11 +34,32 @@ from functools import lru_cache
 import sympy
 from sympy.core.relational import Relational
 
-__all__ = ["AnswerParseError", "parse_answer"]
+__all__ = [
+    "MAX_DEGREE",
+    "MAX_DIGITS",
+    "MAX_TOWER",
+    "AnswerParseError",
+    "AnswerTooLarge",
+    "parse_answer",
+]
+
+MAX_DIGITS = 300
+"""The most digits a number in an answer may reach (numerator or denominator), once worked out."""
+MAX_DEGREE = 60
+"""The highest polynomial degree an answer may reach, once multiplied out."""
+MAX_TOWER = 2
+"""The most exponents with a variable in them that may be stacked (``2^{3^x}`` is two)."""
 
 
 class AnswerParseError(ValueError):
     """The text cannot be read as a mathematical answer; the message says why."""
+
+
+class AnswerTooLarge(ValueError):
+    """The answer's numbers or expressions are too large to work out; it is not checked."""
+
+    def __init__(self, message: str = "this answer is too large to check") -> None:
+        super().__init__(message)
 
 
 _MAX_PLUS_MINUS = 3
@@ -280,12 +307,12 @@ class _Parser:
                 op = self.take().text
                 right = _as_expr(self.signed(), op)
                 left = _as_expr(value, op)
-                value = left * right if op == "*" else left / right
+                value = _product(left, right, divide=op == "/")
             elif self.starts_factor():
                 tok = self.peek()
                 if tok is not None and tok.kind == "num" and _is_number_literal(value):
                     raise AnswerParseError("two numbers side by side")
-                value = _as_expr(value, "*") * _as_expr(self.power(), "*")
+                value = _product(_as_expr(value, "*"), _as_expr(self.power(), "*"))
             else:
                 return value
 
@@ -316,7 +343,7 @@ class _Parser:
         if self.at_op("^"):
             self.pos += 1
             exponent = self.signed_exponent()
-            return _as_expr(base, "^") ** exponent
+            return _power(_as_expr(base, "^"), exponent)
         return base
 
     def signed_exponent(self) -> sympy.Expr:
@@ -351,7 +378,7 @@ class _Parser:
             if tok.text == r"\frac":
                 numerator = _as_expr(self.latex_argument(), "/")
                 denominator = _as_expr(self.latex_argument(), "/")
-                return numerator / denominator
+                return _product(numerator, denominator, divide=True)
             if tok.text == r"\sqrt":
                 index: sympy.Expr | None = None
                 if self.at_op("["):
@@ -454,10 +481,90 @@ def _number(text: str) -> sympy.Rational:
 def _root(radicand: sympy.Expr, index: sympy.Expr | None) -> sympy.Expr:
     if index is None:
         return sympy.sqrt(radicand)
+    if index.free_symbols:
+        _check_power(radicand, index)
+    elif index != 0:
+        _check_power(radicand, 1 / index)
     if index.is_Integer and int(index) % 2 == 1 and radicand.is_number and radicand.is_negative:
         # School algebra reads an odd root of a negative number as the real root.
         return -sympy.root(-radicand, index)
     return sympy.root(radicand, index)
+
+
+# -- size limits: checked before anything is worked out -------------------------------------
+
+
+def _digits(number: sympy.Rational) -> float:
+    """Decimal digits (as a logarithm) of the larger of a rational's numerator and denominator."""
+    return math.log10(max(abs(int(number.p)), int(number.q), 1))
+
+
+def _magnitude(value: sympy.Expr) -> float:
+    """The size of a constant (``inf`` when it cannot be told or is not finite)."""
+    if isinstance(value, sympy.Rational):
+        return abs(int(value.p)) / int(value.q) if _digits(value) < 300 else math.inf
+    try:
+        size = abs(complex(value.evalf(15)))
+    except (TypeError, ValueError, OverflowError):
+        return math.inf
+    return size if math.isfinite(size) else math.inf
+
+
+def _degree(value: sympy.Basic) -> float:
+    """An upper estimate of the polynomial degree of ``value`` once multiplied out."""
+    if isinstance(value, sympy.Symbol):
+        return 1.0
+    if not value.free_symbols:
+        return 0.0
+    if isinstance(value, sympy.Mul):
+        return sum(_degree(arg) for arg in value.args)
+    if isinstance(value, sympy.Pow):
+        if value.exp.free_symbols:
+            return _degree(value.base) + _degree(value.exp)
+        return _degree(value.base) * _magnitude(value.exp)
+    return max((_degree(arg) for arg in value.args), default=0.0)
+
+
+def _tower(value: sympy.Basic) -> int:
+    """How many exponents holding a variable are stacked in ``value``."""
+    if isinstance(value, sympy.Pow) and value.exp.free_symbols:
+        return 1 + max(_tower(value.base), _tower(value.exp))
+    return max((_tower(arg) for arg in value.args), default=0)
+
+
+def _check_power(base: sympy.Expr, exponent: sympy.Expr) -> None:
+    if exponent.free_symbols:
+        if 1 + max(_tower(base), _tower(exponent)) > MAX_TOWER:
+            raise AnswerTooLarge()
+        return
+    size = _magnitude(exponent)
+    if base.free_symbols:
+        if not _degree(base) * size <= MAX_DEGREE:
+            raise AnswerTooLarge()
+    elif isinstance(base, sympy.Rational):
+        if base not in (0, 1, -1) and not _digits(base) * size <= MAX_DIGITS:
+            raise AnswerTooLarge()
+    elif math.isfinite(size):
+        # a constant such as pi or sqrt(2): at least one digit, and as many as its numbers
+        digits = max([1.0] + [_digits(r) for r in base.atoms(sympy.Rational)])
+        if digits * size > MAX_DIGITS:
+            raise AnswerTooLarge()
+
+
+def _power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
+    """``base ** exponent``, refused before it is worked out when the result would be too large."""
+    _check_power(base, exponent)
+    return base**exponent
+
+
+def _product(left: sympy.Expr, right: sympy.Expr, *, divide: bool = False) -> sympy.Expr:
+    """``left * right`` (or ``/``), refused before it is worked out when too large."""
+    if _degree(left) + _degree(right) > MAX_DEGREE:
+        raise AnswerTooLarge()
+    numbers = isinstance(left, sympy.Rational) and isinstance(right, sympy.Rational)
+    if numbers and _digits(left) + _digits(right) > MAX_DIGITS:
+        raise AnswerTooLarge()
+    return left / right if divide else left * right
 
 
 def _as_expr(value: sympy.Basic, where: str) -> sympy.Expr:
@@ -551,7 +658,7 @@ def parse_answer(text: str) -> sympy.Basic:
     for variant in variants:
         try:
             values.append(_Parser(_tokenize(variant)).answer())
-        except AnswerParseError:
+        except (AnswerParseError, AnswerTooLarge):
             raise
         except (TypeError, ValueError, ZeroDivisionError, RecursionError) as exc:
             raise AnswerParseError(f"cannot be evaluated ({type(exc).__name__})") from exc
