@@ -313,40 +313,115 @@ def add_lti_platform(
     issuer: Annotated[str, typer.Option(help="The platform's issuer (iss)")],
     client_id: Annotated[str, typer.Option(help="The client id the platform gave Learnway")],
     auth_url: Annotated[str, typer.Option(help="The platform's OIDC authorization endpoint")],
-    jwks: Annotated[Path, typer.Option(help="A file holding the platform's public keys (JWKS)")],
     deployment: Annotated[list[str], typer.Option(help="A deployment id (repeat for more)")],
+    jwks: Annotated[
+        Path | None, typer.Option(help="A file holding the platform's public keys (JWKS)")
+    ] = None,
+    jwks_url: Annotated[
+        str | None, typer.Option(help="Or the URL of its keys: fetched, cached, refreshed")
+    ] = None,
+    token_url: Annotated[
+        str | None, typer.Option(help="Its OAuth 2 token endpoint (grades and rosters)")
+    ] = None,
+    frame_ancestor: Annotated[
+        list[str] | None,
+        typer.Option(help="An origin that may frame LTI pages (default: the issuer's)"),
+    ] = None,
+    school: Annotated[
+        str | None, typer.Option(help="sourcedId of the school of people a roster sync makes")
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Register (or update) an LMS that launches Learnway with LTI 1.3."""
     import json
 
-    import jwt
-    from sqlalchemy import select
-
     from learnway.store import transaction, upgrade
-    from learnway.web._models import LtiPlatform
+    from learnway.web._lti_register import RegistrationError, register_by_hand
 
-    try:
-        keys = json.loads(jwks.read_text())
-        jwt.PyJWKSet.from_dict(keys)
-    except (OSError, ValueError, jwt.PyJWTError) as error:
-        console.print(f"[bold red]Not a JWKS file:[/] {jwks}: {error}")
-        raise typer.Exit(code=1) from None
+    keys = None
+    if jwks is not None:
+        try:
+            keys = json.loads(jwks.read_text())
+        except (OSError, ValueError) as error:
+            console.print(f"[bold red]Not a JWKS file:[/] {jwks}: {error}")
+            raise typer.Exit(code=1) from None
     engine = _engine(database)
     upgrade(engine)
-    with transaction(engine) as session:
-        query = select(LtiPlatform).where(
-            LtiPlatform.issuer == issuer, LtiPlatform.client_id == client_id
-        )
-        platform = session.scalar(query) or LtiPlatform(issuer=issuer, client_id=client_id)
-        platform.auth_login_url = auth_url
-        platform.jwks = json.dumps(keys)
-        platform.deployment_ids = sorted(set(deployment))
-        session.add(platform)
+    try:
+        with transaction(engine) as session:
+            register_by_hand(
+                session, issuer=issuer, client_id=client_id, auth_url=auth_url, jwks=keys,
+                jwks_url=jwks_url, token_url=token_url, deployments=deployment,
+                frame_ancestors=frame_ancestor or [], school=school,
+            )  # fmt: skip
+    except RegistrationError as error:
+        console.print(f"[bold red]Not registered:[/] {error}")
+        raise typer.Exit(code=1) from None
     console.print(
         f"Registered {issuer} (client {client_id}). Give the platform these URLs: "
-        "login initiation <server>/lti/login, launch (redirect) <server>/lti/launch."
+        "login initiation <server>/lti/login, launch (redirect) <server>/lti/launch, "
+        "Learnway's keys <server>/lti/jwks."
     )
+
+
+@app.command("lti-registration-url")
+def lti_registration_url(
+    server: Annotated[str, typer.Option(help="Learnway's public address, https://...")],
+    school: Annotated[
+        str | None, typer.Option(help="sourcedId of the school of people a roster sync makes")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """A one-time URL (valid 7 days) for an LMS's LTI Dynamic Registration of Learnway."""
+    from learnway.store import transaction, upgrade
+    from learnway.web._lti_register import RegistrationError, registration_url
+
+    engine = _engine(database)
+    upgrade(engine)
+    try:
+        with transaction(engine) as session:
+            url = registration_url(session, server=server, school=school)
+    except RegistrationError as error:
+        console.print(f"[bold red]No URL:[/] {error}")
+        raise typer.Exit(code=1) from None
+    console.print(url, soft_wrap=True)
+
+
+@app.command("lti-sync")
+def lti_sync(
+    grades: Annotated[bool, typer.Option(help="Post changed mastery to LMS gradebooks")] = True,
+    rosters: Annotated[bool, typer.Option(help="Sync course rosters (NRPS)")] = True,
+    database: DatabaseOption = None,
+) -> None:
+    """Sync with every registered LMS: roster memberships, then grades (changed scores and
+    earlier failures that are due)."""
+    from learnway.store import transaction, upgrade
+    from learnway.web._lti_services import sync_grades, sync_rosters
+
+    engine = _engine(database)
+    upgrade(engine)
+    errors: list[str] = []
+    if rosters:
+        with transaction(engine) as session:
+            found = sync_rosters(session)
+        errors += found.errors
+        console.print(
+            f"Rosters: {found.contexts} courses synced, {found.skipped} left to OneRoster, "
+            f"{found.people_made} people made, {found.enrolled} enrolled, "
+            f"{found.unenrolled} unenrolled."
+        )
+    if grades:
+        with transaction(engine) as session:
+            sent = sync_grades(session)
+        errors += sent.errors
+        console.print(
+            f"Grades: {sent.queued} changed, {sent.sent} sent, {sent.retrying} to retry, "
+            f"{sent.failed} failed for good."
+        )
+    for error in errors:
+        console.print(f"[yellow]{error}[/]", soft_wrap=True)
+    if errors:
+        raise typer.Exit(code=1)
 
 
 @app.command()

@@ -95,8 +95,12 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
             response.headers["HX-Redirect"] = response.headers["location"]
             del response.headers["location"]
             response.status_code = 200
+        # An LTI page the platform may frame sets its own policy (web/pages/_lti.py): then the
+        # legacy X-Frame-Options, which cannot name origins, is left out.
+        own_policy = "content-security-policy" in response.headers
         for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+            if not (own_policy and name == "x-frame-options"):
+                response.headers.setdefault(name, value)
         if not request.url.path.startswith("/static"):
             response.headers.setdefault("cache-control", "no-store")
         return response
