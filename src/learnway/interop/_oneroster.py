@@ -7,10 +7,17 @@ Learnway reads the files that carry what it stores: ``orgs``, ``academicSessions
 about what it holds), ``delta`` (changes since the last export) or ``absent``.
 
 Every problem in the bundle is collected, each with its file, line and record, before one
-:class:`~learnway.InputError` is raised: misnamed or missing columns, a missing required value,
-a value outside the standard's vocabulary, a date that is not ISO 8601, a repeated sourcedId.
-References between records are checked when they are written (:func:`learnway.store.save_roster`),
-where records already in the database can resolve them too.
+:class:`~learnway.InputError` is raised: a missing required column or value, a value outside the
+standard's vocabulary, a date that is neither ISO 8601 nor in the ``date_format`` given, a
+repeated sourcedId. References between records are checked when they are written
+(:func:`learnway.store.save_roster`), where records already in the database can resolve them too.
+
+Real exports differ from the standard in harmless ways, and each such tolerance is reported as
+a warning (``Roster.warnings``) rather than a refusal: ``ext_*`` and ``metadata.*`` columns,
+and columns OneRoster does not define, are kept as each record's extension data; optional
+columns may be missing; a 1.0-style bundle without ``manifest.csv`` is read as bulk files, and
+1.0 column names (``userId``, ``schoolYearId``, ``grade``, ``agents``) and the 1.0 status
+``inactive`` are read; short rows are padded. ``strict=True`` refuses all of these instead.
 
 OneRoster roles map onto Learnway's: ``student``; ``teacher`` and ``aide`` (teacher, enrolled as
 an aide); ``parent``, ``guardian`` and ``relative`` (guardian); ``administrator`` (1.1; school or
@@ -23,16 +30,17 @@ roster's ``skipped`` list says which. Passwords in the bundle are never read.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import logging
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from learnway._errors import InputError, Problem
+from learnway._limits import DEFAULT_LIMITS, Limits, csv_rows, folder_files, zip_members
+
+log = logging.getLogger(__name__)
 
 _COMMON = ("sourcedId", "status", "dateLastModified")
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -80,6 +88,17 @@ COLUMNS["1.2"] = {
     ),
 }  # fmt: skip
 
+# OneRoster 1.0 names of columns that 1.1 renamed
+OLD_NAMES = {
+    "userId": "userIds",
+    "schoolYearId": "schoolYearSourcedId",
+    "grade": "grades",
+    "agents": "agentSourcedIds",
+}
+# Columns whose absence has a meaning: status active, enabled, no modification time; a
+# session's school year is the year its end date falls in.
+DEFAULTED = {"status", "dateLastModified", "enabledUser", "schoolYear"}
+EXTENSION = re.compile(r"^(ext_|metadata\.)")
 REQUIRED = {
     "orgs": ("name", "type"),
     "academicSessions": ("title", "type", "startDate", "endDate", "schoolYear"),
@@ -122,6 +141,11 @@ DEMOGRAPHIC_FLAGS = (
     "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces",
     "hispanicOrLatinoEthnicity",
 )  # fmt: skip
+_DATE_HINT = (
+    "; if the bundle writes dates another way, say how with a date format (for example "
+    "--date-format %m/%d/%Y)"
+)
+STATUS_1_0 = "inactive"  # OneRoster 1.0: a person or enrollment no longer current
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
@@ -133,6 +157,7 @@ class OrgRecord:
     type: str  # district or school
     identifier: str | None
     parent: str | None
+    extensions: dict[str, str] = field(default_factory=dict)  # ext_, metadata. and others
 
 
 @dataclass(frozen=True)
@@ -144,6 +169,7 @@ class SessionRecord:
     end_date: dt.date
     school_year: int
     parent: str | None
+    extensions: dict[str, str] = field(default_factory=dict)  # ext_, metadata. and others
 
 
 @dataclass(frozen=True)
@@ -152,6 +178,7 @@ class CourseRecord:
     title: str
     course_code: str | None
     org: str
+    extensions: dict[str, str] = field(default_factory=dict)  # ext_, metadata. and others
 
 
 @dataclass(frozen=True)
@@ -162,6 +189,7 @@ class ClassRecord:
     course: str
     school: str
     term: str  # the first of termSourcedIds
+    extensions: dict[str, str] = field(default_factory=dict)  # ext_, metadata. and others
 
 
 @dataclass(frozen=True)
@@ -177,6 +205,9 @@ class UserRecord:
     enabled: bool
     agents: tuple[str, ...]
     guardian_relation: str | None  # parent, guardian or relative, for guardians
+    identifier: str | None = None
+    user_ids: tuple[tuple[str, str], ...] = ()  # (type, identifier) from userIds
+    extensions: dict[str, str] = field(default_factory=dict)  # ext_, metadata. and others
 
 
 @dataclass(frozen=True)
@@ -188,6 +219,7 @@ class EnrollmentRecord:
     primary: bool
     begin_date: dt.date | None
     end_date: dt.date | None
+    extensions: dict[str, str] = field(default_factory=dict)  # ext_, metadata. and others
 
 
 @dataclass(frozen=True)
@@ -200,6 +232,7 @@ class DemographicsRecord:
     state_of_birth_abbreviation: str | None
     city_of_birth: str | None
     public_school_residence_status: str | None
+    extensions: dict[str, str] = field(default_factory=dict)  # ext_, metadata. and others
 
 
 @dataclass
@@ -218,27 +251,49 @@ class Roster:
     removed: dict[str, list[str]] = field(default_factory=dict)  # tobedeleted, by file
     delta: set[str] = field(default_factory=set)  # the files that hold changes only
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, sourcedId, why)
+    warnings: list[Problem] = field(default_factory=list)  # what was tolerated, and where
+    strict: bool = False  # read with strict=True: save_roster tolerates nothing either
 
 
 Row = dict[str, str]
 
 
 class _Reader:
-    """Collects problems while turning the rows of one bundle into records."""
+    """Collects problems and warnings while turning the rows of one bundle into records."""
 
-    def __init__(self, files: dict[str, bytes], origin: str) -> None:
+    def __init__(
+        self,
+        files: dict[str, bytes],
+        origin: str,
+        *,
+        strict: bool,
+        date_format: str | None,
+        limits: Limits,
+    ) -> None:
         self.files = files
         self.origin = origin
+        self.strict = strict
+        self.date_format = date_format
+        self.limits = limits
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.version = ""
 
     def problem(self, name: str, record: str, message: str) -> None:
         self.problems.append(Problem(f"{self.origin}/{name}", record, message))
 
+    def warn(self, name: str, record: str, message: str) -> None:
+        self.warnings.append(Problem(f"{self.origin}/{name}", record, message))
+
     def manifest(self) -> tuple[str, dict[str, str]]:
-        rows = self.rows("manifest.csv", ("propertyName", "value"))
-        properties = {row["propertyName"].strip(): row["value"].strip() for _, row in rows}
+        rows = self.rows("manifest.csv", ("propertyName", "value"), ("propertyName", "value"))
+        properties = {row["propertyName"]: row["value"] for _, row in rows}
         version = properties.get("oneroster.version", "")
-        if version not in COLUMNS:
+        if version == "1.0" and not self.strict:
+            self.warn("manifest.csv", "oneroster.version", "1.0, read as 1.1 (its column "
+                      "names and statuses are read too)")  # fmt: skip
+            version = "1.1"
+        elif version not in COLUMNS:
             self.problem(
                 "manifest.csv",
                 "oneroster.version",
@@ -251,8 +306,12 @@ class _Reader:
         }
         return version, modes
 
-    def rows(self, name: str, columns: tuple[str, ...]) -> Iterator[tuple[str, Row]]:
-        """``(record, row)`` for every data row, ``record`` naming the line and sourcedId."""
+    def rows(
+        self, name: str, columns: tuple[str, ...], required: tuple[str, ...]
+    ) -> Iterator[tuple[str, Row]]:
+        """``(record, row)`` for every data row, ``record`` naming the line and sourcedId.
+        Every column of ``columns`` is in ``row`` (empty where the file lacks it), and so is
+        every extension column the file has."""
         try:
             text = self.files[name].decode("utf-8-sig")
         except UnicodeDecodeError as error:
@@ -262,40 +321,154 @@ class _Reader:
             line = text[: text.index("\x00")].count("\n") + 1
             self.problem(name, f"line {line}", "holds a NUL character")
             return
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = [h.strip() for h in next(reader, [])]
-        missing = [c for c in columns if c not in header]
-        unknown = [h for h in header if h not in columns and not h.startswith("metadata.")]
-        if missing:
-            self.problem(name, "header", f"missing column(s): {', '.join(missing)}")
-        if unknown:
-            shown = ", ".join(repr(h) for h in unknown)
-            self.problem(name, "header", f"column(s) not in OneRoster: {shown}")
-        if missing or unknown:
-            return
-        for line, values in enumerate(reader, start=2):
+        problems: list[Problem] = []
+        lines = csv_rows(text, f"{self.origin}/{name}", problems, self.limits)
+        header = self._header(name, next(lines, (1, []))[1], columns, required)
+        padded = 0
+        for line, values in lines:
+            if header is None:
+                break
             if not any(v.strip() for v in values):
                 continue
-            if len(values) != len(header):
+            extra = values[len(header) :]
+            if len(values) != len(header) and (self.strict or any(v.strip() for v in extra)):
                 self.problem(
                     name, f"line {line}", f"{len(values)} values for {len(header)} columns"
                 )
                 continue
-            row = {h: v.strip() for h, v in zip(header, values, strict=True)}
+            if len(values) < len(header):
+                padded += 1
+                values = values + [""] * (len(header) - len(values))
+            row = dict.fromkeys(columns, "")
+            row.update((h, v.strip()) for h, v in zip(header, values, strict=False) if h)
             yield f"line {line} ({row.get('sourcedId') or row.get(columns[0], '')})", row
+        self.problems.extend(problems)
+        if padded:
+            self.warn(name, "", f"{padded} line(s) have fewer values than columns: the "
+                      "missing values read as empty")  # fmt: skip
+
+    def _header(
+        self, name: str, found: list[str], columns: tuple[str, ...], required: tuple[str, ...]
+    ) -> list[str] | None:
+        """The file's column names, 1.0 names read as today's; ``None`` if it is refused."""
+        header = [h.strip() for h in found]
+        while header and not header[-1] and not self.strict:
+            header.pop()  # trailing separators in the header line
+        if len(header) < len(found):
+            self.warn(name, "header", f"{len(found) - len(header)} unnamed column(s) at the "
+                      "end: left out")  # fmt: skip
+        if not self.strict:
+            for position, column in enumerate(header):
+                new = OLD_NAMES.get(column)
+                if new and new in columns and column not in columns and new not in header:
+                    header[position] = new
+                    self.warn(name, "header", f"column {column} (OneRoster 1.0) read as {new}")
+        unnamed = [str(n + 1) for n, h in enumerate(header) if not h]
+        repeated = sorted({h for h in header if h and header.count(h) > 1})
+        missing = [c for c in columns if c not in header]
+        unknown = [h for h in header if h and h not in columns and not EXTENSION.match(h)]
+        if self.strict:  # as before tolerance: metadata.* columns only
+            unknown = [h for h in header if h and h not in columns]
+            unknown = [h for h in unknown if not h.startswith("metadata.")]
+            refused = missing
+        else:
+            refused = [c for c in missing if c in required or c == "sourcedId"]
+            refused = [c for c in refused if c not in DEFAULTED]
+            optional = [c for c in missing if c not in refused]
+            if optional:
+                self.warn(name, "header", f"optional column(s) missing: {', '.join(optional)}")
+            if unknown:
+                shown = ", ".join(repr(h) for h in unknown)
+                self.warn(name, "header", f"column(s) not in OneRoster {self.version}: {shown}; "
+                          "kept as extension data")  # fmt: skip
+            vendor = [h for h in header if h.startswith("ext_") and h not in columns]
+            if vendor:
+                shown = ", ".join(vendor)
+                self.warn(name, "header", f"vendor extension column(s) {shown} (OneRoster "
+                          "names extensions metadata.*): kept as extension data")  # fmt: skip
+            unknown = []
+        if refused:
+            self.problem(name, "header", f"missing column(s): {', '.join(refused)}")
+        if unknown:
+            shown = ", ".join(repr(h) for h in unknown)
+            self.problem(name, "header", f"column(s) not in OneRoster: {shown}")
+        if unnamed:
+            self.problem(name, "header", f"column(s) without a name: {', '.join(unnamed)}")
+        if repeated:
+            self.problem(name, "header", f"column(s) named twice: {', '.join(repeated)}")
+        if refused or unknown or unnamed or repeated:
+            return None
+        return header
+
+    def date(self, name: str, record: str, column: str, value: str) -> dt.date | None:
+        """An ISO 8601 date, or one in ``date_format``; a problem (and ``None``) otherwise."""
+        if not value:
+            return None
+        if _DATE.match(value):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        if self.date_format:
+            try:
+                return dt.datetime.strptime(value, self.date_format).date()
+            except ValueError:
+                self.problem(name, record, f"{column} {value!r} is neither a date (YYYY-MM-DD) "
+                             f"nor in the date format {self.date_format!r}")  # fmt: skip
+                return None
+        self.problem(name, record, f"{column} {value!r} is not a date (YYYY-MM-DD){_DATE_HINT}")
+        return None
+
+    def stamp(self, name: str, record: str, value: str) -> bool:
+        """Whether ``value`` is a dateLastModified: ISO 8601, or a date in ``date_format``."""
+        if not value or _DATETIME.match(value):
+            return True
+        if self.date_format:
+            try:
+                dt.datetime.strptime(value, self.date_format)
+                return True
+            except ValueError:
+                pass
+        if self.date_format:
+            self.problem(name, record, f"dateLastModified {value!r} is neither an ISO 8601 date "
+                         f"nor in the date format {self.date_format!r}")  # fmt: skip
+        else:
+            self.problem(name, record, f"dateLastModified {value!r} is not an ISO 8601 date"
+                         f"{_DATE_HINT}")  # fmt: skip
+        return False
 
 
-def read_oneroster(path: str | Path) -> Roster:
-    """Read and validate a OneRoster CSV bundle (a ``.zip`` file or a folder)."""
+def read_oneroster(
+    path: str | Path,
+    *,
+    strict: bool = False,
+    date_format: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Roster:
+    """Read and validate a OneRoster CSV bundle (a ``.zip`` file or a folder).
+
+    ``strict`` refuses what is otherwise tolerated with a warning (see the module's
+    docstring); ``date_format`` (a :func:`~datetime.datetime.strptime` format such as
+    ``%m/%d/%Y``) reads dates that are not ISO 8601; ``limits`` bounds what is read.
+    """
     source = Path(path)
-    files = _files(source)
-    reader = _Reader(files, source.name)
-    if "manifest.csv" not in files:
+    files = _files(source, limits)
+    reader = _Reader(files, source.name, strict=strict, date_format=date_format, limits=limits)
+    if "manifest.csv" in files:
+        version, modes = reader.manifest()
+    elif strict or not any(_filename(files, name) for name in COLUMNS["1.2"]):
         raise InputError.one(source.name, "", "no manifest.csv: not a OneRoster CSV bundle")
-    version, modes = reader.manifest()
+    else:
+        version = "1.2" if _filename(files, "roles") else "1.1"
+        modes = {name: "bulk" for name in COLUMNS[version] if _filename(files, name)}
+        reader.warn("manifest.csv", "", f"missing (a OneRoster 1.0-style bundle): read as "
+                    f"OneRoster {version}, every file present as a bulk file")  # fmt: skip
     if reader.problems:
         raise InputError(reader.problems)
-    roster = Roster(title=f"OneRoster {version} bundle {source.name}", version=version)
+    reader.version = version
+    roster = Roster(
+        title=f"OneRoster {version} bundle {source.name}", version=version, strict=strict
+    )
     wanted = ["orgs", "academicSessions", "courses", "classes", "users", "enrollments"]
     wanted += ["demographics"] + (["roles"] if version == "1.2" else [])
     tables: dict[str, list[tuple[str, Row]]] = {}
@@ -308,6 +481,7 @@ def read_oneroster(path: str | Path) -> Roster:
             )
         elif mode in ("bulk", "delta") and filename is not None:
             tables[name] = _checked(reader, filename, COLUMNS[version][name], REQUIRED[name])
+            log.info("read %s: %d rows", filename, len(tables[name]))
             if mode == "delta":
                 roster.delta.add(name)
         elif mode != "absent":
@@ -320,24 +494,20 @@ def read_oneroster(path: str | Path) -> Roster:
     _enrollments(reader, roster, tables.get("enrollments", []))
     _demographics(reader, roster, tables.get("demographics", []))
     if reader.problems:
+        log.warning("refused %s: %d problem(s)", source.name, len(reader.problems))
         raise InputError(reader.problems)
+    roster.warnings = reader.warnings
+    for warning in reader.warnings:
+        log.warning("tolerated in %s", warning)
     return roster
 
 
-def _files(source: Path) -> dict[str, bytes]:
+def _files(source: Path, limits: Limits) -> dict[str, bytes]:
     if source.is_dir():
-        return {p.name: p.read_bytes() for p in source.iterdir() if p.suffix.lower() == ".csv"}
+        return folder_files(source, ".csv", limits)
     if not source.exists():
         raise InputError.one(str(source), "", "no such file or folder")
-    try:
-        with zipfile.ZipFile(source) as archive:
-            return {
-                Path(info.filename).name: archive.read(info)
-                for info in archive.infolist()
-                if info.filename.lower().endswith(".csv") and not info.is_dir()
-            }
-    except zipfile.BadZipFile:
-        raise InputError.one(source.name, "", "not a zip file or a folder") from None
+    return zip_members(source, ".csv", limits)
 
 
 def _filename(files: dict[str, bytes], name: str) -> str | None:
@@ -354,9 +524,10 @@ def _checked(
     """The rows of one file with the checks every OneRoster file shares."""
     seen: dict[str, str] = {}
     out = []
-    for record, row in reader.rows(name, columns):
+    inactive = 0
+    for record, row in reader.rows(name, columns, required):
         bad = False
-        key = row.get("sourcedId", "")
+        key = row["sourcedId"]
         if not key:
             reader.problem(name, record, "sourcedId is empty")
             bad = True
@@ -364,13 +535,14 @@ def _checked(
             reader.problem(name, record, f"sourcedId {key} repeats {seen[key]}")
             bad = True
         seen.setdefault(key, record)
-        status = row.get("status", "")
+        status = row["status"]
+        if status == STATUS_1_0 and not reader.strict:
+            inactive += 1
+            status = row["status"] = "tobedeleted" if name.lower() in _ENDS_WITH_INACTIVE else ""
         if status not in ("", "active", "tobedeleted"):
             reader.problem(name, record, f"status {status!r} is not active or tobedeleted")
             bad = True
-        stamp = row.get("dateLastModified", "")
-        if stamp and not _DATETIME.match(stamp):
-            reader.problem(name, record, f"dateLastModified {stamp!r} is not an ISO 8601 date")
+        if not reader.stamp(name, record, row["dateLastModified"]):
             bad = True
         long = [c for c, limit in LIMITS.items() if len(row.get(c, "")) > limit]
         if long:
@@ -378,26 +550,33 @@ def _checked(
             reader.problem(name, record, f"too long: {what}")
             bad = True
         if status != "tobedeleted":
-            empty = [c for c in required if not row.get(c)]
+            empty = [c for c in required if not row[c] and (reader.strict or c not in DEFAULTED)]
             if empty:
                 reader.problem(name, record, f"required value(s) empty: {', '.join(empty)}")
                 bad = True
         if not bad:
             out.append((record, row))
+    if inactive:
+        what = "ended (as tobedeleted)" if name.lower() in _ENDS_WITH_INACTIVE else "read as active"
+        reader.warn(name, "", f"{inactive} record(s) with the OneRoster 1.0 status 'inactive': "
+                    f"{what}")  # fmt: skip
     return out
 
 
+# Files whose 1.0 ``inactive`` records end (a person disabled, an enrollment removed); in the
+# others (orgs, terms, courses, classes, never deleted by an import) they are read as active.
+_ENDS_WITH_INACTIVE = {"users.csv", "enrollments.csv", "roles.csv"}
+
+
+def _extensions(row: Row, columns: tuple[str, ...]) -> dict[str, str]:
+    """The row's values in columns OneRoster does not define here (``ext_*``, ``metadata.*``
+    and others): the record's extension data."""
+    known = set(columns)
+    return {k: v for k, v in row.items() if k not in known and v}
+
+
 def _date(reader: _Reader, name: str, record: str, row: Row, column: str) -> dt.date | None:
-    value = row.get(column, "")
-    if not value:
-        return None
-    if _DATE.match(value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    reader.problem(name, record, f"{column} {value!r} is not a date (YYYY-MM-DD)")
-    return None
+    return reader.date(name, record, column, row[column])
 
 
 def _flag(reader: _Reader, name: str, record: str, value: str, column: str) -> bool | None:
@@ -421,6 +600,18 @@ def _list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _user_ids(value: str) -> tuple[tuple[str, str], ...]:
+    """``{LDAP:12},{LTI:15}`` (1.1 and 1.2) or a bare identifier (1.0's ``userId``) as
+    ``(type, identifier)`` pairs; a bare identifier has the type ``""``."""
+    out = []
+    for part in re.findall(r"\{[^{}]*\}|[^,{}]+", value):
+        inner = part.strip().strip("{}").strip()
+        if inner:
+            kind, _, identifier = inner.partition(":") if ":" in inner else ("", "", inner)
+            out.append((kind.strip(), identifier.strip()))
+    return tuple(dict.fromkeys(out))
+
+
 def _orgs(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:
     for record, row in _live(roster, "orgs", rows):
         kind = row["type"]
@@ -433,6 +624,7 @@ def _orgs(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:
                 OrgRecord(
                     row["sourcedId"], row["name"], kind, row["identifier"] or None,
                     row["parentSourcedId"] or None,
+                    _extensions(row, COLUMNS[roster.version]["orgs"]),
                 )
             )  # fmt: skip
 
@@ -444,6 +636,9 @@ def _sessions(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> N
         start = _date(reader, name, record, row, "startDate")
         end = _date(reader, name, record, row, "endDate")
         year = row["schoolYear"]
+        if not year and end and not reader.strict:
+            year = str(end.year)
+            reader.warn(name, record, f"schoolYear empty: read as {year}, the year of its endDate")
         if kind not in SESSION_TYPES:
             reader.problem(name, record, f"type {kind!r} is not a OneRoster session type")
         elif not re.fullmatch(r"\d{4}", year):
@@ -455,6 +650,7 @@ def _sessions(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> N
                 SessionRecord(
                     row["sourcedId"], row["title"], kind, start, end, int(year),
                     row["parentSourcedId"] or None,
+                    _extensions(row, COLUMNS[roster.version]["academicSessions"]),
                 )
             )  # fmt: skip
 
@@ -463,7 +659,11 @@ def _courses(roster: Roster, rows: list[tuple[str, Row]]) -> None:
     for _, row in _live(roster, "courses", rows):
         roster.courses.append(
             CourseRecord(
-                row["sourcedId"], row["title"], row["courseCode"] or None, row["orgSourcedId"]
+                row["sourcedId"],
+                row["title"],
+                row["courseCode"] or None,
+                row["orgSourcedId"],
+                _extensions(row, COLUMNS[roster.version]["courses"]),
             )
         )
 
@@ -474,6 +674,7 @@ def _classes(roster: Roster, rows: list[tuple[str, Row]]) -> None:
             ClassRecord(
                 row["sourcedId"], row["title"], row["classCode"] or None, row["courseSourcedId"],
                 row["schoolSourcedId"], _list(row["termSourcedIds"])[0],
+                _extensions(row, COLUMNS[roster.version]["classes"]),
             )
         )  # fmt: skip
 
@@ -516,6 +717,11 @@ def _users(
             reader.problem("users.csv", record, "belongs to no org")
             continue
         grades = _list(row["grades"])
+        user_ids = _user_ids(row["userIds"])
+        if any(len(kind) > 255 or len(value) > 255 for kind, value in user_ids):
+            reader.problem("users.csv", record, "too long: a userIds entry (at most 255 "
+                           "characters each side of the colon)")  # fmt: skip
+            continue
         roster.users.append(
             UserRecord(
                 sourced_id=user,
@@ -529,6 +735,9 @@ def _users(
                 enabled=enabled is not False,
                 agents=tuple(_list(row["agentSourcedIds"])),
                 guardian_relation=role if role in GUARDIAN_ROLES else None,
+                identifier=row["identifier"] or None,
+                user_ids=user_ids,
+                extensions=_extensions(row, COLUMNS[roster.version]["users"]),
             )
         )
 
@@ -549,6 +758,7 @@ def _enrollments(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -
                 EnrollmentRecord(
                     row["sourcedId"], row["classSourcedId"], row["userSourcedId"], role,
                     bool(primary), begin, end,
+                    _extensions(row, COLUMNS[roster.version]["enrollments"]),
                 )
             )  # fmt: skip
 
@@ -567,5 +777,6 @@ def _demographics(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) 
                 state_of_birth_abbreviation=row["stateOfBirthAbbreviation"] or None,
                 city_of_birth=row["cityOfBirth"] or None,
                 public_school_residence_status=row["publicSchoolResidenceStatus"] or None,
+                extensions=_extensions(row, COLUMNS[roster.version]["demographics"]),
             )
         )

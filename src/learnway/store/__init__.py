@@ -24,7 +24,8 @@ from learnway.store._progress import (
     record_practice,
     refresh_mastery,
 )
-from learnway.store._roster import save_roster
+from learnway.store._roster import find_users, save_roster
+from learnway.store._roster_export import roster_export
 
 __all__ = [
     "AttemptIn",
@@ -36,6 +37,7 @@ __all__ = [
     "course_of_student",
     "current_revision",
     "day_of",
+    "find_users",
     "has_schema",
     "learner_state",
     "load_course",
@@ -48,6 +50,7 @@ __all__ = [
     "record_attempts",
     "record_practice",
     "refresh_mastery",
+    "roster_export",
     "save_course",
     "save_framework",
     "save_roster",

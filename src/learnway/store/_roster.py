@@ -13,16 +13,23 @@ changes. In both, a user marked ``tobedeleted`` is disabled (not deleted: their 
 and an enrollment marked ``tobedeleted`` is removed.
 People, classes and courses are never deleted. Passwords are never imported: people sign in once
 an administrator sets a password (or through single sign-on).
+
+Each record's extension data (``ext_*``, ``metadata.*`` and other columns OneRoster does not
+define) is stored with it, a person's ``identifier`` and ``userIds`` too (searchable: see
+:func:`find_users`). Unless the roster was read with ``strict=True``, an agent link between a
+student and someone who is not a guardian in Learnway (Learnway gives each person one role) is
+left out with a warning in ``roster.warnings`` instead of refusing the bundle.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from learnway._errors import InputError, Problem
@@ -39,7 +46,10 @@ from learnway.store._schema import (
     Org,
     Section,
     User,
+    UserIdentifier,
 )
+
+log = logging.getLogger(__name__)
 
 # OneRoster's camelCase flag names are the snake_case columns of ``demographics``
 _FLAG_COLUMNS = {name: re.sub(r"(?=[A-Z])", "_", name).lower() for name in DEMOGRAPHIC_FLAGS}
@@ -143,15 +153,23 @@ def save_roster(session: Session, roster: Roster) -> ImportReport:
                 links[(agent, user.sourced_id)] = relation.get(agent) or "guardian"
             elif kinds == ("guardian", "student"):
                 links[(user.sourced_id, agent)] = relation[user.sourced_id] or "guardian"
-            else:
+            elif roster.strict:
                 problem("user", user.sourced_id, f"agent {agent} is a {kinds[1]}, and only a "
                         "student and a guardian can be each other's agents")  # fmt: skip
+            else:
+                roster.warnings.append(Problem(roster.title, f"user {user.sourced_id}", f"agent "
+                                       f"{agent} is a {kinds[1]}: the link is left out (only a "
+                                       "student and a guardian are each other's agents in "
+                                       "Learnway)"))  # fmt: skip
     for record in roster.demographics:
         if record.user not in roles:
             problem("demographics", record.user, "is not a user")
     if problems:
+        log.warning("refused %s: %d problem(s)", roster.title, len(problems))
         raise InputError(problems)
-    return _write(session, roster, user_role, links)
+    report = _write(session, roster, user_role, links)
+    log.info("wrote %s: %d row(s) changed", roster.title, report.changed)
+    return report
 
 
 def _write(
@@ -159,7 +177,13 @@ def _write(
 ) -> ImportReport:
     report = ImportReport()
     org_rows = [
-        {"sourced_id": o.sourced_id, "name": o.name, "type": o.type, "identifier": o.identifier}
+        {
+            "sourced_id": o.sourced_id,
+            "name": o.name,
+            "type": o.type,
+            "identifier": o.identifier,
+            "extensions": o.extensions or None,
+        }
         for o in roster.orgs
     ]
     org_id = _sync_tree(session, Org, roster.orgs, org_rows, report)
@@ -168,6 +192,7 @@ def _write(
         {
             "sourced_id": s.sourced_id, "title": s.title, "type": s.type,
             "start_date": s.start_date, "end_date": s.end_date, "school_year": s.school_year,
+            "extensions": s.extensions or None,
         }
         for s in roster.sessions
     ]  # fmt: skip
@@ -175,7 +200,7 @@ def _write(
 
     course_rows = [
         {"sourced_id": c.sourced_id, "title": c.title, "course_code": c.course_code,
-         "org_id": org_id[c.org]}
+         "org_id": org_id[c.org], "extensions": c.extensions or None}
         for c in roster.courses
     ]  # fmt: skip
     _sync(session, Course, ("sourced_id",), course_rows, report)
@@ -183,7 +208,7 @@ def _write(
     section_rows = [
         {"sourced_id": c.sourced_id, "title": c.title, "class_code": c.class_code,
          "course_id": course_id[c.course], "school_id": org_id[c.school],
-         "term_id": term_id[c.term]}
+         "term_id": term_id[c.term], "extensions": c.extensions or None}
         for c in roster.classes
     ]  # fmt: skip
     _sync(session, Section, ("sourced_id",), section_rows, report)
@@ -192,11 +217,13 @@ def _write(
     user_rows = [
         {"sourced_id": u.sourced_id, "username": u.username, "given_name": u.given_name,
          "family_name": u.family_name, "email": u.email, "role": user_role[u.sourced_id],
-         "org_id": org_id[u.org], "grade": u.grade, "enabled": u.enabled}
+         "org_id": org_id[u.org], "grade": u.grade, "enabled": u.enabled,
+         "identifier": u.identifier, "extensions": u.extensions or None}
         for u in roster.users
     ]  # fmt: skip
     _sync(session, User, ("sourced_id",), user_rows, report)
     user_id = _ids(session, User)
+    _sync_identifiers(session, roster, user_id, report)
     gone = [user_id[s] for s in roster.removed.get("users", []) if s in user_id]
     for chunk in _chunks(gone, 500):
         result = session.execute(
@@ -207,7 +234,8 @@ def _write(
     enrollment_rows = [
         {"sourced_id": e.sourced_id, "section_id": section_id[e.section],
          "user_id": user_id[e.user], "role": e.role, "primary": e.primary,
-         "begin_date": e.begin_date, "end_date": e.end_date}
+         "begin_date": e.begin_date, "end_date": e.end_date,
+         "extensions": e.extensions or None}
         for e in roster.enrollments
     ]  # fmt: skip
     listed = {e.sourced_id for e in roster.enrollments}
@@ -284,6 +312,49 @@ def _sync_guardians(
     report.unchanged["guardianships"] += len(wanted) - len(new) - len(changed)
 
 
+def _sync_identifiers(
+    session: Session, roster: Roster, user_id: dict[str, int], report: ImportReport
+) -> None:
+    """The ``userIds`` of the bundle's people become exactly the bundle's."""
+    wanted = {
+        (user_id[u.sourced_id], kind, value) for u in roster.users for kind, value in u.user_ids
+    }
+    if not wanted and session.scalar(select(UserIdentifier.user_id).limit(1)) is None:
+        return  # none in the bundle, none stored
+    people = [user_id[u.sourced_id] for u in roster.users]
+    columns = (UserIdentifier.user_id, UserIdentifier.type, UserIdentifier.identifier)
+    existing: set[tuple[int, str, str]] = set()
+    for group in _chunks(people, 500):
+        found = session.execute(select(*columns).where(UserIdentifier.user_id.in_(group)))
+        existing.update((u, kind, value) for u, kind, value in found)
+    stale = sorted(existing - wanted)
+    new = sorted(wanted - existing)
+    for triples in _chunks(stale, 300):
+        session.execute(delete(UserIdentifier).where(tuple_(*columns).in_(triples)))
+    if new:
+        _insert(session, UserIdentifier, [
+            {"user_id": u, "type": kind, "identifier": value} for u, kind, value in new
+        ])  # fmt: skip
+    report.inserted["user_identifiers"] += len(new)
+    report.deleted["user_identifiers"] += len(stale)
+    report.unchanged["user_identifiers"] += len(wanted) - len(new)
+
+
+def find_users(session: Session, text: str) -> list[User]:
+    """The people whose sourcedId, username, ``identifier`` or one of whose ``userIds`` is
+    exactly ``text``."""
+    others = select(UserIdentifier.user_id).where(UserIdentifier.identifier == text)
+    query = select(User).where(
+        or_(
+            User.sourced_id == text,
+            User.username == text,
+            User.identifier == text,
+            User.id.in_(others),
+        )
+    )
+    return list(session.scalars(query.order_by(User.sourced_id)))
+
+
 def _sync_demographics(
     session: Session, roster: Roster, user_id: dict[str, int], report: ImportReport
 ) -> None:
@@ -296,6 +367,7 @@ def _sync_demographics(
             "state_of_birth_abbreviation": d.state_of_birth_abbreviation,
             "city_of_birth": d.city_of_birth,
             "public_school_residence_status": d.public_school_residence_status,
+            "extensions": d.extensions or None,
         }
         for d in roster.demographics
     }

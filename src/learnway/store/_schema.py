@@ -99,6 +99,8 @@ class Org(Base):
     type: Mapped[str] = mapped_column(String(20))
     identifier: Mapped[str | None] = mapped_column(String(255))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
+    extensions: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    """The roster's ``ext_*``, ``metadata.*`` and other columns OneRoster does not define."""
 
 
 class User(Base):
@@ -116,6 +118,9 @@ class User(Base):
     grade: Mapped[str | None] = mapped_column(String(8))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    identifier: Mapped[str | None] = mapped_column(String(255), index=True)
+    """The roster's ``identifier`` (a student or staff number), searchable."""
+    extensions: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class Guardianship(Base):
@@ -126,6 +131,19 @@ class Guardianship(Base):
     guardian_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     relation: Mapped[str] = mapped_column(String(40), default="parent")
+
+
+class UserIdentifier(Base):
+    """One of a person's identifiers in other systems (OneRoster ``userIds``: LDAP, LTI, ...),
+    searchable by value."""
+
+    __tablename__ = "user_identifiers"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    type: Mapped[str] = mapped_column(String(255), primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
 
 
 class Demographics(Base):
@@ -147,6 +165,7 @@ class Demographics(Base):
     state_of_birth_abbreviation: Mapped[str | None] = mapped_column(String(8))
     city_of_birth: Mapped[str | None] = mapped_column(String(255))
     public_school_residence_status: Mapped[str | None] = mapped_column(String(255))
+    extensions: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class AcademicSession(Base):
@@ -161,6 +180,7 @@ class AcademicSession(Base):
     end_date: Mapped[dt.date] = mapped_column(Date)
     school_year: Mapped[int] = mapped_column(Integer)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("academic_sessions.id"))
+    extensions: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class Course(Base):
@@ -174,6 +194,7 @@ class Course(Base):
     course_code: Mapped[str | None] = mapped_column(String(255))
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
     framework_id: Mapped[int | None] = mapped_column(ForeignKey("frameworks.id"))
+    extensions: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class Section(Base):
@@ -189,6 +210,7 @@ class Section(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
     term_id: Mapped[int | None] = mapped_column(ForeignKey("academic_sessions.id"))
     deadline: Mapped[dt.date | None] = mapped_column(Date)
+    extensions: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class Enrollment(Base):
@@ -206,6 +228,7 @@ class Enrollment(Base):
     primary: Mapped[bool] = mapped_column(Boolean, default=False)
     begin_date: Mapped[dt.date | None] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
+    extensions: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 # --- frameworks and content ---------------------------------------------------------------
