@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from learnway.store import transaction
 from learnway.store._schema import ROLES, User
@@ -56,6 +57,17 @@ def get_session(context: ContextDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def submitted_form(request: Request) -> FormData:
+    """The request's form fields (none for a GET), read before the route runs.
+
+    Routes that touch the database or check answers are plain ``def`` functions, run in the
+    thread pool; only this small read of the body happens on the event loop."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(submitted_form)]
 
 
 async def submitted_csrf(request: Request) -> str | None:

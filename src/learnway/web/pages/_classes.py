@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
-from learnway.web._deps import ContextDep, Id, SessionDep, Staff, Teacher
+from learnway.web._deps import ContextDep, FormDep, Id, SessionDep, Staff, Teacher
 from learnway.web._schemas import AssignmentIn, GroupIn, GroupPatch, HeatmapOut
 from learnway.web.api import _classes as api
 from learnway.web.pages._render import parse, render
@@ -95,10 +95,14 @@ def _ids(values: list[str]) -> list[int]:
 
 
 @router.post("/sections/{section_id}/groups")
-async def groups_create(
-    request: Request, section_id: Id, user: Teacher, session: SessionDep, context: ContextDep
+def groups_create(
+    request: Request,
+    section_id: Id,
+    user: Teacher,
+    session: SessionDep,
+    context: ContextDep,
+    form: FormDep,
 ) -> Response:
-    form = await request.form()
     group = parse(
         GroupIn,
         {
@@ -113,10 +117,14 @@ async def groups_create(
 
 
 @router.post("/groups/{group_id}/edit")
-async def groups_edit(
-    request: Request, group_id: Id, user: Teacher, session: SessionDep, context: ContextDep
+def groups_edit(
+    request: Request,
+    group_id: Id,
+    user: Teacher,
+    session: SessionDep,
+    context: ContextDep,
+    form: FormDep,
 ) -> Response:
-    form = await request.form()
     patch = parse(
         GroupPatch,
         {
@@ -143,10 +151,9 @@ def _section_of(session: SessionDep, group_id: int) -> int:
 
 
 @router.post("/assignments")
-async def assignments_create(
-    request: Request, user: Teacher, session: SessionDep, context: ContextDep
+def assignments_create(
+    request: Request, user: Teacher, session: SessionDep, context: ContextDep, form: FormDep
 ) -> Response:
-    form = await request.form()
     raw = {k: form.get(k) or None for k in ("student_id", "group_id", "competency", "activity",
                                             "due_on")}  # fmt: skip
     body = parse(AssignmentIn, {**raw, "note": form.get("note", "")})

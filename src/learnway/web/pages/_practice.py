@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from learnway.store._schema import ItemRow
-from learnway.web._deps import ContextDep, Id, SessionDep, Student
+from learnway.web._deps import ContextDep, FormDep, Id, SessionDep, Student
 from learnway.web._learning import framework_of
 from learnway.web._practice import hints_view, item_for_competency, item_view, step_of
 from learnway.web._schemas import AnswerIn, AnswerOut, ItemOut
@@ -67,10 +67,14 @@ def practice_page(
 
 
 @router.post("/practice/steps/{step_id}/answer", response_class=HTMLResponse)
-async def answer_step(
-    request: Request, step_id: Id, user: Student, session: SessionDep, context: ContextDep
+def answer_step(
+    request: Request,
+    step_id: Id,
+    user: Student,
+    session: SessionDep,
+    context: ContextDep,
+    form: FormDep,
 ) -> HTMLResponse:
-    form = await request.form()
     step = step_of(session, step_id)
     item_key = session.scalar(select(ItemRow.key).where(ItemRow.id == step.item_id))
     item = item_view(session, item_key or "")

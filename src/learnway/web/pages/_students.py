@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from learnway.web._deps import AnyUser, ContextDep, Id, SessionDep, StudentOrTeacher
+from learnway.web._deps import (
+    AnyUser,
+    ContextDep,
+    FormDep,
+    Id,
+    SessionDep,
+    StudentOrTeacher,
+)
 from learnway.web._schemas import GoalIn, GoalPatch, InterestsIn
 from learnway.web._svg import growth_chart
 from learnway.web.api import _students as api
@@ -53,14 +60,14 @@ def goals_page(
 
 
 @router.post("/students/{student_id}/goals")
-async def goals_add(
+def goals_add(
     request: Request,
     student_id: Id,
     user: StudentOrTeacher,
     session: SessionDep,
     context: ContextDep,
+    form: FormDep,
 ) -> Response:
-    form = await request.form()
     goal = parse(
         GoalIn,
         {
@@ -74,15 +81,15 @@ async def goals_add(
 
 
 @router.post("/students/{student_id}/goals/{goal_id}")
-async def goals_edit(
+def goals_edit(
     request: Request,
     student_id: Id,
     goal_id: Id,
     user: StudentOrTeacher,
     session: SessionDep,
     context: ContextDep,
+    form: FormDep,
 ) -> Response:
-    form = await request.form()
     patch = parse(
         GoalPatch,
         {
@@ -120,10 +127,9 @@ def interests_page(
 
 
 @router.post("/students/{student_id}/interests")
-async def interests_save(
-    request: Request, student_id: Id, user: StudentOrTeacher, session: SessionDep
+def interests_save(
+    request: Request, student_id: Id, user: StudentOrTeacher, session: SessionDep, form: FormDep
 ) -> Response:
-    form = await request.form()
     body = parse(InterestsIn, {"interests": [str(v) for v in form.getlist("interests")]})
     api.put_interests(student_id, body, user, session)
     return RedirectResponse(f"/students/{student_id}/interests", 303)
