@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     """Seconds between forwarding rounds; also the first wait after a failed delivery."""
     xapi_forward_max_delay_s: float = 300.0
     """The longest wait between retries of a failed delivery (the wait doubles up to it)."""
+
+    answer_check_workers: int = Field(default=4, ge=1, le=64)
+    """Worker processes that check typed answers (each check bounded in time and memory)."""
+    answer_check_seconds: float = Field(default=2.0, gt=0, le=60)
+    """The longest one answer check may run; past it the worker is killed and the answer
+    refused as too large to check."""
+    answer_check_memory_mb: int = Field(default=512, ge=64)
+    """The most memory (MiB) one answer check may take beyond what its worker holds."""
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from learnway.content import AnswerChecker
 from learnway.paths import CourseGraph
 from learnway.settings import Settings
 from learnway.store import load_course
@@ -38,8 +39,15 @@ class WebContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     login_by_user: RateLimiter = field(init=False)
     login_by_address: RateLimiter = field(init=False)
+    checker: AnswerChecker = field(init=False)
+    """Checks typed answers in worker processes, bounded in time and memory."""
 
     def __post_init__(self) -> None:
+        self.checker = AnswerChecker(
+            workers=self.settings.answer_check_workers,
+            time_limit_s=self.settings.answer_check_seconds,
+            memory_limit_mb=self.settings.answer_check_memory_mb,
+        )
         self.login_by_user = RateLimiter(self.engine, 5, 300.0)
         self.login_by_address = RateLimiter(self.engine, 30, 300.0)
 

@@ -10,7 +10,7 @@ from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from learnway.content import check_answer
+from learnway.content import AnswerTooLarge, CheckerBusy
 from learnway.store import AttemptIn, record_practice
 from learnway.store._schema import (
     Attempt,
@@ -33,6 +33,12 @@ from learnway.web._schemas import (
     MasteryChange,
     StepOut,
 )
+
+TOO_LARGE = (
+    "This answer is too large to check, so it was not recorded. Write it in a simpler form "
+    "and try again."
+)
+BUSY = "Your answer could not be checked just now and was not recorded; try again in a moment."
 
 
 def _item(session: Session, item_key: str) -> ItemRow:
@@ -152,7 +158,8 @@ def submit_answer(
                     "for another answer.",
                 )  # fmt: skip
     try:
-        verdict = check_answer(
+        verdict = context.checker.check(
+            key=student.id,
             answer_type=step.answer_type,
             problem_type=step.problem_type,
             expected=[str(a) for a in step.answers],
@@ -160,6 +167,11 @@ def submit_answer(
             choices=[str(c) for c in step.choices] or None,
         )
         correct, reason = verdict.correct, verdict.reason
+    except AnswerTooLarge as exc:
+        # Refused, not judged: nothing is stored and the student may answer again.
+        raise HTTPException(422, TOO_LARGE) from exc
+    except CheckerBusy as exc:
+        raise HTTPException(429, BUSY, headers={"Retry-After": "2"}) from exc
     except ValueError as exc:
         raise HTTPException(422, f"The answer could not be read: {exc}") from exc
     course, catalog = course_for(session, context, student)
