@@ -124,18 +124,23 @@ def save_statements(
     """Store validated statements, all or none. A statement whose id is stored already with the
     same content is skipped; with other content :class:`XapiConflict` is raised."""
     now = now or dt.datetime.now(dt.UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as the statement says it
     stored = format_timestamp(now)
     saved = Saved()
+    untimed = set()
     batch: dict[str, dict[str, Any]] = {}
     for original in statements:
         statement = dict(original)
         statement["id"] = str(statement.get("id") or _uuid4()).lower()
         if statement["id"] in batch:
             raise XapiInvalid(f"id: {statement['id']} appears twice in this request")
-        statement.setdefault("timestamp", stored)
+        if "timestamp" not in statement:
+            statement["timestamp"] = stored
+            untimed.add(statement["id"])
         statement["stored"] = stored
         statement["authority"] = authority
         statement.setdefault("version", "1.0.0")
+        _context_arrays(statement)
         batch[statement["id"]] = statement
     existing = {
         row.id: row
@@ -155,7 +160,10 @@ def save_statements(
             raise XapiInvalid("object: a voiding statement cannot be voided")
     for ident, statement in batch.items():
         if ident in existing:
-            if not equivalent(json.loads(existing[ident].body), statement):
+            before = json.loads(existing[ident].body)
+            if ident in untimed:  # the store's own timestamp is no difference
+                statement["timestamp"] = before["timestamp"]
+            if not equivalent(before, statement):
                 raise XapiConflict(f"statement {ident} is stored already with other content")
             saved.ids.append(ident)
             continue
@@ -191,6 +199,20 @@ def save_statements(
             session.add(XapiAttachment(sha2=sha2, content_type=content_type, body=body))
     session.flush()
     return saved
+
+
+def _context_arrays(statement: dict[str, Any]) -> None:
+    """Context activities are kept (and returned) as arrays, even when one was sent alone."""
+    for holder in (statement, statement["object"]):
+        context = holder.get("context")
+        if isinstance(context, dict) and "contextActivities" in context:
+            groups = context["contextActivities"]
+            holder["context"] = {
+                **context,
+                "contextActivities": {
+                    k: v if isinstance(v, list) else [v] for k, v in groups.items()
+                },
+            }
 
 
 def _uuid4() -> str:

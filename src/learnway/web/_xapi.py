@@ -92,11 +92,16 @@ def mount_xapi(app: FastAPI, context: WebContext) -> None:
 
     @store.api_route("/{resource:path}", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
     async def entry(request: Request, resource: str) -> Response:
+        resource = resource.strip("/")
         try:
-            xreq = await _read(request, resource.strip("/"))
-            return await run_in_threadpool(_dispatch, context, xreq)
+            xreq = await _read(request, resource)
+            response = await run_in_threadpool(_dispatch, context, xreq)
         except XapiError as error:
-            return _error(error)
+            response = _error(error)
+        if resource == "statements" and CONSISTENT not in response.headers:
+            # on every statement response, whatever its status (XAPI-00153)
+            response.headers[CONSISTENT] = model.format_timestamp(dt.datetime.now(dt.UTC))
+        return response
 
     app.mount("/xapi", store)
     worker = ForwardWorker(context)
@@ -130,11 +135,13 @@ async def _read(request: Request, resource: str) -> XRequest:
         for name, value in form:
             lowered = name.lower()
             if lowered in HEADER_FIELDS:
-                headers[lowered] = value
+                headers.setdefault(lowered, value)  # a real header wins over a form field
             elif name == "content":
                 body = value.encode()
             else:
                 params[name] = value
+        if body:
+            headers.setdefault("content-type", "application/json")
     return XRequest(
         method, resource, params, headers, body, request.scope.get("root_path", "/xapi")
     )
@@ -150,6 +157,8 @@ def _dispatch(context: WebContext, xreq: XRequest) -> Response:
     handler = HANDLERS.get(xreq.resource)
     if handler is None:
         raise XapiError(404, f"no resource {xreq.resource!r}")
+    if xreq.method not in METHODS[xreq.resource]:
+        raise XapiError(405, f"{xreq.resource} does not take {xreq.method}")
     _check_version(xreq)
     with transaction(context.engine) as session:
         _authenticate(session, xreq)
@@ -618,6 +627,15 @@ def agents(context: WebContext, xreq: XRequest) -> Response:
     return _json(lrs.person_of(agent))
 
 
+DOCUMENT_METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
+METHODS = {
+    "statements": {"GET", "HEAD", "PUT", "POST"},
+    "activities/state": DOCUMENT_METHODS,
+    "activities/profile": DOCUMENT_METHODS,
+    "agents/profile": DOCUMENT_METHODS,
+    "activities": {"GET", "HEAD"},
+    "agents": {"GET", "HEAD"},
+}
 HANDLERS: dict[str, Callable[[WebContext, XRequest], Response]] = {
     "statements": statements,
     "activities/state": _documents(STATE),
