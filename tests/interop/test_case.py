@@ -4,6 +4,9 @@ prerequisites and defects."""
 from __future__ import annotations
 
 import json
+import time
+import tracemalloc
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +14,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from dbdump import dump
-from learnway import InputError
+from learnway import InputError, Problem
 from learnway.interop import read_case
+from learnway.interop._case import SCHEMA
 from learnway.store import load_framework, save_framework, transaction
 from learnway.store._schema import FrameworkRow
 
@@ -73,23 +77,39 @@ def test_utf8_and_markdown_survive_the_database(
     assert any(text in c.title for c in stored.competencies)  # the package's own text, whole
 
 
+def _id(name: str) -> str:
+    """The CASE identifier (a UUID) written for ``name``."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"learnway-test:{name}"))
+
+
 def _package(items: list[tuple[str, str | None]], links: list[tuple[str, str, str]]) -> Any:
-    """A package: items (identifier, human code), associations (type, origin, destination)."""
+    """A package valid under the CASE 1.0 CFPackage schema: items (name, human code),
+    associations (type, origin, destination); each name stands for the UUID ``_id(name)``."""
 
-    def node(identifier: str) -> dict[str, str]:
-        return {"identifier": identifier, "uri": f"urn:x:{identifier}", "title": identifier}
+    def node(name: str) -> dict[str, str]:
+        return {
+            "identifier": _id(name),
+            "uri": f"https://case.example/uri/{_id(name)}",
+            "title": name,
+        }
 
+    stamp = {"lastChangeDateTime": "2026-01-05T12:00:00+00:00"}
     return {
-        "CFDocument": {"identifier": "doc", "title": "Fractions", "creator": "A district",
-                       "publisher": "Its office", "licenseURI": {"title": "CC BY 4.0"}},
+        "CFDocument": {"identifier": _id("doc"), "uri": f"https://case.example/uri/{_id('doc')}",
+                       "title": "Fractions", "creator": "A district", "publisher": "Its office",
+                       "licenseURI": {"title": "CC BY 4.0", "identifier": _id("licence"),
+                                      "uri": "https://creativecommons.org/licenses/by/4.0/"},
+                       **stamp},
         "CFItems": [
-            {"identifier": i, "fullStatement": f"Statement {i}", "CFItemType": "Cluster",
-             **({"humanCodingScheme": code} if code else {})}
+            {"identifier": _id(i), "uri": f"https://case.example/uri/{_id(i)}",
+             "fullStatement": f"Statement {i}", "CFItemType": "Cluster",
+             **({"humanCodingScheme": code} if code else {}), **stamp}
             for i, code in items
         ],
         "CFAssociations": [
-            {"identifier": f"a{n}", "associationType": kind, "originNodeURI": node(a),
-             "destinationNodeURI": node(b)}
+            {"identifier": _id(f"a{n}"), "uri": f"https://case.example/uri/{_id(f'a{n}')}",
+             "associationType": kind, "originNodeURI": node(a), "destinationNodeURI": node(b),
+             **stamp}
             for n, (kind, a, b) in enumerate(links)
         ],
     }  # fmt: skip
@@ -114,7 +134,7 @@ def test_precedes_and_related_edges_become_the_graph(engine: Engine, tmp_path: P
     ]
     framework = read_case(_write(tmp_path, _package(items, links)))
     assert framework.prerequisites == (("F.1.a", "F.1.b"),)
-    assert framework.related == (("F.1.b", "r"),)
+    assert framework.related == (("F.1.b", _id("r")),)
     assert framework["F.1.b"].kind == "cluster" and framework.license == "CC BY 4.0"
     assert framework.attribution == "A district, Its office"
     with transaction(engine) as session:
@@ -137,10 +157,9 @@ def test_every_problem_is_named_and_nothing_is_read(tmp_path: Path) -> None:
     with pytest.raises(InputError) as refused:
         read_case(_write(tmp_path, _package(items, links)))
     found = "\n".join(str(p) for p in refused.value.problems)
-    assert "CFItems[3] (c): identifier c is used twice" in found
+    assert f"CFItems[3] ({_id('c')}): identifier {_id('c')} is used twice" in found
     assert "CFAssociations[2]: isChildOf an item or document that is not in the package" in found
-    assert "package.json: d: its isChildOf associations form a cycle" in found
-    assert "package.json: c: is not placed in the document" in found
+    assert f"package.json: {_id('d')}: its isChildOf associations form a cycle" in found
 
     cycle = _package(
         [("a", None), ("b", None)],
@@ -153,3 +172,67 @@ def test_every_problem_is_named_and_nothing_is_read(tmp_path: Path) -> None:
     broken.write_text("{")
     with pytest.raises(InputError, match="not a JSON file"):
         read_case(broken)
+
+
+def test_the_case_schema_refuses_what_is_not_a_cfpackage_naming_each_place(
+    tmp_path: Path,
+) -> None:
+    package = _package([("a", "A.1"), ("b", "A.2")], [("isChildOf", "a", "doc")])
+    del package["CFItems"][1]["uri"]
+    package["CFItems"][0]["identifier"] = "not-a-uuid"
+    package["CFAssociations"][0]["associationType"] = "isFriendOf"
+    package["CFDocument"]["title"] = 7
+    with pytest.raises(InputError) as refused:
+        read_case(_write(tmp_path, package))
+    found = "\n".join(str(p) for p in refused.value.problems)
+    assert "package.json: CFDocument.title: CASE schema: 7 is not of type 'string'" in found
+    assert "package.json: CFItems[0].identifier: CASE schema: 'not-a-uuid' does not match" in found
+    assert "package.json: CFItems[1]: CASE schema: 'uri' is a required property" in found
+    assert "CFAssociations[0].associationType: CASE schema: 'isFriendOf' is not one of" in found
+
+
+def test_items_without_a_parent_are_placed_under_the_document_with_a_warning(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A state framework published 15 of its 585 items without isChildOf: it is not refused."""
+    items = [("u", "N.1"), ("p", "N.1.a"), ("lost", "N.9"), ("stray", "N.2")]
+    links = [("isChildOf", "u", "doc"), ("isChildOf", "p", "u")]
+    warnings: list[Problem] = []
+    framework = read_case(_write(tmp_path, _package(items, links)), warnings=warnings)
+    assert [c.code for c in framework.competencies] == ["N.1", "N.1.a", "N.9", "N.2"]
+    assert framework["N.9"].parent is None and framework["N.2"].parent is None
+    assert [str(w) for w in warnings] == [
+        f"package.json: {_id(name)}: has no isChildOf association: placed under the document, "
+        "after its other items"
+        for name in ("lost", "stray")
+    ]
+    with transaction(engine) as session:
+        assert save_framework(session, framework).inserted["competencies"] == 4
+
+
+def test_an_empty_framework_is_read_with_a_warning(tmp_path: Path) -> None:
+    warnings: list[Problem] = []
+    framework = read_case(_write(tmp_path, _package([], [])), warnings=warnings)
+    assert framework.competencies == ()
+    assert [str(w) for w in warnings] == [
+        "package.json: CFItems: the framework has no items: it is read empty"
+    ]
+
+
+def test_a_deeply_nested_document_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    """200,000 nested arrays ended in a RecursionError traceback."""
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"CFDocument": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=r"nests 200,001 levels deep \(at most 64\)"):
+        read_case(deep)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert seconds < 5 and peak < 64 * 2**20, (seconds, peak)
+
+
+def test_the_shipped_schema_is_the_published_one(case: Path) -> None:
+    published = case / "opensalt-case-v1p0-cfpackage-schema.json"
+    assert json.loads(SCHEMA.read_text()) == json.loads(published.read_text())

@@ -15,37 +15,58 @@ into a :class:`learnway.frameworks.Framework`.
   associations related edges. Associations of other types, and those that
   point outside the package, carry nothing Learnway uses and are left out.
 
-Every problem (missing fields, a repeated identifier, an association to an item that is not
-there, an ``isChildOf`` cycle, a prerequisite cycle) is collected into one
-:class:`~learnway.InputError`.
+The package is first validated against the CASE 1.0 CFPackage JSON Schema (shipped in
+``learnway/data/case``); then every problem (missing fields, a repeated identifier, an
+association to an item that is not there, an ``isChildOf`` cycle, a prerequisite cycle) is
+collected into one :class:`~learnway.InputError`. Two things real frameworks do are tolerated
+with a warning instead: an item without an ``isChildOf`` association is placed under the
+document, after its other children, and a framework without items is read as an empty one.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import Counter, defaultdict
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from learnway._errors import InputError, Problem
+from learnway._limits import DEFAULT_LIMITS, Limits, load_json
+from learnway.data import DATA
 from learnway.frameworks import KINDS, Competency, Framework
 
+log = logging.getLogger(__name__)
+SCHEMA = DATA / "case" / "case-v1p0-cfpackage-schema.json"
 MAX_TITLE = 255  # the longest framework title the database stores
+MAX_SCHEMA_PROBLEMS = 50  # schema problems listed; a package far from CASE would list thousands
 # siblings sort by sequenceNumber, listEnumeration, humanCodingScheme (naturally), package order
 Rank = tuple[float, float, tuple[tuple[int, int, str], ...], int]
 
 
-def read_case(path: str | Path) -> Framework:
-    """Read and validate a CASE 1.0 CFPackage JSON file."""
+def read_case(
+    path: str | Path,
+    *,
+    warnings: list[Problem] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Framework:
+    """Read and validate a CASE 1.0 CFPackage JSON file; what is tolerated (see the module's
+    docstring) is added to ``warnings`` when a list is given, and logged."""
     source = Path(path)
     origin = source.name
     try:
-        package = json.loads(source.read_text(encoding="utf-8"))
+        size = source.stat().st_size
+        if size > limits.max_file:
+            raise InputError.one(origin, "", f"holds {size:,} bytes (at most {limits.max_file:,})")
+        package = load_json(source.read_text(encoding="utf-8"), origin, limits)
     except FileNotFoundError:
         raise InputError.one(str(source), "", "no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise InputError.one(origin, "", f"not a JSON file: {error}") from None
+    _validate(package, origin)
+    told: list[Problem] = []
     problems: list[Problem] = []
 
     def problem(record: str, message: str) -> None:
@@ -107,14 +128,26 @@ def read_case(path: str | Path) -> Framework:
         elif kind in ("precedes", "isRelatedTo") and origin_id in items and destination_id in items:
             (prerequisites if kind == "precedes" else related).append((origin_id, destination_id))
 
+    for identifier, item in items.items():
+        if identifier not in parent_of:
+            parent_of[identifier] = root
+            rank = (float("inf"), float("inf"), ((2, 0, ""),), item["_position"])
+            children[root].append((rank, identifier))
+            told.append(Problem(origin, identifier, "has no isChildOf association: placed "
+                                "under the document, after its other items"))  # fmt: skip
     order = _depth_first(root, children)
     for identifier in items:
-        if identifier not in parent_of:
-            problem(identifier, "is not placed in the document (no isChildOf association)")
-        elif identifier not in order:
+        if identifier not in order:
             problem(identifier, "its isChildOf associations form a cycle")
+    if not items:
+        told.append(Problem(origin, "CFItems", "the framework has no items: it is read empty"))
     if problems:
+        log.warning("refused %s: %d problem(s)", origin, len(problems))
         raise InputError(problems)
+    for warning in told:
+        log.warning("tolerated in %s", warning)
+    if warnings is not None:
+        warnings.extend(told)
 
     human = {i: str(item.get("humanCodingScheme") or "").strip() for i, item in items.items()}
     uses = Counter(human.values())
@@ -151,6 +184,31 @@ def read_case(path: str | Path) -> Framework:
         prerequisites=tuple((code_of[a], code_of[b]) for a, b in prerequisites),
         related=tuple((code_of[a], code_of[b]) for a, b in related),
     )
+
+
+@cache
+def _schema_validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    return jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)(schema)
+
+
+def _validate(package: Any, origin: str) -> None:
+    """Refuse a package that the CASE 1.0 CFPackage JSON Schema refuses, naming each place."""
+    errors = sorted(_schema_validator().iter_errors(package), key=lambda e: list(e.path))
+    if not errors:
+        return
+    problems = []
+    for error in errors[:MAX_SCHEMA_PROBLEMS]:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
+        message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+        problems.append(Problem(origin, where.lstrip(".") or "package", f"CASE schema: {message}"))
+    if len(errors) > MAX_SCHEMA_PROBLEMS:
+        problems.append(Problem(origin, "", f"... and {len(errors) - MAX_SCHEMA_PROBLEMS} more "
+                                "schema problem(s)"))  # fmt: skip
+    log.warning("refused %s: not a CASE 1.0 package (%d schema problems)", origin, len(errors))
+    raise InputError(problems)
 
 
 def _list(package: dict[str, Any], name: str) -> list[Any]:
