@@ -22,7 +22,14 @@ from learnway.data import CCSSM, ELEMENTARY_ALGEBRA
 from learnway.frameworks import read_ccssm
 from learnway.paths import CourseGraph
 from learnway.sim import simulate_history
-from learnway.store import AttemptIn, record_attempts, refresh_mastery, transaction, upgrade
+from learnway.store import (
+    AttemptIn,
+    live_course,
+    record_attempts,
+    replay_students,
+    transaction,
+    upgrade,
+)
 from learnway.store._load import ImportReport, save_course, save_framework
 from learnway.store._schema import (
     AcademicSession,
@@ -337,8 +344,8 @@ def _practice_history(
     record_attempts(session, attempts, all_or_nothing=True)
     framework_id = session.scalar(select(FrameworkRow.id).where(FrameworkRow.key == course.key))
     assert framework_id is not None
-    refresh_mastery(
-        session, graph, framework_id, list(students),
+    replay_students(
+        session, live_course(session, graph, framework_id), list(students),
         now=dt.datetime.combine(today, dt.time(8, 0), tzinfo=dt.UTC),
     )  # fmt: skip
 

@@ -10,7 +10,10 @@ from learnway.content import read_oatutor
 from learnway.data import ELEMENTARY_ALGEBRA
 from learnway.learner import BKT
 from learnway.store import (
+    CalibrationReport,
+    active_version,
     attempt_table,
+    build_model,
     calibrate_course,
     learner_state,
     load_course,
@@ -24,9 +27,20 @@ from learnway.store._schema import (
     CompetencyFit,
     CompetencyRow,
     FrameworkRow,
+    LearnerModelRow,
     Mastery,
     StepAlignment,
 )
+
+
+def _calibrate(engine: Engine, framework_id: int, **options: int) -> CalibrationReport:
+    """Fit and record a new model version, then build it and swap it in, as `learnway
+    calibrate` does."""
+    with transaction(engine) as session:
+        report = calibrate_course(session, framework_id, **options)
+    if report.version is not None:
+        build_model(engine, report.version)
+    return report
 
 
 def _framework(engine: Engine) -> int:
@@ -85,8 +99,10 @@ def test_calibration_stores_the_fit_and_replays_mastery(demo_engine: Engine) -> 
     before, defaults = _params(demo_engine, framework_id), _defaults(demo_engine, framework_id)
     with transaction(demo_engine) as session:
         table = attempt_table(session, framework_id)
-        report = calibrate_course(session, framework_id, min_attempts=100, min_students=10)
+    report = _calibrate(demo_engine, framework_id, min_attempts=100, min_students=10)
     after = _params(demo_engine, framework_id)
+    with transaction(demo_engine) as session:
+        assert active_version(session, framework_id) == report.version
     assert _defaults(demo_engine, framework_id) == defaults  # the content's values stay
 
     counts = table.groupby("competency_id").agg(
@@ -126,6 +142,8 @@ def test_calibration_stores_the_fit_and_replays_mastery(demo_engine: Engine) -> 
                 CompetencyRow, CompetencyRow.id == Mastery.competency_id
             )
         ).all()
+        versions = set(session.scalars(select(Mastery.model_version)))
+    assert versions == {report.version}  # the old version's state is gone with the swap
     row_of = {s: i for i, s in enumerate(students)}
     assert len(stored) == int((state.evidence > 0).sum())
     for student, code, p in stored:
@@ -137,24 +155,33 @@ def test_calibration_stores_the_fit_and_replays_mastery(demo_engine: Engine) -> 
 
 def test_calibrating_again_on_the_same_attempts_changes_nothing(demo_engine: Engine) -> None:
     framework_id = _framework(demo_engine)
+
+    def state() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        with transaction(demo_engine) as session:
+            mastery = session.execute(
+                select(Mastery.student_id, Mastery.competency_id, Mastery.p_mastery,
+                       Mastery.evidence_count, Mastery.status)
+                .order_by(Mastery.student_id, Mastery.competency_id)
+            ).all()  # fmt: skip
+            fits = session.execute(
+                select(*(getattr(CompetencyFit, n) for n in ("competency_id", *KT_PARAMETERS)))
+                .order_by(CompetencyFit.competency_id)
+            ).all()  # fmt: skip
+        return [tuple(r) for r in mastery], [tuple(r) for r in fits]
+
+    first_report = _calibrate(demo_engine, framework_id)
+    first = state()
+    second_report = _calibrate(demo_engine, framework_id)
+    assert state() == first and first[0] and first[1]
+    assert second_report.version != first_report.version
     with transaction(demo_engine) as session:
-        calibrate_course(session, framework_id)
-    first = dump(demo_engine)
-    with transaction(demo_engine) as session:
-        calibrate_course(session, framework_id)
-    second = dump(demo_engine)
-    for name in first:
-        if name in ("mastery", "competency_fits"):  # only the time of the refresh differs
-            strip = [row[:-1] for row in first[name]], [row[:-1] for row in second[name]]
-            assert strip[0] == strip[1] and strip[0]
-        else:
-            assert first[name] == second[name], name
+        statuses = dict(session.execute(select(LearnerModelRow.id, LearnerModelRow.status)).all())
+    assert statuses == {first_report.version: "retired", second_report.version: "active"}
 
 
 def test_importing_the_content_again_keeps_the_fitted_parameters(demo_engine: Engine) -> None:
     framework_id = _framework(demo_engine)
-    with transaction(demo_engine) as session:
-        report = calibrate_course(session, framework_id)
+    report = _calibrate(demo_engine, framework_id)
     fitted = _params(demo_engine, framework_id)
     before = dump(demo_engine)
     with transaction(demo_engine) as session:
@@ -170,24 +197,42 @@ def test_too_little_evidence_fits_nothing_and_writes_nothing(demo_engine: Engine
     before = dump(demo_engine)
     with transaction(demo_engine) as session:
         report = calibrate_course(session, framework_id, min_students=10_000)
-    assert report.fitted == () and report.kept and report.refreshed_students == 0
+    assert report.fitted == () and report.kept and report.version is None
     assert dump(demo_engine) == before
 
 
-def test_a_failure_half_way_leaves_the_database_as_it_was(
+def test_a_build_that_fails_half_way_changes_nothing_shown(
     demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import learnway.store._calibrate as calibration
 
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(calibration, "refresh_mastery", broken)
     framework_id = _framework(demo_engine)
-    before = dump(demo_engine)
-    with pytest.raises(RuntimeError, match="disk full"), transaction(demo_engine) as session:
-        calibrate_course(session, framework_id)
-    assert dump(demo_engine) == before
+    real, calls = calibration.replay_students, []
+
+    def broken(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(calibration, "CHUNK", 30)
+    monkeypatch.setattr(calibration, "replay_students", broken)
+    shown = ("mastery", "mastery_events", "competency_fits")
+    before = {k: v for k, v in dump(demo_engine).items() if k in shown}
+    with transaction(demo_engine) as session:
+        report = calibrate_course(session, framework_id)
+    assert report.version is not None
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_model(demo_engine, report.version)
+    after = dump(demo_engine)
+    with transaction(demo_engine) as session:
+        assert active_version(session, framework_id) == 0
+    live = [r for r in after["mastery"] if r[2] == 0]  # the live version's rows, untouched
+    assert live == before["mastery"] and after["competency_fits"] == before["competency_fits"]
+    monkeypatch.setattr(calibration, "replay_students", real)
+    build_model(demo_engine, report.version)  # run again, it completes and swaps
+    with transaction(demo_engine) as session:
+        assert active_version(session, framework_id) == report.version
 
 
 def test_unknown_course_is_refused(demo_engine: Engine) -> None:

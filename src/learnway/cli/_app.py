@@ -266,7 +266,8 @@ def set_password(
 
     from learnway.store import transaction
     from learnway.store._schema import User
-    from learnway.web._security import hash_password
+    from learnway.web._passwords import password_problem
+    from learnway.web._security import set_password as set_and_revoke
 
     engine = _engine(database)
     with transaction(engine) as session:
@@ -275,13 +276,14 @@ def set_password(
         console.print(f"[bold red]No user[/] named {username}.")
         raise typer.Exit(code=1)
     password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD:
-        console.print(f"[bold red]Too short:[/] use at least {MIN_PASSWORD} characters.")
+    problem = password_problem(password, username=username)
+    if problem is not None:
+        console.print(f"[bold red]Refused:[/] {problem}")
         raise typer.Exit(code=1)
     with transaction(engine) as session:  # not held open while the password is typed
         user = session.scalars(select(User).where(User.username == username)).one()
-        user.password_hash = hash_password(password)
-    console.print(f"Password set for {username} ({role}).")
+        set_and_revoke(session, user=user, password=password)
+    console.print(f"Password set for {username} ({role}); every earlier sign-in has ended.")
 
 
 @app.command("link-course")
@@ -395,15 +397,14 @@ def lti_sync(
 ) -> None:
     """Sync with every registered LMS: roster memberships, then grades (changed scores and
     earlier failures that are due)."""
-    from learnway.store import transaction, upgrade
+    from learnway.store import upgrade
     from learnway.web._lti_services import sync_grades, sync_rosters
 
     engine = _engine(database)
     upgrade(engine)
     errors: list[str] = []
     if rosters:
-        with transaction(engine) as session:
-            found = sync_rosters(session)
+        found = sync_rosters(engine)
         errors += found.errors
         console.print(
             f"Rosters: {found.contexts} courses synced, {found.skipped} left to OneRoster, "
@@ -411,8 +412,7 @@ def lti_sync(
             f"{found.unenrolled} unenrolled."
         )
     if grades:
-        with transaction(engine) as session:
-            sent = sync_grades(session)
+        sent = sync_grades(engine)
         errors += sent.errors
         console.print(
             f"Grades: {sent.queued} changed, {sent.sent} sent, {sent.retrying} to retry, "
@@ -436,17 +436,29 @@ def calibrate(
     min_students: Annotated[
         int, typer.Option(min=1, help="... by at least this many students")
     ] = 10,
+    background: Annotated[
+        bool,
+        typer.Option(
+            "--background", help="Only queue the build of the new state for a running worker"
+        ),
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
-    """Fit knowledge tracing (BKT with forgetting, by EM) on the school's stored attempts,
-    store the fitted parameters and replay every student's mastery with them. A running server
-    uses them after a restart."""
+    """Fit knowledge tracing (BKT with forgetting, by EM) on the school's stored attempts and
+    record the fitted parameters as a new model version; then build every student's state
+    under it and make it the live one (a running server follows at its next request)."""
     from sqlalchemy import select
 
-    from learnway.store import calibrate_course, transaction, upgrade
+    from learnway.store import build_model, calibrate_course, transaction, upgrade
     from learnway.store._schema import FrameworkRow, ItemRow
 
     engine = _engine(database)
+    versions: list[tuple[str, int]] = []
+
+    def build_all(todo: list[tuple[str, int]]) -> None:
+        for _, version in todo:
+            build_model(engine, version)
+
     upgrade(engine)  # in place: an older database gains the columns calibration writes
     with transaction(engine) as session:
         query = select(FrameworkRow.id, FrameworkRow.key).where(
@@ -473,9 +485,16 @@ def calibrate(
             console.print(
                 f"{key}: {len(report.fitted)} competencies fitted on {report.attempts:,} "
                 f"attempts by {report.students} students in {report.fit_seconds:.2f} s; "
-                f"{len(report.kept)} with too few attempts kept their parameters; mastery "
-                f"replayed for {report.refreshed_students} students."
+                f"{len(report.kept)} with too few attempts kept their parameters."
             )
+            if report.version is not None:
+                versions.append((key, report.version))
+    if versions and not background:
+        _step("building the learner state under the new model", lambda: build_all(versions))
+        for key, version in versions:
+            console.print(f"{key}: model version {version} now serves.")
+    elif versions:
+        console.print("The new model versions are queued; a worker builds and swaps them in.")
 
 
 @app.command()

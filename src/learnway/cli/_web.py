@@ -26,3 +26,28 @@ def serve(
         raise typer.Exit(code=1)
     upgrade(engine)  # in place: adds the web application's tables to an older database
     run(engine, host=host, port=port, echo=console.print)
+
+
+@app.command("worker")
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run the jobs due now, then stop (for cron).")
+    ] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Run background jobs (replays of late attempts, model builds) until Ctrl+C."""
+    import threading
+
+    from learnway.settings import get_settings
+    from learnway.store import make_engine, run_pending
+    from learnway.worker import handlers, run
+
+    engine = make_engine(database or get_settings().resolved_database_url)
+    if once:
+        console.print(f"{run_pending(engine, handlers())} jobs run.")
+        return
+    console.print("Learnway worker running (Ctrl+C to stop).")
+    try:
+        run(engine, threading.Event())
+    except KeyboardInterrupt:
+        console.print("Worker stopped.")

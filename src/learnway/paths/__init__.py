@@ -16,6 +16,7 @@ from learnway.paths._mastery import (
     is_mastered,
     mastery_status,
     predicted_recall,
+    replay_attempts,
 )
 from learnway.paths._pacing import forecast_pacing, section_pacing
 from learnway.paths._placement import Placement
@@ -45,6 +46,7 @@ __all__ = [
     "is_mastered",
     "mastery_status",
     "predicted_recall",
+    "replay_attempts",
     "section_pacing",
     "suggest_groups",
 ]

@@ -15,6 +15,12 @@ from learnway.paths._mastery import BKTParams, MasteryPolicy
 ASSESSED_KINDS = ("skill", "standard", "substandard")
 
 
+DEFAULT_FORGET = 0.02
+"""The chance of forgetting a known competency between two attempts where the content gives
+none: forgetting is on by default, so that only evidence kept up holds the estimate high
+(``learnway calibrate`` fits it on the school's attempts)."""
+
+
 @dataclass(frozen=True, eq=False)
 class CourseGraph:
     """Everything the planner and the simulator need about one course, as arrays.
@@ -91,7 +97,7 @@ class CourseGraph:
             p_learn=col("p_learn", 0.1),
             p_guess=col("p_guess", 0.1),
             p_slip=col("p_slip", 0.1),
-            p_forget=col("p_forget", 0.0),
+            p_forget=col("p_forget", DEFAULT_FORGET),
         )
         return cls(
             key=framework.key,

@@ -6,7 +6,8 @@ Times are in days on any common origin (a float ``now`` and ``last_seen`` on the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from enum import IntEnum
 from typing import Any
@@ -28,6 +29,14 @@ class Status(IntEnum):
     MASTERED = 2
     DUE_FOR_REVIEW = 3
     STUCK = 4
+    LIKELY_KNOWN = 5
+    """Probably known from credit for advanced work, but not yet shown by its own attempts."""
+
+
+P_MIN = 1e-4
+P_MAX = 1.0 - 1e-4
+"""Every probability of the learner state stays in ``[P_MIN, P_MAX]``: strictly inside (0, 1),
+so that no evidence can drive it to a value that Bayes' rule can never move again."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,9 @@ class MasteryPolicy:
     """The rules that turn probabilities and evidence into a status.
 
     ``threshold`` is per competency (an array) or one value for the course; a competency is
-    mastered when ``p_known >= threshold`` with at least ``min_evidence`` pieces of evidence.
+    mastered when ``p_known >= threshold`` with at least ``min_evidence`` attempts of its own
+    (direct evidence; never from credit alone). At the threshold on credit alone, with no
+    attempt of its own, it is *likely known*.
     A prerequisite counts as *nearly mastered* (ready) at ``ready_fraction * threshold``.
     Stuck: ``stuck_attempts`` attempts in a row without raising the best probability by
     ``progress_margin``, or a recent hint rate of ``stuck_hint_rate`` or more.
@@ -148,7 +159,7 @@ class LearnerState:
     @classmethod
     def new(cls, n_students: int, params: BKTParams) -> LearnerState:
         shape = (n_students, params.p_init.size)
-        p0 = np.broadcast_to(params.p_init, shape).copy()
+        p0 = np.clip(np.broadcast_to(params.p_init, shape), P_MIN, P_MAX)
         return cls(
             p_known=p0,
             evidence=np.zeros(shape),
@@ -176,12 +187,13 @@ class LearnerState:
 
 
 def is_mastered(state: LearnerState, policy: MasteryPolicy) -> NDArray[np.bool_]:
-    """Mastered now: probability at the threshold with enough evidence."""
+    """Mastered now: probability at the threshold with enough direct evidence (the
+    competency's own attempts, at least one)."""
     thr = policy.thresholds(state.shape[1])
-    return (state.p_known >= thr) & (state.evidence >= policy.min_evidence)
+    return (state.p_known >= thr) & (state.attempts >= max(policy.min_evidence, 1.0))
 
 
-def predicted_recall(state: LearnerState, policy: MasteryPolicy, now: float) -> Float:
+def predicted_recall(state: LearnerState, policy: MasteryPolicy, now: float | Float) -> Float:
     """The planner's forgetting curve: ``2 ** (-elapsed / half_life)``; 1 where never seen."""
     half_life = policy.half_life_days * policy.half_life_growth ** state.reviews.astype(float)
     elapsed = np.clip(now - state.last_seen, 0.0, None)
@@ -189,8 +201,11 @@ def predicted_recall(state: LearnerState, policy: MasteryPolicy, now: float) -> 
     return np.asarray(recall, dtype=np.float64)
 
 
-def mastery_status(state: LearnerState, policy: MasteryPolicy, now: float) -> NDArray[np.int8]:
-    """Status per student and competency (values of :class:`Status`)."""
+def mastery_status(
+    state: LearnerState, policy: MasteryPolicy, now: float | Float
+) -> NDArray[np.int8]:
+    """Status per student and competency (values of :class:`Status`); ``now`` is one time or
+    one per student (a column)."""
     mastered = is_mastered(state, policy)
     recall = predicted_recall(state, policy, now)
     stuck = (state.attempts > 0) & (
@@ -199,6 +214,8 @@ def mastery_status(state: LearnerState, policy: MasteryPolicy, now: float) -> ND
     )
     status = np.full(state.shape, Status.PRACTICING, dtype=np.int8)
     status[(state.attempts == 0) & (state.evidence == 0)] = Status.NOT_STARTED
+    credited = (state.attempts == 0) & (state.evidence > 0)
+    status[credited & (state.p_known >= policy.thresholds(state.shape[1]))] = Status.LIKELY_KNOWN
     status[stuck & ~mastered] = Status.STUCK
     status[mastered] = Status.MASTERED
     status[mastered & (recall < policy.review_recall)] = Status.DUE_FOR_REVIEW
@@ -219,10 +236,13 @@ def apply_attempts(
 ) -> LearnerState:
     """Apply one attempt for each listed student (at most one per student) and return the new state.
 
-    A hinted attempt counts as incorrect for knowledge tracing. A correct, unhinted attempt is
-    also tempered evidence that the prerequisites are known: each direct prerequisite receives
-    the likelihood of a correct answer raised to ``policy.prereq_credit`` (deeper ones half
-    that), so advanced mastery raises their probability without declaring them mastered.
+    A hinted attempt counts as incorrect for knowledge tracing. The estimate moves with the
+    evidence: a wrong answer never raises it and a right one never lowers it (the learning or
+    forgetting transition that follows an attempt is kept only where it agrees with the
+    evidence), and it stays within ``[P_MIN, P_MAX]``. A correct, unhinted attempt is also
+    tempered evidence that the prerequisites are known: each direct prerequisite receives the
+    likelihood of a correct answer raised to ``policy.prereq_credit`` (deeper ones half that),
+    so advanced work raises their probability (*likely known*) without making them mastered.
     """
     s = np.atleast_1d(np.asarray(students, dtype=np.int64))
     c = np.broadcast_to(np.asarray(competency, dtype=np.int64), s.shape)
@@ -245,6 +265,9 @@ def apply_attempts(
         p_guess=params.p_guess[c],
         p_slip=params.p_slip[c],
         p_forget=params.p_forget[c],
+    )
+    p_after = np.clip(
+        np.where(ok, np.maximum(p_after, p_before), np.minimum(p_after, p_before)), P_MIN, P_MAX
     )
     new.p_known[s, c] = p_after
     new.evidence[s, c] += 1.0
@@ -270,9 +293,57 @@ def apply_attempts(
         p = new.p_known[rs]
         like_known = (1.0 - params.p_slip)[None, :] ** weight
         like_unknown = params.p_guess[None, :] ** weight
-        posterior = p * like_known / (p * like_known + (1 - p) * like_unknown)
+        posterior = np.clip(
+            p * like_known / (p * like_known + (1 - p) * like_unknown), P_MIN, P_MAX
+        )
+        posterior = np.maximum(posterior, p)
         new.p_known[rs] = posterior
         new.evidence[rs] += weight
         new.peak[rs] = np.maximum(new.peak[rs], posterior)
     new.mastered_once[s] |= is_mastered(new.rows(s), policy)
     return new
+
+
+def replay_attempts(
+    state: LearnerState,
+    students: ArrayLike,
+    competency: ArrayLike,
+    correct: ArrayLike,
+    *,
+    now: ArrayLike,
+    params: BKTParams,
+    graph: CompetencyGraph,
+    policy: MasteryPolicy,
+    hints: ArrayLike = 0,
+    on_round: Callable[[NDArray[np.int64], LearnerState, LearnerState], None] | None = None,
+) -> LearnerState:
+    """Apply many attempts, each student's in the order given, and return the final state.
+
+    Vectorized in rounds: round *k* holds every student's *k*-th attempt, so one call to
+    :func:`apply_attempts` serves all students at once. ``on_round(at, before, after)`` is told
+    the positions of each round's attempts and the states around it.
+    """
+    s = np.asarray(students, dtype=np.int64)
+    c = np.asarray(competency, dtype=np.int64)
+    ok = np.broadcast_to(np.asarray(correct), s.shape)
+    t = np.broadcast_to(np.asarray(now, dtype=np.float64), s.shape)
+    h = np.broadcast_to(np.asarray(hints, dtype=np.int64), s.shape)
+    if s.size == 0:
+        return state
+    order = np.argsort(s, kind="stable")
+    turn = np.empty_like(order)
+    starts = np.r_[0, np.flatnonzero(np.diff(s[order])) + 1]
+    counts = np.diff(np.r_[starts, order.size])
+    turn[order] = np.arange(order.size) - np.repeat(starts, counts)
+    by_round = np.argsort(turn, kind="stable")
+    bounds = np.r_[0, np.flatnonzero(np.diff(turn[by_round])) + 1, s.size]
+    for lo, hi in itertools.pairwise(bounds):
+        at = by_round[lo:hi]
+        after = apply_attempts(
+            state, s[at], c[at], ok[at], now=t[at], params=params, graph=graph, policy=policy,
+            hints=h[at],
+        )  # fmt: skip
+        if on_round is not None:
+            on_round(at, state, after)
+        state = after
+    return state

@@ -138,7 +138,9 @@ class Planner:
         n_students, n = state.shape
         status = mastery_status(state, pol, now)
         recall = predicted_recall(state, pol, now)
-        mastered = is_mastered(state, pol)
+        # What the student has settled for the planner: mastered, or likely known on credit
+        # from advanced work (shown as such, never as mastered; not re-proved before moving on).
+        mastered = is_mastered(state, pol) | (status == Status.LIKELY_KNOWN)
         not_ready = (p < pol.ready_fraction * self._thr).astype(np.float32)
         blocked = (not_ready @ self._prereq_t) > 0
         candidate = ~mastered & ~blocked

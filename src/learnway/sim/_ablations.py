@@ -39,6 +39,7 @@ class TrueStartPlanner(PlannerPolicy):
         state.p_known[known] = np.broadcast_to(p, known.shape)[known]
         state.peak[known] = state.p_known[known]
         state.evidence[known] = policy.min_evidence
+        state.attempts[known] = np.maximum(state.attempts[known], int(np.ceil(policy.min_evidence)))
         state.last_seen[known] = now
         state.reviews[known] = 3
         state.mastered_once[known] = True
@@ -268,11 +269,13 @@ def _tell(
     planner: PlannerPolicy, rows: Ints, p_known: NDArray[np.float64], mastered: NDArray[np.bool_]
 ) -> None:
     """Overwrite the planner's belief about ``rows``: their ``p_known``, and the minimum evidence
-    where ``mastered`` (so the threshold alone decides)."""
+    (as the competency's own) where ``mastered`` (so the threshold alone decides)."""
     state, policy = planner.state, planner.planner.policy
     state.p_known[rows] = p_known
-    evidence = state.evidence[rows]
+    evidence, attempts = state.evidence[rows], state.attempts[rows]
     state.evidence[rows] = np.where(mastered, np.maximum(evidence, policy.min_evidence), evidence)
+    least = int(np.ceil(policy.min_evidence))
+    state.attempts[rows] = np.where(mastered, np.maximum(attempts, least), attempts)
     state.peak[rows] = np.maximum(state.peak[rows], p_known)
     state.mastered_once[rows] |= mastered
 

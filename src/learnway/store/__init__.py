@@ -2,7 +2,14 @@
 from stored evidence to the learner model and planner (``_progress``)."""
 
 from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
-from learnway.store._calibrate import CalibrationReport, attempt_table, calibrate_course
+from learnway.store._calibrate import (
+    BUILD_JOB,
+    CalibrationReport,
+    attempt_table,
+    build_model,
+    build_model_job,
+    calibrate_course,
+)
 from learnway.store._engine import (
     current_revision,
     has_schema,
@@ -13,6 +20,7 @@ from learnway.store._engine import (
     upgrade,
 )
 from learnway.store._export import mastery_export
+from learnway.store._jobs import enqueue, run_one, run_pending, work
 from learnway.store._load import ImportReport, save_course, save_framework
 from learnway.store._progress import (
     course_of_student,
@@ -20,40 +28,80 @@ from learnway.store._progress import (
     learner_state,
     load_course,
     load_framework,
-    recommend,
-    record_practice,
-    refresh_mastery,
+    moment_of,
 )
 from learnway.store._roster import find_users, save_roster
 from learnway.store._roster_export import roster_export
+from learnway.store._state import (
+    MASTERED_NAMES,
+    REPLAY_JOB,
+    STATUS_NAMES,
+    LiveCourse,
+    active_version,
+    daily_growth,
+    live_course,
+    live_versions,
+    load_state,
+    mastered_counts,
+    rebuild_job,
+    recommend,
+    record_practice,
+    replay_job,
+    replay_students,
+    updating_students,
+)
+
+JOB_HANDLERS = {REPLAY_JOB: replay_job, "rebuild": rebuild_job, BUILD_JOB: build_model_job}
+"""The store's background jobs by kind, for :func:`run_one`, :func:`run_pending`, :func:`work`."""
 
 __all__ = [
+    "BUILD_JOB",
+    "JOB_HANDLERS",
+    "MASTERED_NAMES",
+    "REPLAY_JOB",
+    "STATUS_NAMES",
     "AttemptIn",
     "AttemptReport",
     "CalibrationReport",
     "ImportReport",
+    "LiveCourse",
+    "active_version",
     "attempt_table",
+    "build_model",
+    "build_model_job",
     "calibrate_course",
     "course_of_student",
     "current_revision",
+    "daily_growth",
     "day_of",
+    "enqueue",
     "find_users",
     "has_schema",
     "learner_state",
+    "live_course",
+    "live_versions",
     "load_course",
     "load_framework",
+    "load_state",
     "make_engine",
     "make_sessionmaker",
+    "mastered_counts",
     "mastery_export",
+    "moment_of",
     "normalize_url",
+    "rebuild_job",
     "recommend",
     "record_attempts",
     "record_practice",
-    "refresh_mastery",
-    "roster_export",
+    "replay_job",
+    "replay_students",
+    "run_one",
+    "run_pending",
     "save_course",
     "save_framework",
     "save_roster",
     "transaction",
+    "updating_students",
     "upgrade",
+    "work",
 ]

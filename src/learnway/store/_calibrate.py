@@ -2,11 +2,14 @@
 
 The content ships default BKT parameters (OATutor's are 0.1 across the board, and no
 forgetting). Once students have practised, :func:`calibrate_course` fits
-:class:`learnway.learner.BKT` with forgetting by EM on every stored attempt of the course,
-stores the fitted parameters of each competency with enough evidence in ``competency_fits``
-(beside the content's defaults, which stay as imported), and replays every student's mastery
-with them. A competency with too little evidence keeps the parameters it had. All of it happens
-in the caller's transaction: a failure leaves the database as it was.
+:class:`learnway.learner.BKT` with forgetting by EM on every stored attempt of the course and
+records the fitted parameters of each competency with enough evidence as a new *model
+version* (``learner_models``, status ``building``); a competency with too little evidence keeps
+the parameters it had. :func:`build_model` (a background job) then replays every student under
+the new version, a chunk of students per transaction, while the live version goes on serving;
+last, in one short transaction, it catches up the students who answered meanwhile, writes the
+parameters to ``competency_fits`` and makes the new version the live one. Nothing is shown
+half-rebuilt: every read filters on the live version.
 """
 
 from __future__ import annotations
@@ -14,17 +17,32 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from learnway.learner import BKT, attempts_from_frame
-from learnway.store._progress import aligned_attempts, load_course, refresh_mastery
-from learnway.store._schema import KT_PARAMETERS, CompetencyFit, CompetencyRow, FrameworkRow
+from learnway.store._engine import transaction
+from learnway.store._jobs import enqueue
+from learnway.store._progress import aligned_attempts, load_course
+from learnway.store._schema import (
+    KT_PARAMETERS,
+    Attempt,
+    CompetencyFit,
+    CompetencyRow,
+    FrameworkRow,
+    LearnerModelRow,
+    Mastery,
+    MasteryEvent,
+)
+from learnway.store._state import active_version, live_course, replay_students
 
-MODEL = "bkt-forgetting-em"  # what ``competency_fits.model`` names
+MODEL = "bkt-forgetting-em"  # what ``competency_fits.model`` and ``learner_models.family`` name
+BUILD_JOB = "build_model"
+CHUNK = 200  # students replayed per transaction while a version is built
 
 
 @dataclass(frozen=True)
@@ -37,7 +55,7 @@ class CalibrationReport:
     fitted: tuple[str, ...]  # competencies given fitted parameters
     kept: tuple[str, ...]  # competencies with attempts but too few to fit: parameters unchanged
     fit_seconds: float
-    refreshed_students: int
+    version: int | None  # the model version built from the fit (None: nothing was fitted)
 
 
 def attempt_table(session: Session, framework_id: int) -> pd.DataFrame:
@@ -47,7 +65,7 @@ def attempt_table(session: Session, framework_id: int) -> pd.DataFrame:
         aligned_attempts().where(CompetencyRow.framework_id == framework_id)
     ).all()
     frame = pd.DataFrame(
-        rows, columns=["student_id", "competency_id", "correct", "hints", "timestamp"]
+        rows, columns=["student_id", "competency_id", "correct", "hints", "timestamp", "id"]
     )
     frame["correct"] = frame["correct"].astype(bool) & (frame["hints"] == 0)
     return attempts_from_frame(frame[["student_id", "competency_id", "correct", "timestamp"]])
@@ -62,10 +80,10 @@ def calibrate_course(
     n_restarts: int = 5,
     random_state: int = 0,
 ) -> CalibrationReport:
-    """Fit BKT with forgetting on the course's stored attempts, store the parameters (prior,
-    learn, guess, slip, forget) of every competency with at least ``min_attempts`` attempts by
-    ``min_students`` students, then rewrite the mastery of every student who has practised
-    under the new parameters."""
+    """Fit BKT with forgetting on the course's stored attempts and record the parameters
+    (prior, learn, guess, slip, forget) of every competency with at least ``min_attempts``
+    attempts by ``min_students`` students as a new model version, queued to be built
+    (:func:`build_model`)."""
     header = session.get(FrameworkRow, framework_id)
     if header is None:
         raise LookupError(f"no framework with id {framework_id}")
@@ -78,40 +96,34 @@ def calibrate_course(
     )
     fitted = sorted(per_competency.index[enough].tolist())
     kept = sorted(per_competency.index[~enough].tolist())
-    seconds = 0.0
+    seconds, version = 0.0, None
+    students = sorted(set(table["student_id"].tolist()))
     if fitted:
         started = time.perf_counter()
         model = BKT(forgetting=True, n_restarts=n_restarts, random_state=random_state).fit(
             table[table["competency_id"].isin(fitted)]
         )
         seconds = time.perf_counter() - started
-        ids = dict(
-            session.execute(
-                select(CompetencyRow.code, CompetencyRow.id).where(
-                    CompetencyRow.framework_id == framework_id
-                )
-            ).all()
-        )
         values = np.c_[model.prior_, model.learn_, model.guess_, model.slip_, model.forget_]
-        now = dt.datetime.now(dt.UTC)
         evidence = {code: (int(n), int(k)) for code, n, k in per_competency.itertuples()}
-        rows = []
-        for code in fitted:
-            fit = dict(
-                zip(KT_PARAMETERS, values[model.competency_index_[code]].tolist(), strict=True)
-            )
-            n_attempts, n_students = evidence[code]
-            rows.append(
-                {"competency_id": ids[code], **fit, "model": MODEL, "attempts": n_attempts,
-                 "students": n_students, "fitted_at": now}
-            )  # fmt: skip
-        refitted = CompetencyFit.competency_id.in_([ids[code] for code in fitted])
-        session.execute(delete(CompetencyFit).where(refitted))
-        session.execute(insert(CompetencyFit), rows)
-    students = sorted(set(table["student_id"].tolist()))
-    if fitted:
+        params = {
+            code: {
+                **dict(
+                    zip(KT_PARAMETERS, values[model.competency_index_[code]].tolist(), strict=True)
+                ),
+                "attempts": evidence[code][0],
+                "students": evidence[code][1],
+            }
+            for code in fitted
+        }
+        row = LearnerModelRow(
+            framework_id=framework_id, family=MODEL, status="building", params=params,
+            figures={"attempts": len(table), "students": len(students), "fit_seconds": seconds},
+        )  # fmt: skip
+        session.add(row)
         session.flush()
-        refresh_mastery(session, load_course(session, framework_id), framework_id, students)
+        version = row.id
+        enqueue(session, BUILD_JOB, key=f"{BUILD_JOB}:{version}", payload={"version": version})
     return CalibrationReport(
         framework=header.key,
         attempts=len(table),
@@ -119,5 +131,104 @@ def calibrate_course(
         fitted=tuple(fitted),
         kept=tuple(kept),
         fit_seconds=seconds,
-        refreshed_students=len(students) if fitted else 0,
+        version=version,
     )
+
+
+def build_model(engine: Engine, version: int) -> None:
+    """Build the state of every student under model ``version`` and make it the live one.
+
+    Repeatable: a build that dies part-way is run again from the start."""
+    with transaction(engine) as session:
+        model = session.get(LearnerModelRow, version)
+        if model is None or model.status != "building":
+            return
+        framework_id, params = model.framework_id, dict(model.params)
+        started = dt.datetime.now(dt.UTC)
+        live = live_course(
+            session, load_course(session, framework_id, params=params), framework_id,
+            version=version,
+        )  # fmt: skip
+        students = sorted(
+            session.scalars(
+                select(Attempt.student_id)
+                .where(Attempt.step_id.in_(_course_steps(framework_id)))
+                .distinct()
+            )
+        )
+    for start in range(0, len(students), CHUNK):
+        with transaction(engine) as session:
+            replay_students(session, live, students[start : start + CHUNK], cause="recalibration")
+    with transaction(engine) as session:
+        late = sorted(
+            session.scalars(
+                select(Attempt.student_id)
+                .where(
+                    Attempt.step_id.in_(_course_steps(framework_id)),
+                    Attempt.recorded_at >= started,
+                )
+                .distinct()
+            )
+        )
+        replay_students(session, live, late, cause="recalibration")
+        _activate(session, framework_id, version, params)
+
+
+def _course_steps(framework_id: int) -> Any:
+    from learnway.store._schema import ItemRow, StepRow
+
+    return (
+        select(StepRow.id)
+        .join(ItemRow, ItemRow.id == StepRow.item_id)
+        .where(ItemRow.framework_id == framework_id)
+    )
+
+
+def _activate(
+    session: Session, framework_id: int, version: int, params: dict[str, dict[str, Any]]
+) -> None:
+    """Swap the live version in one transaction: fits written, old state dropped."""
+    old = active_version(session, framework_id)
+    now = dt.datetime.now(dt.UTC)
+    ids = dict(
+        session.execute(
+            select(CompetencyRow.code, CompetencyRow.id).where(
+                CompetencyRow.framework_id == framework_id
+            )
+        ).all()
+    )
+    rows = [
+        {"competency_id": ids[code], **{k: fit[k] for k in KT_PARAMETERS}, "model": MODEL,
+         "attempts": fit["attempts"], "students": fit["students"], "fitted_at": now}
+        for code, fit in params.items()
+        if code in ids
+    ]  # fmt: skip
+    session.execute(
+        delete(CompetencyFit).where(
+            CompetencyFit.competency_id.in_([r["competency_id"] for r in rows])
+        )
+    )
+    if rows:
+        session.execute(insert(CompetencyFit), rows)
+    competencies = select(CompetencyRow.id).where(CompetencyRow.framework_id == framework_id)
+    for table in (Mastery, MasteryEvent):
+        session.execute(
+            delete(table).where(table.model_version == old, table.competency_id.in_(competencies))
+        )
+    session.execute(
+        update(LearnerModelRow)
+        .where(LearnerModelRow.framework_id == framework_id, LearnerModelRow.status == "active")
+        .values(status="retired")
+    )
+    session.execute(
+        update(LearnerModelRow)
+        .where(LearnerModelRow.id == version)
+        .values(status="active", activated_at=now)
+    )
+
+
+def build_model_job(session: Session, payload: dict[str, Any]) -> None:
+    """Background job: :func:`build_model` for the version in the payload."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    build_model(engine, int(payload["version"]))

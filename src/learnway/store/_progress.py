@@ -1,32 +1,25 @@
-"""From the database to the learner model and the planner, and back.
+"""From the database to the learner model and the planner: a stored course as the planner's
+graph, the stored evidence in the learner models' order, and a replay of it.
 
-The store keeps the evidence (attempts); the learner state is derived from it by replaying a
-student's attempts through :func:`learnway.paths.apply_attempts`. The ``mastery`` table is a
-cache of that derived state for dashboards, rewritten whenever a student's evidence changes.
-Times on the planner's clock are days since the Unix epoch.
+The live state that requests read is kept by :mod:`learnway.store._state`; a replay
+(:func:`learner_state`) is for background work, calibration and checks. Times on the planner's
+clock are days since the Unix epoch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, delete, insert, select
+from numpy.typing import NDArray
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from learnway.frameworks import Competency, Framework
-from learnway.paths import (
-    CourseGraph,
-    LearnerState,
-    MasteryPolicy,
-    Planner,
-    Recommendation,
-    Status,
-    apply_attempts,
-    mastery_status,
-)
-from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
+from learnway.paths import CourseGraph, LearnerState, MasteryPolicy, replay_attempts
 from learnway.store._schema import (
     KT_PARAMETERS,
     Attempt,
@@ -36,7 +29,6 @@ from learnway.store._schema import (
     Enrollment,
     FrameworkRow,
     ItemRow,
-    Mastery,
     Prerequisite,
     Section,
     StepAlignment,
@@ -44,13 +36,6 @@ from learnway.store._schema import (
 )
 
 SECONDS_PER_DAY = 86_400.0
-STATUS_NAMES = {
-    Status.NOT_STARTED: "not_started",
-    Status.PRACTICING: "practicing",
-    Status.MASTERED: "mastered",
-    Status.DUE_FOR_REVIEW: "due_for_review",
-    Status.STUCK: "stuck",
-}
 
 
 def day_of(moment: dt.datetime) -> float:
@@ -62,9 +47,12 @@ def moment_of(day: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(day * SECONDS_PER_DAY, tz=dt.UTC)
 
 
-def load_framework(session: Session, framework_id: int) -> Framework:
+def load_framework(
+    session: Session, framework_id: int, *, params: Mapping[str, Mapping[str, Any]] | None = None
+) -> Framework:
     """Rebuild the validated framework stored under ``framework_id``, with the parameters fitted
-    on the school's attempts where there are some (``competency_fits``), else the content's."""
+    on the school's attempts where there are some (``competency_fits``, or ``params`` by
+    competency code where given), else the content's."""
     header = session.get(FrameworkRow, framework_id)
     if header is None:
         raise LookupError(f"no framework with id {framework_id}")
@@ -106,7 +94,11 @@ def load_framework(session: Session, framework_id: int) -> Framework:
                 parent=code_of.get(row.parent_id) if row.parent_id else None,
                 sequence=row.sequence,
                 mastery_threshold=row.mastery_threshold,
-                **{name: getattr(fits.get(row.id, row), name) for name in KT_PARAMETERS},
+                **(
+                    {name: params[row.code][name] for name in KT_PARAMETERS}
+                    if params is not None and row.code in params
+                    else {name: getattr(fits.get(row.id, row), name) for name in KT_PARAMETERS}
+                ),
             )
             for row in rows
         ),
@@ -114,9 +106,11 @@ def load_framework(session: Session, framework_id: int) -> Framework:
     )
 
 
-def load_course(session: Session, framework_id: int) -> CourseGraph:
+def load_course(
+    session: Session, framework_id: int, *, params: Mapping[str, Mapping[str, Any]] | None = None
+) -> CourseGraph:
     """The planner's view of a stored course: its graph, steps and parameters."""
-    framework = load_framework(session, framework_id)
+    framework = load_framework(session, framework_id, params=params)
     rows = session.execute(
         select(StepRow.key, ItemRow.key, CompetencyRow.code)
         .join(ItemRow, StepRow.item_id == ItemRow.id)
@@ -145,18 +139,57 @@ def course_of_student(session: Session, student_id: int) -> int | None:
     )
 
 
-def aligned_attempts() -> Select[int, str, bool, int, dt.datetime]:
+def aligned_attempts() -> Select[int, str, bool, int, dt.datetime, str]:
     """Stored attempts, one row per competency their step is aligned to: student, competency
-    code, correct, hints used and time, in time order (steps' competencies in course order)."""
+    code, correct, hints used, time and attempt id, in time order (steps' competencies in course
+    order)."""
     return (
         select(
             Attempt.student_id, CompetencyRow.code, Attempt.correct, Attempt.hints_used,
-            Attempt.timestamp,
+            Attempt.timestamp, Attempt.id,
         )
         .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
         .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
         .order_by(Attempt.timestamp, Attempt.id, CompetencyRow.sequence)
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Stored attempts of some students as the learner state's arrays (one entry per aligned
+    competency of the course, in time order): row of the student, competency index, correct,
+    hints, day and attempt id."""
+
+    students: NDArray[np.int64]
+    competencies: NDArray[np.int64]
+    correct: NDArray[np.bool_]
+    hints: NDArray[np.int64]
+    days: NDArray[np.float64]
+    attempt_ids: list[str]
+
+
+def evidence_of(
+    session: Session,
+    course: CourseGraph,
+    student_ids: Sequence[int],
+    *,
+    until: dt.datetime | None = None,
+) -> Evidence:
+    query = aligned_attempts().where(Attempt.student_id.in_(student_ids))
+    if until is not None:
+        query = query.where(Attempt.timestamp <= until)
+    rows = session.execute(query).all() if student_ids else []
+    row_of = {student: i for i, student in enumerate(student_ids)}
+    index = course.graph.index
+    kept = [r for r in rows if r[1] in index]
+    return Evidence(
+        students=np.array([row_of[r[0]] for r in kept], dtype=np.int64),
+        competencies=np.array([index[r[1]] for r in kept], dtype=np.int64),
+        correct=np.array([r[2] for r in kept], dtype=bool),
+        hints=np.array([r[3] for r in kept], dtype=np.int64),
+        days=np.array([day_of(r[4]) for r in kept], dtype=np.float64),
+        attempt_ids=[r[5] for r in kept],
+    )
 
 
 def learner_state(
@@ -166,123 +199,14 @@ def learner_state(
     *,
     policy: MasteryPolicy | None = None,
     until: dt.datetime | None = None,
+    on_round: Callable[[NDArray[np.int64], LearnerState, LearnerState], None] | None = None,
 ) -> LearnerState:
-    """The learner state of ``student_ids`` (rows in that order), replayed from their attempts."""
+    """The learner state of ``student_ids`` (rows in that order), replayed from their attempts:
+    work that grows with the history, for background jobs, calibration and checks only."""
     policy = policy or course.policy()
-    state = LearnerState.new(len(student_ids), course.params)
-    if not student_ids:
-        return state
-    query = aligned_attempts().where(Attempt.student_id.in_(student_ids))
-    if until is not None:
-        query = query.where(Attempt.timestamp <= until)
-    rows = session.execute(query).all()
-    row_of = {student: i for i, student in enumerate(student_ids)}
-    index = course.graph.index
-    kept = [r for r in rows if r[1] in index]
-    if not kept:
-        return state
-    students = np.array([row_of[r[0]] for r in kept], dtype=np.int64)
-    competencies = np.array([index[r[1]] for r in kept], dtype=np.int64)
-    correct = np.array([r[2] for r in kept], dtype=bool)
-    hints = np.array([r[3] for r in kept], dtype=np.int64)
-    days = np.array([day_of(r[4]) for r in kept])
-    # Replay in rounds: round k holds every student's k-th observation, so each call to
-    # apply_attempts sees at most one attempt per student and the order within a student holds.
-    order = np.argsort(students, kind="stable")
-    turn = np.empty_like(order)
-    starts = np.r_[0, np.flatnonzero(np.diff(students[order])) + 1]
-    counts = np.diff(np.r_[starts, order.size])
-    turn[order] = np.arange(order.size) - np.repeat(starts, counts)
-    for k in range(int(turn.max()) + 1):
-        at = np.flatnonzero(turn == k)
-        state = apply_attempts(
-            state, students[at], competencies[at], correct[at], now=days[at],
-            params=course.params, graph=course.graph, policy=policy, hints=hints[at],
-        )  # fmt: skip
-    return state
-
-
-def refresh_mastery(
-    session: Session,
-    course: CourseGraph,
-    framework_id: int,
-    student_ids: Sequence[int],
-    *,
-    now: dt.datetime | None = None,
-) -> LearnerState:
-    """Rewrite the ``mastery`` rows of ``student_ids`` from their evidence; return their state."""
-    policy = course.policy()
-    state = learner_state(session, course, student_ids, policy=policy)
-    moment = now or dt.datetime.now(dt.UTC)
-    status = mastery_status(state, policy, day_of(moment))
-    ids = dict(
-        session.execute(
-            select(CompetencyRow.code, CompetencyRow.id).where(
-                CompetencyRow.framework_id == framework_id
-            )
-        ).all()
-    )
-    column_ids = np.array([ids[code] for code in course.graph.codes])
-    session.execute(
-        delete(Mastery).where(
-            Mastery.student_id.in_(student_ids), Mastery.competency_id.in_(column_ids.tolist())
-        )
-    )
-    seen_s, seen_c = np.nonzero(state.evidence > 0)
-    rows = [
-        {
-            "student_id": student_ids[s],
-            "competency_id": int(column_ids[c]),
-            "p_mastery": float(state.p_known[s, c]),
-            "evidence_count": int(state.attempts[s, c]),
-            "last_evidence_at": (
-                None if np.isnan(state.last_seen[s, c]) else moment_of(state.last_seen[s, c])
-            ),
-            "status": STATUS_NAMES[Status(int(status[s, c]))],
-            "updated_at": moment,
-        }
-        for s, c in zip(seen_s.tolist(), seen_c.tolist(), strict=True)
-    ]
-    if rows:
-        session.execute(insert(Mastery), rows)
-    return state
-
-
-def record_practice(
-    session: Session,
-    course: CourseGraph,
-    framework_id: int,
-    attempts: Sequence[AttemptIn],
-    *,
-    now: dt.datetime | None = None,
-) -> AttemptReport:
-    """Store attempts and update the mastery of every student who made a new one."""
-    report = record_attempts(session, attempts)
-    stored = set(report.stored)
-    students = sorted({a.student_id for a in attempts if a.id in stored})
-    if students:
-        refresh_mastery(session, course, framework_id, students, now=now)
-    return report
-
-
-def recommend(
-    session: Session,
-    course: CourseGraph,
-    student_id: int,
-    *,
-    goals: Sequence[str] = (),
-    interests: dict[str, float] | None = None,
-    deadline: dt.date | None = None,
-    now: dt.datetime | None = None,
-) -> list[Recommendation]:
-    """The student's short ranked list of next activities, with reasons."""
-    moment = now or dt.datetime.now(dt.UTC)
-    state = learner_state(session, course, [student_id])
-    planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
-    deadline_day = None
-    if deadline is not None:
-        deadline_day = day_of(dt.datetime.combine(deadline, dt.time(), tzinfo=dt.UTC))
-    return planner.recommend(
-        state, day_of(moment), goals=[g for g in goals if g in course.graph.index],
-        interests=interests, deadline=deadline_day, origin=dt.date(1970, 1, 1),
+    ev = evidence_of(session, course, student_ids, until=until)
+    return replay_attempts(
+        LearnerState.new(len(student_ids), course.params), ev.students, ev.competencies,
+        ev.correct, now=ev.days, params=course.params, graph=course.graph, policy=policy,
+        hints=ev.hints, on_round=on_round,
     )  # fmt: skip

@@ -36,7 +36,12 @@ ORG_TYPES = ("district", "school")
 SESSION_TYPES = ("schoolYear", "semester", "term", "gradingPeriod")
 ACTIVITY_KINDS = ("lesson", "video", "reading", "project", "practice")
 SUPPORT_KINDS = ("tutoring", "mentoring", "counselling", "health", "family", "other")
-MASTERY_STATUSES = ("not_started", "practicing", "mastered", "due_for_review", "stuck")
+MASTERY_STATUSES = (
+    "not_started", "practicing", "mastered", "due_for_review", "stuck", "likely_known",
+)  # fmt: skip
+EVENT_CAUSES = ("attempt", "replay", "recalibration", "placement")
+JOB_STATUSES = ("queued", "running", "done", "failed")
+MODEL_STATUSES = ("building", "active", "retired")
 ATTEMPT_SOURCES = ("web", "xapi", "import", "simulation", "lti")
 
 NAMING = {
@@ -433,7 +438,9 @@ class Attempt(Base):
 
 
 class Mastery(Base):
-    """The learner model's current belief about one student and one competency."""
+    """The learner state of one student and competency under one model version: the learner
+    model's belief and the evidence bookkeeping of :class:`learnway.paths.LearnerState`,
+    updated with every attempt in the attempt's own transaction."""
 
     __tablename__ = "mastery"
     __table_args__ = (_one_of("status", MASTERY_STATUSES),)
@@ -442,11 +449,85 @@ class Mastery(Base):
     competency_id: Mapped[int] = mapped_column(
         ForeignKey("competencies.id"), primary_key=True, index=True
     )
+    model_version: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     p_mastery: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[float] = mapped_column(Float, default=0.0)
     evidence_count: Mapped[int] = mapped_column(Integer, default=0)
+    no_progress: Mapped[int] = mapped_column(Integer, default=0)
+    peak: Mapped[float] = mapped_column(Float)
+    hint_rate: Mapped[float] = mapped_column(Float, default=0.0)
+    reviews: Mapped[int] = mapped_column(Integer, default=0)
+    mastered_once: Mapped[bool] = mapped_column(Boolean, default=False)
     last_evidence_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
     status: Mapped[str] = mapped_column(String(20), default="not_started")
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+
+
+class MasteryEvent(Base):
+    """A change of one student's status or probability band on one competency. Append-only;
+    growth, gaps over time and pacing read these instead of replaying attempts."""
+
+    __tablename__ = "mastery_events"
+    __table_args__ = (
+        _one_of("cause", EVENT_CAUSES),
+        Index("ix_mastery_events_student_at", "student_id", "model_version", "at"),
+        Index("ix_mastery_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id"))
+    model_version: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp())
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    p_before: Mapped[float] = mapped_column(Float)
+    p_after: Mapped[float] = mapped_column(Float)
+    mastered_change: Mapped[int] = mapped_column(Integer, default=0)
+    """+1 when the competency became mastered, -1 when it stopped being mastered, else 0."""
+    cause: Mapped[str] = mapped_column(String(20))
+    attempt_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class LearnerModelRow(Base):
+    """A version of a course's live learner model: its family, parameters and held-out figures.
+    Version 0 (no row) is the content's default BKT parameters."""
+
+    __tablename__ = "learner_models"
+    __table_args__ = (_one_of("status", MODEL_STATUSES),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    framework_id: Mapped[int] = mapped_column(ForeignKey("frameworks.id"), index=True)
+    family: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="building")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+    activated_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+
+
+class Job(Base):
+    """A unit of background work (replaying a student, rebuilding a course's state). Claimed
+    by one worker at a time; a job whose worker died is claimed again after its lease."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        _one_of("status", JOB_STATUSES),
+        Index("ix_jobs_status_run_after", "status", "run_after"),
+        Index("ix_jobs_key", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+    locked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
 
 
 # --- learner profile and groups -------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from learnway.paths import CourseGraph, Planner, forecast_pacing, suggest_groups
-from learnway.store import day_of, learner_state
+from learnway.store import MASTERED_NAMES, day_of, load_state
 from learnway.store._schema import (
     Activity,
     ActivityAlignment,
@@ -81,7 +81,7 @@ def heatmap_view(
 ) -> HeatmapOut:
     _, catalog = section_course(session, context, section)
     students = section_students(session, section_id=section.id)
-    grid = mastery_grid(session, catalog, [s.id for s in students])
+    grid = mastery_grid(session, context, catalog, [s.id for s in students])
     if unit:
         chosen = next((u for u in catalog.units if u.code == unit), None)
         if chosen is None:
@@ -91,7 +91,7 @@ def heatmap_view(
         cols = list(range(len(catalog.codes)))
     p = grid.p[:, cols]
     mean_p = np.nan_to_num(p, nan=0.0).mean(axis=1) if cols else np.zeros(len(students))
-    mastered = (grid.status[:, cols] == "mastered").sum(axis=1)
+    mastered = np.isin(grid.status[:, cols], MASTERED_NAMES).sum(axis=1)
     order = list(range(len(students)))
     if sort == "mastered":
         order.sort(key=lambda i: (-mastered[i], students[i].family_name))
@@ -161,7 +161,7 @@ def _day(today: dt.date, offset: float) -> dt.date | None:
 def pacing_view(session: Session, context: WebContext, section: Section) -> PacingOut:
     _, catalog = section_course(session, context, section)
     students = section_students(session, section_id=section.id)
-    grid = mastery_grid(session, catalog, [s.id for s in students])
+    grid = mastery_grid(session, context, catalog, [s.id for s in students])
     today = dt.date.today()
     rows: list[PacingRow] = []
     if students:
@@ -190,7 +190,7 @@ def needs_view(session: Session, context: WebContext, section: Section) -> Needs
     """Who needs me today: stuck, off pace, inactive, or flagged for support; with evidence."""
     _, catalog = section_course(session, context, section)
     students = section_students(session, section_id=section.id)
-    grid = mastery_grid(session, catalog, [s.id for s in students])
+    grid = mastery_grid(session, context, catalog, [s.id for s in students])
     today = dt.date.today()
     now_day = day_of(dt.datetime.now(dt.UTC))
     needs: list[NeedOut] = []
@@ -281,12 +281,14 @@ def _saved_groups(session: Session, catalog: Catalog, section: Section) -> list[
 
 
 def groups_view(session: Session, context: WebContext, section: Section) -> GroupsOut:
-    course, catalog = section_course(session, context, section)
+    _, catalog = section_course(session, context, section)
+    live, _ = context.live(session, catalog.framework_id)
+    course = live.course
     students = section_students(session, section_id=section.id)
     suggested: list[GroupOut] = []
     if students:
-        state = learner_state(session, course, [s.id for s in students])
-        planner = Planner(course.graph, course.bank, course.params, policy=course.policy())
+        state = load_state(session, live, [s.id for s in students])
+        planner = Planner(course.graph, course.bank, course.params, policy=live.policy)
         now = day_of(dt.datetime.now(dt.UTC))
         by_id = {str(s.id): s for s in students}
         for g in suggest_groups(planner, state, now, students=list(by_id)):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from learnway.content import AnswerChecker
 from learnway.paths import CourseGraph
 from learnway.settings import Settings
-from learnway.store import load_course
+from learnway.store import LiveCourse, active_version, live_course, load_course
 from learnway.web._catalog import Catalog, build_catalog
 from learnway.web._security import CookieSigner, RateLimiter
 
@@ -33,7 +33,7 @@ class WebContext:
     settings: Settings
     templates: Jinja2Templates
     signer: CookieSigner
-    _courses: dict[int, tuple[CourseGraph, Catalog]] = field(default_factory=dict)
+    _courses: dict[int, tuple[LiveCourse, Catalog]] = field(default_factory=dict)
     cache: dict[object, object] = field(default_factory=dict)
     """Derived figures keyed by what they depend on (reports replayed from evidence)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,20 +48,30 @@ class WebContext:
             time_limit_s=self.settings.answer_check_seconds,
             memory_limit_mb=self.settings.answer_check_memory_mb,
         )
-        self.login_by_user = RateLimiter(self.engine, 5, 300.0)
-        self.login_by_address = RateLimiter(self.engine, 30, 300.0)
+        self.login_by_user = RateLimiter(limit=5, window_s=60.0)
+        self.login_by_address = RateLimiter(limit=100, window_s=60.0)
 
     @property
     def secure_cookies(self) -> bool:
         return self.settings.environment == "production"
 
     def course(self, session: Session, framework_id: int) -> tuple[CourseGraph, Catalog]:
-        """The planner's view of a course and its catalog, built once from the database."""
+        """The planner's view of a course and its catalog, under the course's live model
+        version: built once per version from the database."""
+        live, catalog = self.live(session, framework_id)
+        return live.course, catalog
+
+    def live(self, session: Session, framework_id: int) -> tuple[LiveCourse, Catalog]:
+        """The course as the live path serves it (graph, competency ids, model version)."""
+        version = active_version(session, framework_id)
         with self._lock:
             cached = self._courses.get(framework_id)
-        if cached is None:
+        if cached is None or cached[0].version != version:
             graph = load_course(session, framework_id)
-            cached = (graph, build_catalog(session, framework_id, graph))
+            cached = (
+                live_course(session, graph, framework_id, version=version),
+                build_catalog(session, framework_id, graph),
+            )
             with self._lock:
                 self._courses[framework_id] = cached
             # The course stays for the life of the process: move it, and everything else

@@ -15,9 +15,24 @@ from numpy.typing import NDArray
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from learnway.paths import REASON_TEMPLATES, CourseGraph, Recommendation, forecast_pacing
-from learnway.store import course_of_student, day_of, recommend
-from learnway.store._schema import Attempt, Enrollment, Goal, Mastery, Profile, Section, User
+from learnway.paths import (
+    REASON_TEMPLATES,
+    CourseGraph,
+    Recommendation,
+    Status,
+    forecast_pacing,
+    mastery_status,
+)
+from learnway.store import (
+    MASTERED_NAMES,
+    STATUS_NAMES,
+    course_of_student,
+    daily_growth,
+    day_of,
+    load_state,
+    recommend,
+)
+from learnway.store._schema import Attempt, Enrollment, Goal, Profile, Section, User
 from learnway.web._catalog import INTERESTS, STATUS_LABELS, Catalog
 from learnway.web._context import WebContext
 from learnway.web._schemas import (
@@ -49,42 +64,36 @@ def person(user: User) -> PersonOut:
 
 @dataclass(frozen=True)
 class MasteryGrid:
-    """The ``mastery`` table for some students, as arrays over the catalog's competencies."""
+    """The stored learner state of some students, as the pages show it, over the catalog's
+    competencies. Statuses are those of the mastery rules now, as the planner sees them."""
 
     p: NDArray[np.float64]  # nan where there is no evidence
-    evidence: NDArray[np.int64]
+    evidence: NDArray[np.int64]  # the competency's own attempts
     status: NDArray[np.object_]
     last: NDArray[np.float64]  # day of last evidence, nan if none
 
     @property
     def mastered(self) -> NDArray[np.int64]:
-        return (self.status == "mastered").sum(axis=1)
+        """Competencies mastered per student (review due counts: it was shown and is held)."""
+        return np.isin(self.status, MASTERED_NAMES).sum(axis=1)
 
 
-def mastery_grid(session: Session, catalog: Catalog, student_ids: list[int]) -> MasteryGrid:
-    n, m = len(student_ids), len(catalog.codes)
-    p = np.full((n, m), np.nan)
-    evidence = np.zeros((n, m), dtype=np.int64)
-    status = np.full((n, m), "not_started", dtype=object)
-    last = np.full((n, m), np.nan)
-    if n:
-        row_of = {s: i for i, s in enumerate(student_ids)}
-        rows = session.execute(
-            select(
-                Mastery.student_id, Mastery.competency_id, Mastery.p_mastery,
-                Mastery.evidence_count, Mastery.status, Mastery.last_evidence_at,
-            ).where(Mastery.student_id.in_(student_ids))
-        ).all()  # fmt: skip
-        cols = catalog.column_of_id
-        for sid, cid, pm, ev, st, at in rows:
-            c = cols.get(cid)
-            if c is None:
-                continue
-            r = row_of[sid]
-            p[r, c], evidence[r, c], status[r, c] = pm, ev, st
-            if at is not None:
-                last[r, c] = day_of(at)
-    return MasteryGrid(p, evidence, status, last)
+STATUS_TEXT = np.array([STATUS_NAMES[Status(k)] for k in range(len(Status))], dtype=object)
+
+
+def mastery_grid(
+    session: Session, context: WebContext, catalog: Catalog, student_ids: list[int]
+) -> MasteryGrid:
+    live, _ = context.live(session, catalog.framework_id)
+    state = load_state(session, live, student_ids)
+    now = day_of(dt.datetime.now(dt.UTC))
+    seen = state.evidence > 0
+    return MasteryGrid(
+        p=np.where(seen, state.p_known, np.nan),
+        evidence=state.attempts.copy(),
+        status=STATUS_TEXT[mastery_status(state, live.policy, now)],
+        last=state.last_seen.copy(),
+    )
 
 
 def framework_of(session: Session, student: User) -> int:
@@ -113,7 +122,7 @@ def competency_state(catalog: Catalog, grid: MasteryGrid, row: int, col: int) ->
 
 def path_view(session: Session, context: WebContext, student: User) -> PathOut:
     _, catalog = course_for(session, context, student)
-    grid = mastery_grid(session, catalog, [student.id])
+    grid = mastery_grid(session, context, catalog, [student.id])
     units = []
     for unit in catalog.units:
         states = [competency_state(catalog, grid, 0, c) for c in unit.members]
@@ -121,7 +130,7 @@ def path_view(session: Session, context: WebContext, student: User) -> PathOut:
             Unit(
                 code=unit.code,
                 title=unit.title,
-                mastered=sum(s.status == "mastered" for s in states),
+                mastered=sum(s.status in MASTERED_NAMES for s in states),
                 total=len(states),
                 competencies=states,
             )
@@ -180,9 +189,9 @@ def student_deadline(session: Session, student: User) -> dt.date | None:
 def recommendation_list(
     session: Session, context: WebContext, student: User
 ) -> list[RecommendationOut]:
-    course, catalog = course_for(session, context, student)
+    live, catalog = context.live(session, framework_of(session, student))
     recs: list[Recommendation] = recommend(
-        session, course, student.id,
+        session, live, student.id,
         goals=active_goal_codes(session, student, catalog),
         interests=interest_weights(catalog, student_interests(session, student)) or None,
         deadline=student_deadline(session, student),
@@ -229,7 +238,7 @@ def _mastered_rate(session: Session, student: User, grid: MasteryGrid) -> tuple[
 
 def goals_view(session: Session, context: WebContext, student: User) -> GoalsOut:
     course, catalog = course_for(session, context, student)
-    grid = mastery_grid(session, catalog, [student.id])
+    grid = mastery_grid(session, context, catalog, [student.id])
     done, days = _mastered_rate(session, student, grid)
     rows = session.scalars(
         select(Goal).where(Goal.student_id == student.id).order_by(Goal.created_at, Goal.id)
@@ -243,10 +252,10 @@ def goals_view(session: Session, context: WebContext, student: User) -> GoalsOut
             code = catalog.codes[col]
             p = grid.p[0, col]
             progress = None if np.isnan(p) else round(float(p), 3)
-            if grid.status[0, col] == "mastered":
+            if grid.status[0, col] in MASTERED_NAMES:
                 forecast = "Mastered."
             else:
-                needed = course.graph.ancestors[col] & (grid.status[0] != "mastered")
+                needed = course.graph.ancestors[col] & ~np.isin(grid.status[0], MASTERED_NAMES)
                 remaining = int(needed.sum()) + 1
                 frame = forecast_pacing([done], [remaining], [days], now=0.0, deadline=1e9)
                 when = today + dt.timedelta(days=float(frame["forecast"].iloc[0]))
@@ -315,35 +324,14 @@ def update_goal(session: Session, *, student: User, goal_id: int, patch: GoalPat
 
 
 def growth_view(session: Session, context: WebContext, student: User) -> GrowthOut:
-    """Competencies mastered at the end of each day with practice (replayed from evidence)."""
-    from learnway.paths import is_mastered
-    from learnway.store import learner_state
-
-    course, catalog = course_for(session, context, student)
-    stamps = session.scalars(
-        select(Attempt.timestamp)
-        .where(Attempt.student_id == student.id)
-        .order_by(Attempt.timestamp)
-    ).all()
-    counts: dict[dt.date, int] = {}
-    for stamp in stamps:
-        counts[stamp.date()] = counts.get(stamp.date(), 0) + 1
-    days = sorted(counts)
-    if len(days) > 20:  # at most 20 points, always keeping the last day
-        keep = np.unique(np.linspace(0, len(days) - 1, 20).round().astype(int))
-        days = [days[i] for i in keep]
-    policy = course.policy()
-    points = []
-    for day in days:
-        until = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
-        state = learner_state(session, course, [student.id], policy=policy, until=until)
-        points.append(
-            GrowthPoint(
-                day=day,
-                mastered=int(is_mastered(state, policy)[0].sum()),
-                attempts=sum(n for d, n in counts.items() if d <= day),
-            )
-        )
+    """Competencies mastered at the end of each day with practice, read from the mastery
+    events (no replay): the last point is the count the path shows."""
+    framework_id = framework_of(session, student)
+    live, catalog = context.live(session, framework_id)
+    points = [
+        GrowthPoint(day=day, mastered=mastered, attempts=attempts)
+        for day, mastered, attempts in daily_growth(session, live, student.id)
+    ]
     return GrowthOut(student=person(student), total=len(catalog.codes), points=points)
 
 

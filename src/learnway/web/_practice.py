@@ -182,7 +182,7 @@ def submit_answer(
         )
         if c in catalog.column_of_id
     ]
-    before = mastery_grid(session, catalog, [student.id])
+    before = mastery_grid(session, context, catalog, [student.id])
     earlier = session.get(Attempt, answer.attempt_id) if answer.attempt_id else None
     attempt = AttemptIn(
         id=answer.attempt_id or f"web-{uuid.uuid4().hex}",
@@ -199,7 +199,7 @@ def submit_answer(
     report = record_practice(session, course, catalog.framework_id, [attempt])
     if report.refused:
         raise HTTPException(422, f"The attempt was refused: {report.refused[0].message}")
-    after = mastery_grid(session, catalog, [student.id])
+    after = mastery_grid(session, context, catalog, [student.id])
     changes = []
     for col in aligned:
         b, a = before.p[0, col], after.p[0, col]

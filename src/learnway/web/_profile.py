@@ -6,6 +6,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from learnway.store import MASTERED_NAMES
 from learnway.store._schema import (
     Accommodation,
     Activity,
@@ -56,11 +57,11 @@ def assignments_of(session: Session, catalog: Catalog, student: User) -> list[As
 
 def student_page(session: Session, context: WebContext, student: User) -> StudentOut:
     _, catalog = course_for(session, context, student)
-    grid = mastery_grid(session, catalog, [student.id])
+    grid = mastery_grid(session, context, catalog, [student.id])
     seen = np.flatnonzero(grid.evidence[0] > 0)
     by_p = sorted(seen.tolist(), key=lambda c: -float(np.nan_to_num(grid.p[0, c])))
     strengths = [
-        competency_state(catalog, grid, 0, c) for c in by_p if grid.status[0, c] == "mastered"
+        competency_state(catalog, grid, 0, c) for c in by_p if grid.status[0, c] in MASTERED_NAMES
     ]
     needs = [
         competency_state(catalog, grid, 0, c)

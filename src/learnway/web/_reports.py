@@ -16,10 +16,8 @@ import numpy as np
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from learnway.paths import is_mastered
-from learnway.store import learner_state
+from learnway.store import live_versions, mastered_counts
 from learnway.store._schema import (
-    Attempt,
     Course,
     Demographics,
     Enrollment,
@@ -128,53 +126,12 @@ def _cells(
     return cells
 
 
-def _mastered_now(session: Session, student_ids: list[int]) -> dict[int, int]:
-    counts = dict.fromkeys(student_ids, 0)
-    for sid in session.scalars(
-        select(Mastery.student_id).where(
-            Mastery.student_id.in_(student_ids), Mastery.status.in_(("mastered", "due_for_review"))
-        )
-    ):
-        counts[sid] += 1
-    return counts
-
-
-def _mastered_at(
-    session: Session, context: WebContext, student_ids: list[int], until: dt.datetime
-) -> dict[int, int]:
-    """Competencies each student had mastered at ``until``, replayed from their evidence
-    (cached per day, students and latest evidence)."""
-    latest = session.scalar(select(Attempt.recorded_at).order_by(Attempt.recorded_at.desc()))
-    key = ("mastered_at", until.date(), tuple(student_ids), latest)
-    cached = context.cache.get(key)
-    if isinstance(cached, dict):
-        return dict(cached)
-    framework_of = dict(
-        session.execute(
-            select(Enrollment.user_id, Course.framework_id)
-            .join(Section, Section.id == Enrollment.section_id)
-            .join(Course, Course.id == Section.course_id)
-            .where(Enrollment.user_id.in_(student_ids), Enrollment.role == "student")
-        ).all()
-    )
-    out = dict.fromkeys(student_ids, 0)
-    for framework_id in {f for f in framework_of.values() if f is not None}:
-        course, _ = context.course(session, framework_id)
-        ids = [s for s in student_ids if framework_of.get(s) == framework_id]
-        policy = course.policy()
-        state = learner_state(session, course, ids, policy=policy, until=until)
-        for sid, n in zip(ids, is_mastered(state, policy).sum(axis=1).tolist(), strict=True):
-            out[sid] = int(n)
-    context.cache[key] = dict(out)
-    return out
-
-
 def mastery_report(session: Session, context: WebContext, user: User, *, by: str) -> ReportOut:
     labels = _labels(session, user, by)
     ids = sorted(labels)
-    now = _mastered_now(session, ids)
-    before = _mastered_at(
-        session, context, ids, dt.datetime.now(dt.UTC) - dt.timedelta(days=GROWTH_DAYS)
+    now = mastered_counts(session, ids)
+    before = mastered_counts(
+        session, ids, until=dt.datetime.now(dt.UTC) - dt.timedelta(days=GROWTH_DAYS)
     )
 
     def value(members: list[int]) -> tuple[float, float | None]:
@@ -202,7 +159,7 @@ def gap_report(
     for k in range(weeks - 1, -1, -1):
         week = today - dt.timedelta(days=7 * k)
         until = dt.datetime.combine(week, dt.time.max, tzinfo=dt.UTC)
-        at = _mastered_at(session, context, ids, until) if k else _mastered_now(session, ids)
+        at = mastered_counts(session, ids, until=until) if k else mastered_counts(session, ids)
         points.append(GapPoint(week=week, cells=_cells(labels, _mean_of(at))))
     return GapOut(subgroup=subgroup, min_cell=MIN_CELL, points=points)
 
@@ -233,7 +190,11 @@ def supports_report(session: Session, user: User) -> SupportsOut:
     supported = {sid for sid, _ in rows}
     stuck = set(
         session.scalars(
-            select(Mastery.student_id).where(Mastery.student_id.in_(ids), Mastery.status == "stuck")
+            select(Mastery.student_id).where(
+                Mastery.student_id.in_(ids),
+                Mastery.status == "stuck",
+                Mastery.model_version.in_(live_versions(session)),
+            )
         )
     )
     flagged = len(stuck - supported)

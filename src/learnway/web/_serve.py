@@ -5,11 +5,34 @@ from __future__ import annotations
 import threading
 import webbrowser
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from learnway.web._demo import DEMO_PASSWORD
 from learnway.web._demo import sign_in_links as demo_links
+
+if TYPE_CHECKING:
+    import uvicorn
+
+
+def uvicorn_config(app: Any, *, host: str, port: int) -> uvicorn.Config:
+    """How Learnway is served. ``X-Forwarded-For`` is read only from the proxies named in
+    ``LEARNWAY_TRUSTED_PROXIES`` (:func:`learnway.web._signin.client_address`), never by uvicorn,
+    which would otherwise believe it from any client on loopback. No ``Server`` header is sent,
+    and the access log is Learnway's own (:mod:`learnway._logging`)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        server_header=False,  # no "Server: uvicorn"
+        access_log=False,  # Learnway's own access log names routes, not paths (_logging.py)
+        log_config=None,  # logging is set up by configure_logging
+    )
 
 
 def serve(
@@ -28,9 +51,14 @@ def serve(
     """
     import uvicorn
 
+    from learnway._logging import configure_logging
     from learnway.web._app import create_app
+    from learnway.worker import start
 
     app = create_app(engine_url)
+    configure_logging(production=app.state.web.settings.environment == "production")
+    app.state.web.checker.warm()
+    _, stop_worker = start(app.state.web.engine)
     shown = "localhost" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     say = echo or print
@@ -42,4 +70,7 @@ def serve(
         say(f"  password for every demo account: {DEMO_PASSWORD}")
     if open_browser:
         threading.Timer(1.5, webbrowser.open, args=(links["student"],)).start()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()
+    finally:
+        stop_worker.set()

@@ -1,0 +1,548 @@
+"""The live learner state: stored per student and competency, updated with every attempt.
+
+The attempt log is the truth. Beside it, the ``mastery`` table holds each student's
+:class:`learnway.paths.LearnerState` under the course's live model version, and
+``mastery_events`` records every change of status or probability band. A new attempt updates
+the state in its own transaction in time independent of the student's history:
+
+- the student's rows are read (at most one per competency of the course), the attempt applied
+  by :func:`learnway.paths.apply_attempts`, the changed rows written back and the changes
+  appended as events;
+- an attempt older than the student's latest evidence (an offline device, a late import)
+  cannot be applied on top: it is stored, and a background job replays that student
+  (:func:`replay_students`), while the pages say the student's state is updating.
+
+Reading the state (:func:`load_state`) costs one indexed query, whatever the history's length.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from learnway.paths import (
+    CourseGraph,
+    LearnerState,
+    MasteryPolicy,
+    Planner,
+    Recommendation,
+    Status,
+    apply_attempts,
+    is_mastered,
+    mastery_status,
+    replay_attempts,
+)
+from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
+from learnway.store._jobs import enqueue
+from learnway.store._progress import day_of, evidence_of, load_course, moment_of
+from learnway.store._schema import (
+    Attempt,
+    CompetencyRow,
+    ItemRow,
+    Job,
+    LearnerModelRow,
+    Mastery,
+    MasteryEvent,
+    StepAlignment,
+    StepRow,
+    User,
+)
+
+STATUS_NAMES = {
+    Status.NOT_STARTED: "not_started",
+    Status.PRACTICING: "practicing",
+    Status.MASTERED: "mastered",
+    Status.DUE_FOR_REVIEW: "due_for_review",
+    Status.STUCK: "stuck",
+    Status.LIKELY_KNOWN: "likely_known",
+}
+MASTERED_NAMES = ("mastered", "due_for_review")
+"""The statuses that count as mastered in every figure (review due is still mastered)."""
+BANDS = np.array([0.25, 0.5, 0.75])
+"""Probability bands: a move from one to another is a mastery event even without a change of
+status."""
+REPLAY_JOB = "replay_student"
+
+
+def band(p: NDArray[np.float64]) -> NDArray[np.int64]:
+    return np.digitize(p, BANDS).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class LiveCourse:
+    """A course as the live path needs it: the planner's graph, the database ids of its
+    competencies (in the graph's order) and the model version whose state is served."""
+
+    course: CourseGraph
+    framework_id: int
+    competency_ids: NDArray[np.int64]
+    version: int
+
+    @property
+    def policy(self) -> MasteryPolicy:
+        return self.course.policy()
+
+
+def active_version(session: Session, framework_id: int) -> int:
+    """The live model version of a course (0: the content's default parameters)."""
+    version = session.scalar(
+        select(LearnerModelRow.id).where(
+            LearnerModelRow.framework_id == framework_id, LearnerModelRow.status == "active"
+        )
+    )
+    return int(version or 0)
+
+
+def live_course(
+    session: Session, course: CourseGraph, framework_id: int, *, version: int | None = None
+) -> LiveCourse:
+    ids = dict(
+        session.execute(
+            select(CompetencyRow.code, CompetencyRow.id).where(
+                CompetencyRow.framework_id == framework_id
+            )
+        ).all()
+    )
+    return LiveCourse(
+        course=course,
+        framework_id=framework_id,
+        competency_ids=np.array([ids[code] for code in course.graph.codes], dtype=np.int64),
+        version=active_version(session, framework_id) if version is None else version,
+    )
+
+
+def load_state(session: Session, live: LiveCourse, student_ids: Sequence[int]) -> LearnerState:
+    """The stored state of ``student_ids`` (rows in that order): one indexed read."""
+    state = LearnerState.new(len(student_ids), live.course.params)
+    if not student_ids:
+        return state
+    row_of = {sid: i for i, sid in enumerate(student_ids)}
+    col_of = {int(cid): j for j, cid in enumerate(live.competency_ids)}
+    rows = session.execute(
+        select(
+            Mastery.student_id, Mastery.competency_id, Mastery.p_mastery, Mastery.evidence,
+            Mastery.evidence_count, Mastery.no_progress, Mastery.peak, Mastery.hint_rate,
+            Mastery.last_evidence_at, Mastery.reviews, Mastery.mastered_once,
+        ).where(Mastery.student_id.in_(student_ids), Mastery.model_version == live.version)
+    ).all()  # fmt: skip
+    for sid, cid, p, ev, n, stall, peak, hint, last, reviews, once in rows:
+        c = col_of.get(cid)
+        if c is None:
+            continue
+        r = row_of[sid]
+        state.p_known[r, c], state.evidence[r, c], state.attempts[r, c] = p, ev, n
+        state.no_progress[r, c], state.peak[r, c], state.hint_rate[r, c] = stall, peak, hint
+        state.last_seen[r, c] = np.nan if last is None else day_of(last)
+        state.reviews[r, c], state.mastered_once[r, c] = reviews, once
+    return state
+
+
+def _row(
+    live: LiveCourse,
+    state: LearnerState,
+    r: int,
+    c: int,
+    student_id: int,
+    status: str,
+    moment: dt.datetime,
+) -> dict[str, Any]:
+    last = state.last_seen[r, c]
+    return {
+        "student_id": student_id,
+        "competency_id": int(live.competency_ids[c]),
+        "model_version": live.version,
+        "p_mastery": float(state.p_known[r, c]),
+        "evidence": float(state.evidence[r, c]),
+        "evidence_count": int(state.attempts[r, c]),
+        "no_progress": int(state.no_progress[r, c]),
+        "peak": float(state.peak[r, c]),
+        "hint_rate": float(state.hint_rate[r, c]),
+        "reviews": int(state.reviews[r, c]),
+        "mastered_once": bool(state.mastered_once[r, c]),
+        "last_evidence_at": None if np.isnan(last) else moment_of(float(last)),
+        "status": status,
+        "updated_at": moment,
+    }
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(Mastery)
+    keys = ("student_id", "competency_id", "model_version")
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={k: stmt.excluded[k] for k in rows[0] if k not in keys},
+    )
+    session.execute(stmt, rows)
+
+
+def _events(
+    events: list[dict[str, Any]],
+    live: LiveCourse,
+    before: LearnerState,
+    after: LearnerState,
+    rows: NDArray[np.int64],
+    student_ids: Sequence[int],
+    days: NDArray[np.float64],
+    *,
+    cause: str,
+    attempt_ids: Sequence[str | None],
+) -> None:
+    """Append an event for every cell of the students at ``rows`` whose status or probability
+    band changed between ``before`` and ``after`` (the evidence of the students' attempts at
+    ``days``)."""
+    policy = live.policy
+    b, a = before.rows(rows), after.rows(rows)
+    now = days[:, None]
+    old_status, new_status = mastery_status(b, policy, now), mastery_status(a, policy, now)
+    moved = (old_status != new_status) | (band(a.p_known) != band(b.p_known))
+    if not moved.any():
+        return
+    old_m, new_m = is_mastered(b, policy), is_mastered(a, policy)
+    for i, c in zip(*np.nonzero(moved), strict=True):
+        events.append(
+            {
+                "student_id": student_ids[int(rows[i])],
+                "competency_id": int(live.competency_ids[c]),
+                "model_version": live.version,
+                "at": moment_of(float(days[i])),
+                "from_status": STATUS_NAMES[Status(int(old_status[i, c]))],
+                "to_status": STATUS_NAMES[Status(int(new_status[i, c]))],
+                "p_before": float(b.p_known[i, c]),
+                "p_after": float(a.p_known[i, c]),
+                "mastered_change": int(new_m[i, c]) - int(old_m[i, c]),
+                "cause": cause,
+                "attempt_id": attempt_ids[i],
+            }
+        )
+
+
+def _write(
+    session: Session,
+    live: LiveCourse,
+    state: LearnerState,
+    cells: NDArray[np.bool_],
+    student_ids: Sequence[int],
+    events: list[dict[str, Any]],
+    moment: dt.datetime,
+) -> None:
+    """Write the state of the marked cells (upsert) and the events."""
+    status = mastery_status(state, live.policy, day_of(moment))
+    rows = [
+        _row(live, state, r, c, student_ids[r], STATUS_NAMES[Status(int(status[r, c]))], moment)
+        for r, c in zip(*(x.tolist() for x in np.nonzero(cells)), strict=True)
+    ]
+    for start in range(0, len(rows), 5000):
+        _upsert(session, rows[start : start + 5000])
+    for start in range(0, len(events), 5000):
+        session.execute(insert(MasteryEvent), events[start : start + 5000])
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One attempt on one competency, on the planner's clock."""
+
+    attempt_id: str
+    competency: int
+    correct: bool
+    hints: int
+    day: float
+
+
+def lock_student(session: Session, student_id: int) -> None:
+    """Serialize writers of one student's state. PostgreSQL locks the student's row; SQLite
+    already holds the database's write lock once the attempt is inserted."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(User.id).where(User.id == student_id).with_for_update())
+
+
+def advance(
+    session: Session,
+    live: LiveCourse,
+    student_id: int,
+    observations: Sequence[Observation],
+    *,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Apply a student's new observations (in time order) to the stored state.
+
+    Returns False, changing nothing, when the first is older than the student's latest
+    evidence: the caller then has the student replayed.
+    """
+    if not observations:
+        return True
+    state = load_state(session, live, [student_id])
+    latest = np.nanmax(state.last_seen) if np.isfinite(state.last_seen).any() else -np.inf
+    if observations[0].day < latest:
+        return False
+    course, policy = live.course, live.policy
+    first, events = state, list[dict[str, Any]]()
+    row = np.zeros(1, dtype=np.int64)
+    for obs in observations:
+        after = apply_attempts(
+            state, row, [obs.competency], [obs.correct], now=[obs.day], params=course.params,
+            graph=course.graph, policy=policy, hints=[obs.hints],
+        )  # fmt: skip
+        _events(
+            events, live, state, after, row, [student_id], np.array([obs.day]),
+            cause="attempt", attempt_ids=[obs.attempt_id],
+        )  # fmt: skip
+        state = after
+    changed = (state.p_known != first.p_known) | (state.evidence != first.evidence)
+    changed |= state.last_seen != first.last_seen
+    _write(session, live, state, changed, [student_id], events, now or dt.datetime.now(dt.UTC))
+    return True
+
+
+def observations_of(
+    session: Session, live: LiveCourse, attempts: Sequence[Any]
+) -> dict[int, list[Observation]]:
+    """The observations of stored attempts (``AttemptIn`` or rows), per student, in time
+    order: one per competency of the course that the attempt's step is aligned to."""
+    steps = {a.step_id for a in attempts}
+    index = live.course.graph.index
+    aligned: dict[int, list[int]] = {}
+    for step_id, code in session.execute(
+        select(StepAlignment.step_id, CompetencyRow.code)
+        .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
+        .where(StepAlignment.step_id.in_(steps))
+        .order_by(CompetencyRow.sequence)
+    ):
+        if code in index:
+            aligned.setdefault(step_id, []).append(index[code])
+    out: dict[int, list[Observation]] = {}
+    for a in sorted(attempts, key=lambda a: (a.timestamp, a.id)):
+        for c in aligned.get(a.step_id, ()):
+            out.setdefault(a.student_id, []).append(
+                Observation(a.id, c, bool(a.correct), int(a.hints_used), day_of(a.timestamp))
+            )
+    return out
+
+
+def apply_new_attempts(
+    session: Session,
+    live: LiveCourse,
+    attempts: Sequence[Any],
+    *,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Bring the state up to date with newly stored attempts; return the students queued for
+    a replay because some attempt arrived out of order."""
+    queued = []
+    for student_id, observations in sorted(observations_of(session, live, attempts).items()):
+        lock_student(session, student_id)
+        if not advance(session, live, student_id, observations, now=now):
+            enqueue(
+                session, REPLAY_JOB, key=f"{REPLAY_JOB}:{student_id}",
+                payload={"student_id": student_id, "framework_id": live.framework_id},
+            )  # fmt: skip
+            queued.append(student_id)
+    return queued
+
+
+def replay_students(
+    session: Session,
+    live: LiveCourse,
+    student_ids: Sequence[int],
+    *,
+    cause: str = "replay",
+    now: dt.datetime | None = None,
+) -> LearnerState:
+    """Rebuild the stored state and events of ``student_ids`` under ``live.version`` from
+    their attempts (background work: its cost grows with the history). Returns their state."""
+    ids = list(student_ids)
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        for table in (Mastery, MasteryEvent):
+            session.execute(
+                delete(table).where(
+                    table.student_id.in_(chunk), table.model_version == live.version
+                )
+            )
+    ev = evidence_of(session, live.course, ids)
+    events: list[dict[str, Any]] = []
+
+    def on_round(at: NDArray[np.int64], before: LearnerState, after: LearnerState) -> None:
+        _events(
+            events, live, before, after, ev.students[at], ids, ev.days[at], cause=cause,
+            attempt_ids=[ev.attempt_ids[i] for i in at],
+        )  # fmt: skip
+
+    state = replay_attempts(
+        LearnerState.new(len(ids), live.course.params), ev.students, ev.competencies,
+        ev.correct, now=ev.days, params=live.course.params, graph=live.course.graph,
+        policy=live.policy, hints=ev.hints, on_round=on_round,
+    )  # fmt: skip
+    _write(session, live, state, state.evidence > 0, ids, events, now or dt.datetime.now(dt.UTC))
+    return state
+
+
+def updating_students(session: Session, student_ids: Sequence[int]) -> set[int]:
+    """Students whose state is being replayed in the background right now."""
+    if not student_ids:
+        return set()
+    keys = [f"{REPLAY_JOB}:{sid}" for sid in student_ids]
+    rows = session.scalars(
+        select(Job.key).where(Job.status.in_(("queued", "running")), Job.key.in_(keys))
+    )
+    return {int(str(k).rsplit(":", 1)[1]) for k in rows}
+
+
+def record_practice(
+    session: Session,
+    course: CourseGraph,
+    framework_id: int,
+    attempts: Sequence[AttemptIn],
+    *,
+    now: dt.datetime | None = None,
+) -> AttemptReport:
+    """Store attempts and bring each of their students' live state up to date, in the caller's
+    transaction (an out-of-order attempt queues a replay of its student instead)."""
+    report = record_attempts(session, attempts)
+    stored = set(report.stored)
+    new = [a for a in attempts if a.id in stored]
+    if new:
+        apply_new_attempts(session, live_course(session, course, framework_id), new, now=now)
+    return report
+
+
+def recommend(
+    session: Session,
+    live: LiveCourse,
+    student_id: int,
+    *,
+    goals: Sequence[str] = (),
+    interests: dict[str, float] | None = None,
+    deadline: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> list[Recommendation]:
+    """The student's short ranked list of next activities, with reasons, from the stored
+    state."""
+    course = live.course
+    moment = now or dt.datetime.now(dt.UTC)
+    state = load_state(session, live, [student_id])
+    planner = Planner(course.graph, course.bank, course.params, policy=live.policy)
+    deadline_day = None
+    if deadline is not None:
+        deadline_day = day_of(dt.datetime.combine(deadline, dt.time(), tzinfo=dt.UTC))
+    return planner.recommend(
+        state, day_of(moment), goals=[g for g in goals if g in course.graph.index],
+        interests=interests, deadline=deadline_day, origin=dt.date(1970, 1, 1),
+    )  # fmt: skip
+
+
+def replay_job(session: Session, payload: dict[str, Any]) -> None:
+    """Background job: replay one student of one course (queued by an out-of-order attempt)."""
+    framework_id = int(payload["framework_id"])
+    live = live_course(session, load_course(session, framework_id), framework_id)
+    lock_student(session, int(payload["student_id"]))
+    replay_students(session, live, [int(payload["student_id"])])
+
+
+def rebuild_job(session: Session, payload: dict[str, Any]) -> None:
+    """Background job: rebuild the live state of every student of every course (after an
+    upgrade of the state's format)."""
+    frameworks = session.scalars(select(ItemRow.framework_id).distinct()).all()
+    for framework_id in frameworks:
+        live = live_course(session, load_course(session, framework_id), framework_id)
+        students = session.scalars(
+            select(Attempt.student_id)
+            .join(StepRow, StepRow.id == Attempt.step_id)
+            .join(ItemRow, ItemRow.id == StepRow.item_id)
+            .where(ItemRow.framework_id == framework_id)
+            .distinct()
+        ).all()
+        replay_students(session, live, sorted(students))
+
+
+def live_versions(session: Session) -> list[int]:
+    """The model versions being served, across courses (0: content defaults)."""
+    active = session.scalars(select(LearnerModelRow.id).where(LearnerModelRow.status == "active"))
+    return [0, *active]
+
+
+def mastered_counts(
+    session: Session, student_ids: Sequence[int], *, until: dt.datetime | None = None
+) -> dict[int, int]:
+    """Competencies each student has mastered (review due included) now, or at ``until`` from
+    the mastery events: one aggregate query, no replay."""
+    counts = dict.fromkeys(student_ids, 0)
+    versions = live_versions(session)
+    for chunk in (list(student_ids)[i : i + 5000] for i in range(0, len(student_ids), 5000)):
+        if until is None:
+            query = (
+                select(Mastery.student_id, func.count())
+                .where(
+                    Mastery.student_id.in_(chunk),
+                    Mastery.model_version.in_(versions),
+                    Mastery.status.in_(MASTERED_NAMES),
+                )
+                .group_by(Mastery.student_id)
+            )
+        else:
+            query = (
+                select(MasteryEvent.student_id, func.sum(MasteryEvent.mastered_change))
+                .where(
+                    MasteryEvent.student_id.in_(chunk),
+                    MasteryEvent.model_version.in_(versions),
+                    MasteryEvent.mastered_change != 0,
+                    MasteryEvent.at <= until,
+                )
+                .group_by(MasteryEvent.student_id)
+            )
+        for sid, n in session.execute(query):
+            counts[sid] = int(n or 0)
+    return counts
+
+
+def daily_growth(
+    session: Session, live: LiveCourse, student_id: int, *, points: int = 20
+) -> list[tuple[dt.date, int, int]]:
+    """(day, competencies mastered at its end, attempts so far) for the days with practice, at
+    most ``points`` of them (the last always kept), from the events and a count of attempts
+    per day."""
+    if session.get_bind().dialect.name == "postgresql":
+        day = func.date(func.timezone("UTC", Attempt.timestamp))
+    else:
+        day = func.date(Attempt.timestamp)
+    per_day = [
+        (d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)), int(n))
+        for d, n in session.execute(
+            select(day, func.count())
+            .where(Attempt.student_id == student_id)
+            .group_by(day)
+            .order_by(day)
+        )
+    ]
+    changes = session.execute(
+        select(MasteryEvent.at, MasteryEvent.mastered_change)
+        .where(
+            MasteryEvent.student_id == student_id,
+            MasteryEvent.model_version == live.version,
+            MasteryEvent.mastered_change != 0,
+            MasteryEvent.competency_id.in_(live.competency_ids.tolist()),
+        )
+        .order_by(MasteryEvent.at)
+    ).all()
+    stamps = np.array([day_of(at) for at, _ in changes])
+    running = np.cumsum([change for _, change in changes])
+    out, total = [], 0
+    for d, n in per_day:
+        total += n
+        end = day_of(dt.datetime.combine(d, dt.time.max, tzinfo=dt.UTC))
+        k = int(np.searchsorted(stamps, end, side="right"))
+        out.append((d, int(running[k - 1]) if k else 0, total))
+    if len(out) > points:
+        keep = np.unique(np.linspace(0, len(out) - 1, points).round().astype(int))
+        out = [out[i] for i in keep]
+    return out
