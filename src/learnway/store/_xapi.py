@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import Table, and_, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from learnway.interop._xapi import (
@@ -31,6 +31,7 @@ from learnway.interop._xapi import (
     statement_terms,
 )
 from learnway.store._schema import (
+    Base,
     XapiActivity,
     XapiAttachment,
     XapiClient,
@@ -52,6 +53,9 @@ SCOPES = (
 DEFAULT_SCOPES = ("statements/write", "statements/read/mine", "state", "profile")
 """A new client writes statements and reads back only its own, with its state and profiles."""
 PAGE_LIMIT = 100
+STATEMENTS = Table("xapi_statements", Base.metadata)
+TERMS = Table("xapi_statement_terms", Base.metadata)
+"""The tables themselves: bulk inserts skip the ORM's per-row bookkeeping."""
 
 
 class XapiConflict(Exception):
@@ -142,9 +146,13 @@ def save_statements(
         statement.setdefault("version", "1.0.0")
         _context_arrays(statement)
         batch[statement["id"]] = statement
+    ids = list(batch)
     existing = {
         row.id: row
-        for row in session.scalars(select(XapiStatement).where(XapiStatement.id.in_(list(batch))))
+        for start in range(0, len(ids), 500)
+        for row in session.scalars(
+            select(XapiStatement).where(XapiStatement.id.in_(ids[start : start + 500]))
+        )
     }
     voids = {
         s["object"]["id"].lower(): s["id"] for s in batch.values() if s["verb"]["id"] == VOIDED
@@ -167,26 +175,10 @@ def save_statements(
                 raise XapiConflict(f"statement {ident} is stored already with other content")
             saved.ids.append(ident)
             continue
-        row = XapiStatement(
-            id=ident,
-            body=json.dumps(statement, ensure_ascii=False, separators=(",", ":")),
-            verb_hash=digest(statement["verb"]["id"]),
-            registration=(statement.get("context", {}).get("registration") or "").lower() or None,
-            voids=statement["object"]["id"].lower() if ident in voids.values() else None,
-            voided=False,
-            stored=now,
-            client_id=client_id,
-            attempt_id=(attempt_ids or {}).get(ident),
-        )
-        session.add(row)
-        session.flush()
-        session.add_all(
-            XapiStatementTerm(statement_seq=row.seq, kind=kind, term=digest(ident_), direct=direct)
-            for (kind, ident_), direct in statement_terms(statement).items()
-        )
-        _define(session, statement)
         saved.ids.append(ident)
         saved.new.append(statement)
+    _insert(session, saved.new, voids=set(voids.values()), now=now, client_id=client_id,
+            attempt_ids=attempt_ids or {})  # fmt: skip
     if voids:
         targets = [t for t, v in voids.items() if v in {s["id"] for s in saved.new}]
         session.execute(
@@ -221,18 +213,69 @@ def _uuid4() -> str:
     return str(uuid.uuid4())
 
 
-def _define(session: Session, statement: Mapping[str, Any]) -> None:
-    """Keep the latest definition of each activity the statement defines."""
-    for activity in activities_defined(statement):
-        key = digest(activity["id"])
-        row = session.get(XapiActivity, key)
-        definition = json.dumps(activity["definition"], ensure_ascii=False)
-        if row is None:
-            session.add(XapiActivity(key=key, iri=activity["id"], definition=definition))
-        else:
-            merged = {**json.loads(row.definition), **activity["definition"]}
-            row.definition = json.dumps(merged, ensure_ascii=False)
-        session.flush()
+def _insert(
+    session: Session,
+    statements: Sequence[dict[str, Any]],
+    *,
+    voids: set[str],
+    now: dt.datetime,
+    client_id: int | None,
+    attempt_ids: Mapping[str, str],
+) -> None:
+    """Insert new statements with their query terms, a few statements per batch."""
+    if not statements:
+        return
+    rows = [
+        {
+            "id": s["id"],
+            "body": json.dumps(s, ensure_ascii=False, separators=(",", ":")),
+            "verb_hash": digest(s["verb"]["id"]),
+            "registration": (s.get("context", {}).get("registration") or "").lower() or None,
+            "voids": s["object"]["id"].lower() if s["id"] in voids else None,
+            "voided": False,
+            "stored": now,
+            "client_id": client_id,
+            "attempt_id": attempt_ids.get(s["id"]),
+        }
+        for s in statements
+    ]
+    inserted = session.execute(
+        insert(STATEMENTS).returning(XapiStatement.id, XapiStatement.seq), rows
+    ).all()
+    seq_of = {ident: seq for ident, seq in inserted}
+    terms = [
+        {"statement_seq": seq_of[s["id"]], "kind": kind, "term": digest(ident), "direct": direct}
+        for s in statements
+        for (kind, ident), direct in statement_terms(s).items()
+    ]
+    session.execute(insert(TERMS), terms)
+    _define(session, statements)
+
+
+def _define(session: Session, statements: Sequence[Mapping[str, Any]]) -> None:
+    """Keep the latest definition of each activity the statements define."""
+    latest: dict[str, tuple[str, dict[str, Any]]] = {}
+    for statement in statements:
+        for activity in activities_defined(statement):
+            key = digest(activity["id"])
+            before = latest.get(key, (activity["id"], {}))[1]
+            latest[key] = (activity["id"], {**before, **activity["definition"]})
+    keys = sorted(latest)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        known = {
+            row.key: row
+            for row in session.scalars(select(XapiActivity).where(XapiActivity.key.in_(chunk)))
+        }
+        for key in chunk:
+            iri, definition = latest[key]
+            if key in known:
+                merged = {**json.loads(known[key].definition), **definition}
+                known[key].definition = json.dumps(merged, ensure_ascii=False)
+            else:
+                text = json.dumps(definition, ensure_ascii=False)
+                session.add(XapiActivity(key=key, iri=iri, definition=text))
+    session.flush()
 
 
 def get_statement(

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -116,7 +116,8 @@ def sync_attempts(
             seqs = session.scalars(
                 select(XapiStatement.seq).where(XapiStatement.id.in_([s["id"] for s in saved.new]))
             )
-            session.add_all(XapiOutbox(statement_seq=seq, tries=0, next_try=now) for seq in seqs)
+            queued = [{"statement_seq": seq, "tries": 0, "next_try": now} for seq in seqs]
+            session.execute(insert(XapiOutbox), queued)
         session.flush()
         written += len(saved.new)
 
