@@ -13,23 +13,35 @@ Learnway's mastery of a course is written the way Ed-Fi describes mastery of lea
   with one ``StudentObjectiveAssessment`` per competency the student has evidence on: the
   probability of mastery as a decimal score, the status as the performance level.
 
+- ``Interchange-Descriptors``: every descriptor the other files use (Ed-Fi's grade levels,
+  subject and result type, and Learnway's own), so that an ODS that has not seen them can load
+  the rest.
+
 Ed-Fi limits identifiers: a learning standard id to 60 characters (a longer competency code is
 cut to 51 and given 8 hexadecimal digits of its SHA-1, so it stays unique and stable) and a
-student's unique id to 32 (a longer sourcedId cannot be exported: :class:`~learnway.InputError`
-names each). Descriptors Ed-Fi does not define (the mastery statuses, the probability of
-mastery) are in Learnway's own namespace, as Ed-Fi allows.
+student's unique id to 32 (:func:`student_unique_id`: a GUID loses its hyphens, which makes it
+32 hexadecimal digits; any other longer id keeps its first 23 characters and 8 hexadecimal
+digits of its SHA-1). Which of a student's ids is exported (sourcedId, the roster's
+``identifier``, or one of the ``userIds``) is chosen by :func:`learnway.store.mastery_export`.
+Descriptors Ed-Fi does not define (the mastery statuses, the probability of mastery) are in
+Learnway's own namespace, as Ed-Fi allows. An interchange with nothing to hold (the students
+of a course nobody has practised yet) is not written: Ed-Fi's schemas require at least one
+record in each.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
 from learnway._errors import InputError, Problem
 
+log = logging.getLogger(__name__)
 EDFI = "http://ed-fi.org/5.2.0"
 DESCRIPTORS = "uri://ed-fi.org"
 OWN = "uri://learnway.org"
@@ -40,6 +52,7 @@ STATUS_NAMES = {  # the mastery statuses (store's MASTERY_STATUSES) as Ed-Fi per
     "mastered": "Mastered",
     "due_for_review": "Due for review",
     "stuck": "Stuck",
+    "likely_known": "Likely known",
 }
 GRADES = {
     "K": "Kindergarten",
@@ -57,6 +70,11 @@ MAX_STUDENT_ID = 32
 MAX_CONTENT_TITLE = 75
 MAX_AUTHOR = 100  # a longer attribution is left out rather than cut
 MAX_URI = 255
+MAX_CODE_VALUE = 50
+MAX_SHORT_DESCRIPTION = 75
+_GUID = re.compile(r"^\{?([0-9A-Fa-f]{8})-([0-9A-Fa-f]{4})-([0-9A-Fa-f]{4})-([0-9A-Fa-f]{4})-"
+                   r"([0-9A-Fa-f]{12})\}?$")  # fmt: skip
+_DESCRIPTOR = re.compile(r"^(uri://.+/(\w+)Descriptor)#(.+)$")
 
 
 @dataclass(frozen=True)
@@ -69,7 +87,7 @@ class StandardRow:
 
 @dataclass(frozen=True)
 class MasteryRow:
-    student: str  # the student's sourcedId: Ed-Fi's StudentUniqueId
+    student: str  # the student's id chosen for Ed-Fi (sourcedId unless told otherwise)
     code: str
     p_mastery: float
     status: str
@@ -96,29 +114,68 @@ def standard_id(code: str) -> str:
     return f"{code[:51]}-{hashlib.sha1(code.encode()).hexdigest()[:8]}"
 
 
+def student_unique_id(student: str) -> str:
+    """Ed-Fi's ``StudentUniqueId`` (at most 32 characters) for a student's id: the id itself
+    when it fits, a GUID without its hyphens (and braces), else the first 23 characters and 8
+    hexadecimal digits of the id's SHA-1; stable from one export to the next."""
+    if len(student) <= MAX_STUDENT_ID:
+        return student
+    guid = _GUID.match(student)
+    if guid:
+        return "".join(guid.groups())
+    return f"{student[:23]}-{hashlib.sha1(student.encode()).hexdigest()[:8]}"
+
+
 def edfi_interchanges(course: CourseExport) -> dict[str, bytes]:
-    """The three interchange files, by file name, as UTF-8 XML."""
-    long = sorted({m.student for m in course.mastery if len(m.student) > MAX_STUDENT_ID})
-    if long:
-        raise InputError(
-            [
-                Problem(
-                    course.key,
-                    f"student {s}",
-                    f"sourcedId is longer than Ed-Fi's {MAX_STUDENT_ID}-character StudentUniqueId",
-                )
-                for s in long
-            ]
-        )
-    return {
-        "Interchange-Standards.xml": _document("InterchangeStandards", _standards(course)),
-        "Interchange-AssessmentMetadata.xml": _document(
+    """The interchange files, by file name, as UTF-8 XML; one with nothing to hold is left
+    out (see the module's docstring)."""
+    unique: dict[str, set[str]] = {}
+    for student in {m.student for m in course.mastery}:
+        unique.setdefault(student_unique_id(student), set()).add(student)
+    clashes = sorted(tuple(sorted(ids)) for ids in unique.values() if len(ids) > 1)
+    if clashes:
+        raise InputError([
+            Problem(course.key, f"students {', '.join(ids)}",
+                    f"would share the Ed-Fi StudentUniqueId {student_unique_id(ids[0])}")
+            for ids in clashes
+        ])  # fmt: skip
+    parts = {
+        "Interchange-Standards.xml": ("InterchangeStandards", _standards(course)),
+        "Interchange-AssessmentMetadata.xml": (
             "InterchangeAssessmentMetadata", _assessment(course)
         ),
-        "Interchange-StudentAssessment.xml": _document(
+        "Interchange-StudentAssessment.xml": (
             "InterchangeStudentAssessment", _student_assessments(course)
         ),
-    }
+    }  # fmt: skip
+    parts = {name: part for name, part in parts.items() if part[1]}
+    descriptors = _descriptors([element for _, elements in parts.values() for element in elements])
+    files = {"Interchange-Descriptors.xml": _document("InterchangeDescriptors", descriptors)}
+    files.update({name: _document(root, elements) for name, (root, elements) in parts.items()})
+    log.info(
+        "Ed-Fi export of %s: %d learning standards, %d students, %d descriptors, %d files",
+        course.key, len(course.standards), len(unique), len(descriptors), len(files),
+    )  # fmt: skip
+    return files
+
+
+def _descriptors(elements: list[ET.Element]) -> list[ET.Element]:
+    """One descriptor element for every descriptor URI the elements use, in URI order."""
+    used = sorted({
+        node.text for element in elements for node in element.iter()
+        if node.text and _DESCRIPTOR.match(node.text)
+    })  # fmt: skip
+    out = []
+    for uri in used:
+        match = _DESCRIPTOR.match(uri)
+        assert match is not None
+        namespace, kind, value = match.groups()
+        descriptor = _el(None, f"{kind}Descriptor")
+        _el(descriptor, "CodeValue", value[:MAX_CODE_VALUE])
+        _el(descriptor, "ShortDescription", value[:MAX_SHORT_DESCRIPTION])
+        _el(descriptor, "Namespace", namespace)
+        out.append(descriptor)
+    return out
 
 
 def _document(root: str, children: list[ET.Element]) -> bytes:
@@ -224,7 +281,8 @@ def _student_assessments(course: CourseExport) -> list[ET.Element]:
         identifier = hashlib.sha1(f"{course.key}/{student}/{when}".encode()).hexdigest()[:60]
         _el(record, "StudentAssessmentIdentifier", identifier)
         _el(record, "AdministrationDate", when)
-        _el(_el(_el(record, "StudentReference"), "StudentIdentity"), "StudentUniqueId", student)
+        unique_id = student_unique_id(student)
+        _el(_el(_el(record, "StudentReference"), "StudentIdentity"), "StudentUniqueId", unique_id)
         _assessment_reference(record, course)
         for row in sorted(rows, key=lambda r: r.code):
             objective = _el(record, "StudentObjectiveAssessment")

@@ -21,6 +21,7 @@ STATUS_LABELS = {
     "mastered": "● Mastered",
     "due_for_review": "↻ Review due",
     "stuck": "⚠ Stuck",
+    "likely_known": "◇ Likely known: not yet shown",
 }
 
 # Words in problem texts that tie a competency to a student's interest.

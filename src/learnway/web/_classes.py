@@ -77,11 +77,22 @@ def section_course(
 
 
 def heatmap_view(
-    session: Session, context: WebContext, section: Section, *, unit: str | None, sort: str
+    session: Session,
+    context: WebContext,
+    section: Section,
+    *,
+    unit: str | None,
+    sort: str,
+    likely_known: bool = True,
 ) -> HeatmapOut:
+    """The section's heatmap; without ``likely_known``, cells known only on credit from
+    advanced work are shown as not started."""
     _, catalog = section_course(session, context, section)
     students = section_students(session, section_id=section.id)
     grid = mastery_grid(session, context, catalog, [s.id for s in students])
+    if not likely_known:
+        credit = grid.status == "likely_known"
+        grid.p[credit], grid.status[credit] = np.nan, "not_started"
     if unit:
         chosen = next((u for u in catalog.units if u.code == unit), None)
         if chosen is None:
@@ -119,6 +130,7 @@ def heatmap_view(
         unit=unit or None,
         units=[Link(label=u.title, href=u.code) for u in catalog.units],
         sort=sort,
+        likely_known=likely_known,
         columns=[
             HeatColumn(code=catalog.codes[c], title=catalog.titles[c], unit=catalog.unit_of[c])
             for c in cols

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, field_validator
 MAX_TEXT = 500
 MAX_RESPONSE = 200
 MAX_NAME = 120
+MAX_PASSWORD = 128
+"""The longest password, for setting and for signing in alike (learnway.web._passwords)."""
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
@@ -33,7 +35,27 @@ class Problem(BaseModel):
 
 class SignInIn(Input):
     username: str = Field(min_length=1, max_length=MAX_NAME)
-    password: str = Field(min_length=1, max_length=MAX_NAME)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD)
+    code: str | None = Field(
+        default=None, max_length=10, description="the one-time code, for accounts that use one"
+    )
+
+
+class PasswordChangeIn(Input):
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD)
+    new_password: str = Field(
+        min_length=1, max_length=MAX_PASSWORD,
+        description="at least 10 characters; not common, repetitive or the username",
+    )  # fmt: skip
+
+
+class TotpCodeIn(Input):
+    code: str = Field(min_length=6, max_length=10, pattern=r"^[0-9]+$")
+
+
+class TotpOut(BaseModel):
+    secret: str = Field(description="base32; shown once")
+    uri: str = Field(description="an otpauth:// link for an authenticator app")
 
 
 class TokenOut(BaseModel):
@@ -313,6 +335,8 @@ class HeatmapOut(BaseModel):
     unit: str | None
     units: list[Link]
     sort: str
+    likely_known: bool = True
+    """Whether cells known only on credit from advanced work are shown."""
     columns: list[HeatColumn]
     rows: list[HeatRow]
 

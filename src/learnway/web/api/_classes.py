@@ -57,10 +57,13 @@ def get_heatmap(
     context: ContextDep,
     unit: UnitQuery = None,
     sort: SortQuery = "name",
+    likely_known: Annotated[
+        bool, Query(description="Show credit from advanced work (likely known, not yet shown)")
+    ] = True,
 ) -> HeatmapOut:
     """Students x competencies: mastery and evidence, sortable, filterable by unit."""
     section = open_section(session, actor=user, section_id=section_id)
-    return heatmap_view(session, context, section, unit=unit, sort=sort)
+    return heatmap_view(session, context, section, unit=unit, sort=sort, likely_known=likely_known)
 
 
 @router.get("/sections/{section_id}/needs", response_model=NeedsOut)

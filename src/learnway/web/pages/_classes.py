@@ -31,8 +31,12 @@ def heatmap_page(
     context: ContextDep,
     unit: Annotated[str | None, Query(max_length=120)] = None,
     sort: Annotated[str, Query(max_length=120)] = "name",
+    likely_known: bool = True,
 ) -> HTMLResponse:
-    data = api.get_heatmap(section_id, user, session, context, unit=unit or None, sort=sort)
+    data = api.get_heatmap(
+        section_id, user, session, context, unit=unit or None, sort=sort,
+        likely_known=likely_known,
+    )  # fmt: skip
     return render(
         request, "heatmap.html", title=f"Heatmap: {data.section.title}", data=data,
         body=heatmap_body(data),
@@ -40,7 +44,7 @@ def heatmap_page(
 
 
 SYMBOLS = {"mastered": "●", "practicing": "◐", "due_for_review": "↻", "stuck": "⚠",
-           "not_started": ""}  # fmt: skip
+           "likely_known": "◇", "not_started": ""}  # fmt: skip
 
 
 def heatmap_body(data: HeatmapOut) -> Markup:
