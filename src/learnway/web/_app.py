@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from learnway._logging import log_request
 from learnway.settings import Settings, get_settings
 from learnway.store import make_engine
 from learnway.web._context import STATIC, TEMPLATES, WebContext
@@ -28,7 +30,13 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "same-origin",
+    "permissions-policy": (
+        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+        "microphone=(), payment=(), usb=()"
+    ),
 }
+PRODUCTION_HEADERS = {"strict-transport-security": "max-age=31536000; includeSubDomains"}
+"""Sent in production only: browsers then use HTTPS for a year."""
 
 
 def _is_api(request: Request) -> bool:
@@ -41,6 +49,19 @@ def _has_nul(request: Request) -> bool:
     return "\x00" in request.url.path or b"%00" in query or b"\x00" in query
 
 
+def _route_template(request: Request) -> str:
+    """The matched route's path template (``/api/v1/students/{student_id}``): what the access
+    log names, never the path as sent, which may carry anything a client typed."""
+    tail = getattr(request.scope.get("route"), "path", None)
+    if not isinstance(tail, str):
+        return "(no route)"
+    # A route of an included router knows only its own part of the path: the prefix is the
+    # request's path less as many segments as that part has.
+    segments = request.url.path.split("/")
+    prefix = "/".join(segments[: max(1, len(segments) - tail.count("/"))])
+    return prefix + tail
+
+
 def _readable(error: RequestValidationError) -> str:
     parts = []
     for e in error.errors():
@@ -51,6 +72,7 @@ def _readable(error: RequestValidationError) -> str:
 
 def create_app(engine: Engine | str | None = None, *, settings: Settings | None = None) -> FastAPI:
     """The Learnway web application on ``engine`` (an Engine or URL; default from settings)."""
+    from learnway.web import _apidocs as apidocs
     from learnway.web import api, pages
 
     settings = settings or get_settings()
@@ -61,7 +83,7 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
         version="1",
         summary="Personal learning paths: students, teachers and school leaders.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from vendored assets by learnway.web._apidocs
         redoc_url=None,
     )
     templates = pages.make_templates(TEMPLATES)
@@ -71,10 +93,12 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
         templates=templates,
         signer=CookieSigner(settings.secret_key),
     )
+    production = settings.environment == "production"
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     mount_xapi(app, app.state.web)  # the xAPI store, with its own auth and errors
     app.include_router(api.router)
+    app.include_router(apidocs.router, prefix=API_PREFIX)
     app.include_router(pages.router)
 
     @app.middleware("http")
@@ -82,6 +106,7 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response: Response
+        started = time.perf_counter()
         if _has_nul(request):
             message = "The address must not contain a NUL character (%00)."
             if _is_api(request):
@@ -101,8 +126,19 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
         for name, value in SECURITY_HEADERS.items():
             if not (own_policy and name == "x-frame-options"):
                 response.headers.setdefault(name, value)
+        if production:
+            response.headers.update(PRODUCTION_HEADERS)
         if not request.url.path.startswith("/static"):
             response.headers.setdefault("cache-control", "no-store")
+            viewer = getattr(request.state, "viewer", None)
+            log_request(
+                method=request.method,
+                route=_route_template(request),
+                status=response.status_code,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                user_id=getattr(viewer, "id", None),
+                role=getattr(viewer, "role", None),
+            )
         return response
 
     @app.exception_handler(NotSignedIn)
