@@ -76,3 +76,39 @@ def test_attempts_frame_orders_by_time_and_splits_multi_competency_steps():
 def test_attempts_frame_missing_column():
     with pytest.raises(AttemptFormatError, match="timestamp"):
         attempts_from_frame(pd.DataFrame({"student_id": [1], "competency_id": [1], "correct": [1]}))
+
+
+def test_attempts_csv_names_time_order_and_integer_ids(tmp_path):
+    from learnway.learner import read_attempts_csv
+
+    f = tmp_path / "export.csv"
+    f.write_text(
+        "Student,skill,correct,time,item,extra\n7,12,1,30,p1,x\n7,12,0,10,p2,x\n8,5~12,1,20,p3,x\n"
+    )
+    df = read_attempts_csv(f)
+    assert list(df.columns) == ["student_id", "competency_id", "correct", "step", "item_id"]
+    assert df.student_id.tolist() == [7, 8, 8, 7]  # by time; the two-competency step expanded
+    assert df.competency_id.tolist() == ["12", "5", "12", "12"]
+    assert df.correct.tolist() == [0, 1, 1, 1]
+    g = tmp_path / "tab.tsv"
+    g.write_text("student_id\tcompetency_id\tcorrect\ns1\t3\t1\ns1\t3\t0\n")
+    df = read_attempts_csv(g)
+    assert df.student_id.tolist() == ["s1", "s1"] and df.competency_id.tolist() == [3, 3]
+    assert "step" not in df.columns  # file order kept when there is no time
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("student,competency\ns,c\n", r"line 1: missing column 'correct'"),
+        ("student,competency,correct\ns,c,1\ns,c,yes\n", r"line 3: correct is 'yes'"),
+        ("student,competency,correct,time\ns,c,1,2025-01-01\ns,c,0,soon\n", r"line 3: time 'soon'"),
+    ],
+)
+def test_attempts_csv_errors_name_the_line(tmp_path, text, match):
+    from learnway.learner import read_attempts_csv
+
+    f = tmp_path / "bad.csv"
+    f.write_text(text)
+    with pytest.raises(AttemptFormatError, match=match):
+        read_attempts_csv(f)

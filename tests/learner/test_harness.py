@@ -29,7 +29,8 @@ def test_bench_kt_command_writes_results(tmp_path, statics_sample):
     result = CliRunner().invoke(
         app,
         ["bench", "kt", "--dataset", "dkvmn/STATICS", "--models", "bkt,bkt-forget,best-lr,elo",
-         "--data-dir", str(DATA_DIR), "--out-dir", str(tmp_path), "--max-students", "12"],
+         "--data-dir", str(DATA_DIR), "--out-dir", str(tmp_path), "--max-students", "12",
+         "--cv-models", "bkt-forget,best-lr+", "--fit-repeats", "1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "kt-dkvmn-statics.json").read_text())
@@ -37,6 +38,8 @@ def test_bench_kt_command_writes_results(tmp_path, statics_sample):
     assert set(run["models"]) == {"bkt", "bkt-forget", "best-lr", "elo"}
     assert all(0.5 < m["auc"] <= 1 for m in run["models"].values())
     assert run["online"]["bkt"]["replay_attempts_per_second"] > 0
+    assert run["selection"]["selected"] in {"bkt-forget", "best-lr+"}
+    assert data["summary"]["test"]["best_model"] == run["selection"]["selected"]
     assert data["machine"]["versions"]["numpy"]
     assert "| bkt |" in (tmp_path / "kt-dkvmn-statics.md").read_text()
     assert (tmp_path / "kt-dkvmn-statics.png").stat().st_size > 1000

@@ -156,6 +156,82 @@ def read_pybkt_csv(path: str | Path, *, sep: str | None = None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+CSV_COLUMNS = {  # accepted header -> model input column
+    "student_id": "student_id",
+    "student": "student_id",
+    "competency_id": "competency_id",
+    "competency": "competency_id",
+    "skill": "competency_id",
+    "correct": "correct",
+    "timestamp": "timestamp",
+    "time": "timestamp",
+    "item_id": "item_id",
+    "item": "item_id",
+}
+
+
+def read_attempts_csv(path: str | Path, *, sep: str | None = None) -> pd.DataFrame:
+    """Read a CSV of attempts, one row per attempt, into the model input format.
+
+    Columns (header names, case-insensitive): ``student`` (or ``student_id``), ``competency``
+    (or ``competency_id``, ``skill``), ``correct`` (0/1, or a score in [0, 1], right from 0.5),
+    ``time`` (or ``timestamp``: a number or a date-time; without it, the file's order) and
+    optionally ``item`` (or ``item_id``). Rows are put in time order within each student; a
+    competency joined with ``~`` is a step on several competencies, as in
+    :func:`attempts_from_frame`. The separator (comma or tab) is detected unless given. Raises
+    :class:`AttemptFormatError` naming the line for a missing column or a bad outcome.
+    """
+    source = str(path)
+    if sep is None:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            header = handle.readline()
+        sep = "\t" if header.count("\t") > header.count(",") else ","
+    try:
+        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise AttemptFormatError(source, None, f"not a CSV file ({exc})") from None
+    chosen: dict[str, str] = {}  # model input column -> the first header that gives it
+    for column in raw.columns:
+        target = CSV_COLUMNS.get(column.strip().lower())
+        if target is not None:
+            chosen.setdefault(target, column)
+    raw = pd.DataFrame({target: raw[column] for target, column in chosen.items()})
+    for column in REQUIRED_COLUMNS:
+        if column not in raw.columns:
+            raise AttemptFormatError(
+                source, 1, f"missing column {column.removesuffix('_id')!r} in the header"
+            )
+    score = pd.to_numeric(raw["correct"], errors="coerce")
+    bad = score.isna() | (score < 0) | (score > 1)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        value = raw["correct"].iloc[row]
+        raise AttemptFormatError(source, row + 2, f"correct is {value!r}, expected 0 to 1")
+    frame = raw.assign(correct=score)
+    for column in ("student_id", "competency_id", "item_id"):
+        if column in frame.columns:  # integer ids stay integers, as in the 3-line files
+            number = pd.to_numeric(frame[column], errors="coerce")
+            if not number.isna().any() and (number % 1 == 0).all():
+                frame[column] = number.astype(np.int64)
+    if "timestamp" in frame.columns:
+        number = pd.to_numeric(frame["timestamp"], errors="coerce")
+        if not number.isna().any():
+            frame["timestamp"] = pd.to_datetime(number.to_numpy(), unit="s", utc=True)
+        else:
+            stamps = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="mixed")
+            if stamps.isna().any():
+                row = int(np.flatnonzero(stamps.isna().to_numpy())[0])
+                value = frame["timestamp"].iloc[row]
+                raise AttemptFormatError(source, row + 2, f"time {value!r} is not a time")
+            frame["timestamp"] = stamps
+    else:
+        frame["timestamp"] = pd.to_datetime(np.arange(len(frame)), unit="s", utc=True)
+    out = attempts_from_frame(frame)
+    if (out["step"].to_numpy() == np.arange(len(out))).all():
+        out = out.drop(columns="step")
+    return out
+
+
 def _split_competencies(value: object, sep: str) -> list[object]:
     if isinstance(value, str):
         return [part for part in value.split(sep) if part] if sep in value else [value]

@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from learnway.learner._data import read_three_line
+from learnway.learner._data import read_attempts_csv, read_three_line
+
+# The repository that holds this package (a source checkout): default paths are taken from here,
+# never from the current folder. The shared data sets sit beside it.
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "datasets"
+FORMATS = ("auto", "three-line", "csv")
 
 
 @dataclass(frozen=True)
@@ -68,19 +74,59 @@ def student_folds(
         yield attempts[fold != k].reset_index(drop=True), attempts[fold == k].reset_index(drop=True)
 
 
+def sniff_format(path: str | Path) -> str:
+    """``"three-line"`` when the file's first line is one integer (a count), else ``"csv"``."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        first = handle.readline().strip().rstrip(",").strip()
+    return "three-line" if first.isdigit() else "csv"
+
+
+def read_attempts_file(path: str | Path, *, format: str = "auto") -> pd.DataFrame:
+    """Read a file of attempts: ``"three-line"`` (:func:`read_three_line`), ``"csv"``
+    (:func:`read_attempts_csv`), or ``"auto"``, which tells them apart by the first line."""
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {list(FORMATS)}, got {format!r}")
+    kind = sniff_format(path) if format == "auto" else format
+    return read_three_line(path) if kind == "three-line" else read_attempts_csv(path)
+
+
+def load_split_files(
+    train: str | Path,
+    test: str | Path,
+    *,
+    format: str = "auto",
+    max_students: int | None = None,
+) -> Split:
+    """A train/test split from two files of attempts (see :func:`read_attempts_file`).
+
+    ``max_students`` keeps only the first students of each file, in file order."""
+    parts = [read_attempts_file(train, format=format), read_attempts_file(test, format=format)]
+    if max_students is not None:
+        parts = [_first_students(p, max_students) for p in parts]
+    return Split("test", parts[0], parts[1])
+
+
+def _first_students(attempts: pd.DataFrame, n: int) -> pd.DataFrame:
+    keep = pd.unique(attempts["student_id"].to_numpy())[:n]
+    return attempts[attempts["student_id"].isin(keep)].reset_index(drop=True)
+
+
 def load_splits(
-    name: str, data_dir: str | Path, *, n_folds: int = 5, max_students: int | None = None
+    name: str,
+    data_dir: str | Path = DEFAULT_DATA_DIR,
+    *,
+    n_folds: int = 5,
+    max_students: int | None = None,
 ) -> list[Split]:
     """The paper's train/test split of a data set, or student-grouped folds where none exists.
 
-    ``max_students`` keeps only the first students of each part (for quick runs)."""
+    ``data_dir`` defaults to the shared data sets beside the project (not the current folder).
+    ``max_students`` keeps only the first students of each part."""
     root = Path(data_dir)
     if name in PAPER_SPLITS:
         train_file, test_file = PAPER_SPLITS[name]
-        parts = [read_three_line(root / train_file), read_three_line(root / test_file)]
-        if max_students is not None:
-            parts = [p[p["student_id"] < max_students].reset_index(drop=True) for p in parts]
-        return [Split("test", parts[0], parts[1])]
+        return [load_split_files(root / train_file, root / test_file,
+                                 format="three-line", max_students=max_students)]  # fmt: skip
     if name in SYNTHETIC:
         data = read_synthetic(root / SYNTHETIC[name])
         if max_students is not None:

@@ -1,29 +1,31 @@
-"""The evaluation harness: models fitted and scored on a data set's splits, with pyBKT as peer."""
+"""The evaluation harness: models fitted and scored on a split, each fit in a fresh process, pyBKT
+as the peer, and the best model chosen by cross-validation on the training students."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
-from learnway._machine import machine_info
+from learnway._machine import load_average, machine_info
 from learnway.learner._base import KTModel
 from learnway.learner._bkt import BKT
 from learnway.learner._boosted import BoostedKT
-from learnway.learner._datasets import Split, load_splits
+from learnway.learner._datasets import DEFAULT_DATA_DIR, PROJECT_ROOT, Split, load_splits
 from learnway.learner._dkt import DKT
 from learnway.learner._elo import EloKT
 from learnway.learner._logistic import LogisticKT
 from learnway.learner._metrics import score
+from learnway.learner._process import call_in_fresh_process
+from learnway.learner._pybkt import PEERS, PeerNotFound, find_pybkt, run_pybkt
+from learnway.learner._report import write_results
+from learnway.learner._selection import CV_CANDIDATES, select_model
 
 MODELS: dict[str, Callable[[], KTModel]] = {
     "bkt": lambda: BKT(),
@@ -37,8 +39,10 @@ MODELS: dict[str, Callable[[], KTModel]] = {
     "dkt": lambda: DKT(),  # needs the deep extra (torch)
     "dkt-features": lambda: DKT(features=True, dropout=0.4, patience=4),
 }
-PEERS = {"pybkt": False, "pybkt-forget": True}  # name -> pyBKT's forgets flag
 DEFAULT_MODELS = ("bkt", "bkt-forget", "pfa", "best-lr", "best-lr+", "elo", "boosted", *PEERS)
+DEFAULT_OUT_DIR = PROJECT_ROOT / "benchmarks" / "results"
+BKT_REPEATED = ("bkt", "bkt-forget", "bkt-item")  # fitted fit_repeats times, the fastest counts
+ONLINE = ("bkt", "bkt-forget")  # replay and single-update timings
 
 # Best deep-model test AUC published for the same split, with its source.
 PUBLISHED = {
@@ -49,87 +53,38 @@ PUBLISHED = {
     "synthetic-5": (0.827, "DKVMN, Zhang et al., WWW 2017, table 3 (20 versions; here v0)"),
 }
 TIMING = (
-    "fit s is the wall-clock time of the fit call alone, the fastest of {n} fits for BKT and "
-    "for the pyBKT peer alike (1 fit for the other models), in a process where the code is "
-    "already loaded: Learnway's numba kernels are compiled (cached on disk, and one small "
-    "warm-up fit before any timing), pyBKT's C++ E-step is imported; reading the data and "
-    "writing pyBKT's input CSV are outside the timings. Both run on the same split, one after "
-    "the other, on the same cores (pyBKT with parallel=True, Learnway's BKT with n_jobs=None: "
-    "every core)."
+    "every fit runs in a fresh Python process of its own, which reports its own peak resident "
+    "memory (peak MB: VmHWM, the data it was given included, the harness's memory not). fit s "
+    "is the wall-clock time of the fit call alone, the fastest of {n} fits for BKT and for the "
+    "pyBKT peer alike (1 fit for the other models), once the code is loaded: Learnway's numba "
+    "kernels are compiled (cached on disk, and one small warm-up fit before any timing), "
+    "pyBKT's C++ E-step is imported; reading the data and writing pyBKT's input CSV are outside "
+    "the timings. Both run on the same split, one after the other, on the same cores (pyBKT "
+    "with parallel=True, Learnway's BKT with n_jobs=None: every core)."
 )
-DEFAULT_PYBKT_PYTHON = Path("benchmarks/.pybkt-venv/bin/python")
-PYBKT_RUNNER = Path(__file__).resolve().parents[3] / "benchmarks" / "kt" / "pybkt_peer.py"
 
 
-def _pybkt_csv(attempts: pd.DataFrame, path: Path) -> None:
-    pd.DataFrame(
-        {
-            "order_id": np.arange(len(attempts)),
-            "user_id": "s" + attempts["student_id"].astype(str),
-            "skill_name": attempts["competency_id"].astype(str),
-            "correct": attempts["correct"].astype(int),
-        }
-    ).to_csv(path, index=False)
-
-
-def run_pybkt(
-    split: Split,
-    *,
-    forgets: bool,
-    python: Path,
-    runner: Path = PYBKT_RUNNER,
-    seed: int = 0,
-    fit_repeats: int = 1,
+def _fit_and_predict(
+    model: KTModel, train: pd.DataFrame, test: pd.DataFrame, fit_repeats: int, online: bool
 ) -> dict[str, Any]:
-    """Fit and predict with pyBKT (C++ build) in its own environment, on the same split;
-    ``fit_seconds`` is the fastest of ``fit_repeats`` timed fits."""
-    with tempfile.TemporaryDirectory() as tmp:
-        train, test, out = Path(tmp, "train.csv"), Path(tmp, "test.csv"), Path(tmp, "out.json")
-        _pybkt_csv(split.train, train)
-        _pybkt_csv(split.test, test)
-        cmd = [str(python), str(runner), "--train", str(train), "--test", str(test)]
-        cmd += ["--out", str(out), "--seed", str(seed), "--repeats", str(fit_repeats)]
-        cmd += ["--forgets"] if forgets else []
-        subprocess.run(cmd, check=True, capture_output=True, text=True)
-        result: dict[str, Any] = json.loads(out.read_text())
-    proba = np.array([np.nan if v is None else v for v in result.pop("proba")], dtype=np.float64)
-    unseen = np.isnan(proba)
-    proba[unseen] = split.train["correct"].mean()
-    result["proba"] = proba
-    result["unseen_rows"] = int(unseen.sum())
-    return result
-
-
-def evaluate(
-    models: dict[str, KTModel],
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    *,
-    fit_repeats: dict[str, int] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Fit each model on ``train``, predict ``test`` sequentially and score it.
-
-    ``fit_seconds`` is the wall-clock time of the ``fit`` call alone; a model named in
-    ``fit_repeats`` is fitted that many times and the fastest fit counts (every fit is listed
-    in ``fit_seconds_all``; the fits are identical, the last one predicts)."""
-    results: dict[str, dict[str, Any]] = {}
-    y = test["correct"].to_numpy()
-    for name, model in models.items():
-        fit_times = []
-        for _ in range((fit_repeats or {}).get(name, 1)):
-            start = time.perf_counter()
-            model.fit(train)
-            fit_times.append(time.perf_counter() - start)
+    """Fit ``model`` (the fastest of ``fit_repeats`` fits counts) and predict ``test``; runs in
+    the fresh process of :func:`evaluate`."""
+    if isinstance(model, BKT):  # load the compiled kernels outside the timings
+        BKT(n_restarts=1, max_iter=2).fit(train.head(50))
+    fit_times = []
+    for _ in range(fit_repeats):
         start = time.perf_counter()
-        proba = model.predict_proba(test)
-        predict_s = time.perf_counter() - start
-        results[name] = {
-            **score(y, proba),
-            "fit_seconds": min(fit_times),
-            "fit_seconds_all": fit_times,
-            "predict_seconds": predict_s,
-        }
-    return results
+        model.fit(train)
+        fit_times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    proba = model.predict_proba(test)
+    predict_s = time.perf_counter() - start
+    return {
+        "proba": proba,
+        "fit_seconds_all": fit_times,
+        "predict_seconds": predict_s,
+        "online": _online_timing(model, test) if online else None,
+    }
 
 
 def _online_timing(model: KTModel, test: pd.DataFrame, n: int = 20_000) -> dict[str, float]:
@@ -154,118 +109,230 @@ def _online_timing(model: KTModel, test: pd.DataFrame, n: int = 20_000) -> dict[
     }
 
 
-def fit_memory_mb(dataset: str, data_dir: Path, model: str = "bkt-forget") -> float:
-    """Peak resident memory (MB) of a fresh process that loads a whole data set (train and test
-    together) and fits one model on it."""
-    code = (
-        "import resource, sys, pandas as pd\n"
-        "from learnway.learner._datasets import load_splits\n"
-        "from learnway.learner._evaluate import MODELS\n"
-        f"s = load_splits({dataset!r}, {str(data_dir)!r})[0]\n"
-        "test = s.test.assign(student_id=s.test['student_id'] + s.train['student_id'].max() + 1)\n"
-        "data = pd.concat([s.train, test], ignore_index=True)\n"
-        f"MODELS[{model!r}]().fit(data)\n"
-        "print(len(data), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+def evaluate(
+    models: Mapping[str, KTModel],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    peers: Sequence[str] = (),
+    pybkt_python: str | Path | None = None,
+    fit_repeats: Mapping[str, int] | None = None,
+    online: Sequence[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """Fit each model on ``train`` in a fresh process, predict ``test`` sequentially, score it.
+
+    ``peers`` names pyBKT runs (``"pybkt"``, ``"pybkt-forget"``) scored on the same split, in
+    pyBKT's own environment (:func:`find_pybkt` finds it from ``pybkt_python``; raises
+    :class:`PeerNotFound` when it is missing). Every row holds AUC, RMSE, log-loss and
+    calibration, ``fit_seconds`` (the fastest of ``fit_repeats[name]`` fits, default 1; all in
+    ``fit_seconds_all``), ``predict_seconds`` and ``peak_memory_mb``, the fitting process's own
+    peak. Models named in ``online`` also get replay and single-update timings (``online``)."""
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown:
+        raise ValueError(f"unknown peer(s) {unknown}; known: {list(PEERS)}")
+    python = find_pybkt(pybkt_python) if peers else None
+    y = test["correct"].to_numpy()
+    results: dict[str, dict[str, Any]] = {}
+    for name, model in models.items():
+        repeats = (fit_repeats or {}).get(name, 1)
+        run, peak = call_in_fresh_process(
+            _fit_and_predict, clone(model), train, test, repeats, name in online
+        )
+        results[name] = _row(y, run, peak)
+        if run["online"] is not None:
+            results[name]["online"] = run["online"]
+    for peer in peers:
+        run = run_pybkt(
+            Split("test", train, test),
+            forgets=PEERS[peer],
+            python=python,
+            fit_repeats=(fit_repeats or {}).get(peer, 1),
+        )
+        results[peer] = {**_row(y, run, run["peak_memory_mb"]), "unseen_rows": run["unseen_rows"]}
+    return results
+
+
+def _row(y: np.ndarray, run: dict[str, Any], peak: float) -> dict[str, Any]:
+    return {
+        **score(y, run["proba"]),
+        "fit_seconds": min(run["fit_seconds_all"]),
+        "fit_seconds_all": run["fit_seconds_all"],
+        "predict_seconds": run["predict_seconds"],
+        "peak_memory_mb": peak,
+    }
+
+
+def _fit_whole(model: KTModel, split: Split) -> int:
+    train_ids = pd.factorize(split.train["student_id"])[0]
+    test_ids = pd.factorize(split.test["student_id"])[0] + len(train_ids) + 1
+    data = pd.concat(
+        [split.train.assign(student_id=train_ids), split.test.assign(student_id=test_ids)],
+        ignore_index=True,
     )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    _, kb = out.stdout.split()
-    return int(kb) / 1024
+    model.fit(data)
+    return len(data)
+
+
+def fit_memory_mb(split: Split, model: str = "bkt-forget") -> float:
+    """Peak resident memory (MB) of a fresh process that is given a whole split (train and test
+    together) and fits one model on it; the caller's memory is not counted."""
+    _, peak = call_in_fresh_process(_fit_whole, MODELS[model](), split)
+    return peak
+
+
+def _select(train: pd.DataFrame, names: Sequence[str], n_folds: int) -> dict[str, Any]:
+    candidates = {n: (CV_CANDIDATES.get(n) or MODELS[n])() for n in names}
+    selection = select_model(train, candidates, n_folds=n_folds, refit=False)
+    return {"name": selection.name, "model": selection.estimator, "cv": selection.cv_results}
+
+
+def _same_model(a: KTModel, b: KTModel) -> bool:
+    return type(a) is type(b) and a.get_params() == b.get_params()
+
+
+def cross_validated_choice(
+    split: Split,
+    scored: dict[str, dict[str, Any]],
+    *,
+    candidates: Sequence[str],
+    n_folds: int,
+) -> dict[str, Any]:
+    """Run :func:`select_model` on the split's training students (in a fresh process) and score
+    its choice on the test file: the row of the same model when the harness fitted it already
+    (every model is deterministic), else one more fit."""
+    choice, peak = call_in_fresh_process(_select, split.train, list(candidates), n_folds)
+    same = [n for n in scored if n in MODELS and _same_model(MODELS[n](), choice["model"])]
+    if same:
+        test_row = {"row": same[0], "auc": scored[same[0]]["auc"]}
+    else:
+        extra = evaluate({choice["name"]: choice["model"]}, split.train, split.test)
+        test_row = {"row": None, "auc": extra[choice["name"]]["auc"], "scores": extra}
+    return {
+        "selected": choice["name"],
+        "params": repr(choice["model"]),
+        "n_folds": n_folds,
+        "cv": choice["cv"],
+        "peak_memory_mb": peak,
+        "test": test_row,
+    }
 
 
 def run_kt_benchmark(
-    dataset: str,
+    data: str | Split | Sequence[Split],
     *,
+    name: str | None = None,
     models: Sequence[str] = DEFAULT_MODELS,
-    data_dir: str | Path = "../shared/datasets",
-    out_dir: str | Path | None = "benchmarks/results",
-    pybkt_python: str | Path | None = DEFAULT_PYBKT_PYTHON,
+    data_dir: str | Path = DEFAULT_DATA_DIR,
+    out_dir: str | Path | None = DEFAULT_OUT_DIR,
+    pybkt_python: str | Path | None = None,
     max_students: int | None = None,
     n_folds: int = 5,
     measure_memory: bool = False,
     fit_repeats: int = 3,
+    cv_models: Sequence[str] | None = tuple(CV_CANDIDATES),
+    cv_folds: int = 3,
 ) -> dict[str, Any]:
-    """Run the models (and the pyBKT peer) on every split of ``dataset``; return the results
-    and, with ``out_dir``, write ``kt-<dataset>.json``, ``.md`` and a calibration ``.png``."""
-    unknown = [m for m in models if m not in MODELS and m not in PEERS]
+    """Run the models (and the pyBKT peer) on every split of ``data`` and choose the best model
+    by cross-validation on each split's training students; return the results and, with
+    ``out_dir``, write ``kt-<name>.json``, ``.md`` and a calibration ``.png``.
+
+    ``data`` is a built-in data set's name (read from ``data_dir``, by default the shared data
+    sets beside the project) or one or more :class:`Split` (for instance from
+    :func:`load_split_files`; ``name`` then names the results files). pyBKT runs when ``models``
+    name it and its environment is found (:func:`find_pybkt`); when it is not, a warning says
+    how to build it and the results say it was not run. ``cv_models`` are the candidates of
+    :func:`select_model` (names from ``CV_CANDIDATES`` or ``MODELS``; None: no selection)."""
+    known = {*MODELS, *PEERS, *CV_CANDIDATES}
+    unknown = [m for m in [*models, *(cv_models or ())] if m not in known]
     if unknown:
-        raise ValueError(f"unknown model(s) {unknown}; known: {[*MODELS, *PEERS]}")
-    splits = load_splits(dataset, data_dir, n_folds=n_folds, max_students=max_students)
-    use_peer = pybkt_python is not None and Path(pybkt_python).exists()
+        raise ValueError(f"unknown model(s) {unknown}; known: {sorted(known)}")
+    if isinstance(data, str):
+        splits = load_splits(data, data_dir, n_folds=n_folds, max_students=max_students)
+        name = name or data
+    else:
+        splits = [data] if isinstance(data, Split) else list(data)
+        name = name or "files"
+    peers = [m for m in models if m in PEERS]
+    peer_note = None
+    if peers:
+        try:
+            python: Path | None = find_pybkt(pybkt_python)
+        except PeerNotFound as missing:
+            peer_note = f"not run: {missing}"
+            warnings.warn(str(missing), stacklevel=2)
+            peers, python = [], None
     runs: list[dict[str, Any]] = []
-    load_before = os.getloadavg()
-    repeats = {m: fit_repeats for m in ("bkt", "bkt-forget", "bkt-item")}
+    load_before = load_average()
     for split in splits:
         ours = {m: MODELS[m]() for m in models if m in MODELS}
-        if any(m.startswith("bkt") for m in ours):  # compile once, outside the timings
-            BKT(n_restarts=1, max_iter=2).fit(split.train.head(50))
-        scored = evaluate(ours, split.train, split.test, fit_repeats=repeats)
-        if use_peer:
-            for peer in (m for m in models if m in PEERS):
-                r = run_pybkt(
-                    split,
-                    forgets=PEERS[peer],
-                    python=Path(str(pybkt_python)),
-                    fit_repeats=fit_repeats,
-                )
-                y = split.test["correct"].to_numpy()
-                scored[peer] = {
-                    **score(y, r["proba"]),
-                    "fit_seconds": r["fit_seconds"],
-                    "fit_seconds_all": r["fit_seconds_all"],
-                    "predict_seconds": r["predict_seconds"],
-                    "unseen_rows": r["unseen_rows"],
-                }
-        online = {}
-        for m in ("bkt", "bkt-forget"):
-            if m in ours:
-                online[m] = _online_timing(ours[m], split.test)
-        runs.append(
-            {
-                "split": split.name,
-                "train_attempts": len(split.train),
-                "test_attempts": len(split.test),
-                "models": scored,
-                "online": online,
-            }
+        scored = evaluate(
+            ours,
+            split.train,
+            split.test,
+            peers=peers,
+            pybkt_python=python if peers else None,
+            fit_repeats={m: fit_repeats for m in (*BKT_REPEATED, *PEERS)},
+            online=ONLINE,
         )
+        run: dict[str, Any] = {
+            "split": split.name,
+            "train_attempts": len(split.train),
+            "test_attempts": len(split.test),
+            "models": scored,
+            "online": {m: scored[m].pop("online") for m in ONLINE if "online" in scored.get(m, {})},
+        }
+        if cv_models:
+            run["selection"] = cross_validated_choice(
+                split, scored, candidates=cv_models, n_folds=cv_folds
+            )
+        runs.append(run)
+    published = PUBLISHED.get(name)
     results: dict[str, Any] = {
-        "dataset": dataset,
+        "dataset": name,
         "max_students": max_students,
         "machine": {
             **machine_info(),
-            "load_average_1_5_15_min": {"start": load_before, "end": os.getloadavg()},
+            "load_average_1_5_15_min": {"start": load_before, "end": load_average()},
         },
         "timing": TIMING.format(n=fit_repeats),
-        "peer": "pyBKT 1.4.3 (C++ build)" if use_peer else None,
-        "published_best_deep": dict(zip(("auc", "source"), PUBLISHED[dataset], strict=True)),
+        "peer": "pyBKT 1.4.3 (C++ build)" if peers else peer_note or "not asked",
+        "published_best_deep": (
+            dict(zip(("auc", "source"), published, strict=True)) if published else None
+        ),
         "splits": runs,
-        "summary": _summary(runs, dataset),
+        "summary": _summary(runs, published[0] if published else None),
     }
     if measure_memory:
-        results["fit_memory_mb"] = {"bkt-forget": fit_memory_mb(dataset, Path(data_dir))}
+        results["fit_memory_mb"] = {"bkt-forget": fit_memory_mb(splits[0])}
     if out_dir is not None:
         write_results(results, Path(out_dir))
     return results
 
 
-def _summary(runs: list[dict[str, Any]], dataset: str) -> dict[str, Any]:
-    """Acceptance figures per split: BKT against pyBKT, the best model against both peers."""
+def _summary(runs: list[dict[str, Any]], published: float | None) -> dict[str, Any]:
+    """Acceptance figures per split: the cross-validated choice (the headline best model)
+    beside the best row on the test file, against the peers and the published figure."""
     out: dict[str, Any] = {}
     for run in runs:
         m = run["models"]
         ours = {k: v for k, v in m.items() if k not in PEERS}
         row: dict[str, Any] = {}
+        selection = run.get("selection")
+        if selection:
+            row["best_model"] = selection["selected"]
+            row["best_auc"] = selection["test"]["auc"]
+            if published is not None:
+                row["best_minus_published"] = row["best_auc"] - published
         if ours:
             best = max(ours, key=lambda k: ours[k]["auc"])
-            row["best_model"] = best
-            row["best_auc"] = ours[best]["auc"]
-            row["best_minus_published"] = ours[best]["auc"] - PUBLISHED[dataset][0]
+            row["best_row"] = best
+            row["best_row_auc"] = ours[best]["auc"]
         peers = {k: v for k, v in m.items() if k in PEERS}
         if peers:
             best_peer = max(peers, key=lambda k: peers[k]["auc"])
             row["best_peer"] = best_peer
             row["best_peer_auc"] = peers[best_peer]["auc"]
-            if ours:
+            if "best_auc" in row:
                 row["best_minus_best_peer"] = row["best_auc"] - peers[best_peer]["auc"]
         for mine, peer in (("bkt", "pybkt"), ("bkt-forget", "pybkt-forget")):
             if mine in m and peer in m:
@@ -273,101 +340,3 @@ def _summary(runs: list[dict[str, Any]], dataset: str) -> dict[str, Any]:
                 row[f"{peer}_fit_over_{mine}_fit"] = m[peer]["fit_seconds"] / m[mine]["fit_seconds"]
         out[run["split"]] = row
     return out
-
-
-def _slug(dataset: str) -> str:
-    return dataset.replace("/", "-").lower()
-
-
-def write_results(results: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write the JSON, Markdown and calibration PNG of a benchmark run."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir / f"kt-{_slug(results['dataset'])}"
-    json_path = stem.with_suffix(".json")
-    json_path.write_text(json.dumps(results, indent=1, default=float) + "\n")
-    md_path = stem.with_suffix(".md")
-    md_path.write_text(to_markdown(results))
-    png_path = stem.with_suffix(".png")
-    plot_calibration(results, png_path)
-    return [json_path, md_path, png_path]
-
-
-def to_markdown(results: dict[str, Any]) -> str:
-    pub = results["published_best_deep"]
-    lines = [
-        f"# Knowledge tracing benchmark: {results['dataset']}",
-        "",
-        f"Machine: {results['machine']['platform']}, {results['machine']['cpus']} CPUs, "
-        f"Python {results['machine']['python']}; "
-        + ", ".join(f"{k} {v}" for k, v in results["machine"]["versions"].items())
-        + ".",
-        "Load average (1, 5, 15 min) at the start: "
-        + ", ".join(f"{v:.2f}" for v in results["machine"]["load_average_1_5_15_min"]["start"])
-        + "; at the end: "
-        + ", ".join(f"{v:.2f}" for v in results["machine"]["load_average_1_5_15_min"]["end"])
-        + f" ({results['machine']['cpus']} cores; above that, other work competed for them).",
-        f"Peer: {results['peer'] or 'not run'}. Best published deep model on this split: "
-        f"AUC {pub['auc']:.3f} ({pub['source']}).",
-        "",
-        f"Timing: {results['timing']}",
-        "",
-    ]
-    if results.get("max_students"):
-        lines += [f"Sample: the first {results['max_students']} students of each part.", ""]
-    for run in results["splits"]:
-        lines += [
-            f"## Split {run['split']} ({run['train_attempts']:,} train / "
-            f"{run['test_attempts']:,} test attempts)",
-            "",
-            "| model | AUC | RMSE | log-loss | ECE | fit s | predict s |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for name, r in sorted(run["models"].items(), key=lambda kv: -kv[1]["auc"]):
-            lines.append(
-                f"| {name} | {r['auc']:.4f} | {r['rmse']:.4f} | {r['log_loss']:.4f} | "
-                f"{r['calibration']['ece']:.4f} | {r['fit_seconds']:.2f} | "
-                f"{r['predict_seconds']:.3f} |"
-            )
-        lines.append("")
-        for name, o in run["online"].items():
-            lines.append(
-                f"Online {name}: replay {o['replay_attempts_per_second']:,.0f} attempts/s in batch;"
-                f" one update {o['single_update_microseconds']:.1f} µs from Python."
-            )
-        summary = results["summary"].get(run["split"], {})
-        if summary:
-            lines += ["", "Summary: " + "; ".join(f"{k} = {_fmt(v)}" for k, v in summary.items())]
-        lines.append("")
-    if "fit_memory_mb" in results:
-        for model, mb in results["fit_memory_mb"].items():
-            lines.append(f"Peak memory fitting {model} on the whole data set: {mb:,.0f} MB.")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
-def plot_calibration(results: dict[str, Any], path: Path) -> None:
-    try:
-        import matplotlib
-    except ImportError:  # the plot is part of the app extra
-        raise ImportError("the calibration plot needs matplotlib: install learnway[app]") from None
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    run = results["splits"][0]
-    fig, ax = plt.subplots(figsize=(5.5, 5))
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
-    for name, r in sorted(run["models"].items()):
-        cal = r["calibration"]
-        ax.plot(cal["mean_predicted"], cal["observed"], marker="o", markersize=3, label=name)
-    ax.set_xlabel("predicted probability of a correct answer")
-    ax.set_ylabel("observed rate")
-    ax.set_title(f"Calibration, {results['dataset']} ({run['split']})")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

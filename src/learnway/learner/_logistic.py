@@ -46,7 +46,12 @@ class LogisticKT(KTModel):
         previous attempt's competency and outcome (transfer between competencies).
 
     Items and competencies never seen in training contribute nothing beyond the counts.
-    ``C`` is the inverse L2 regularisation strength of the solver.
+
+    The solver is L-BFGS on the design matrix with every column divided by its largest absolute
+    value in training (a scaling that keeps the matrix sparse; the learned weights are scaled
+    back, so ``coef_`` applies to the unscaled features). ``C`` is the inverse L2 regularisation
+    strength on the scaled weights; ``max_iter`` bounds the solver's iterations (the scaled
+    problem converges well within the default on every shipped split).
     """
 
     _param_rules: ClassVar[dict[str, Rule]] = {
@@ -55,7 +60,7 @@ class LogisticKT(KTModel):
         "max_iter": Interval(int, 1, None),
     }
 
-    def __init__(self, *, features: str = "best-lr+", C: float = 1.0, max_iter: int = 300) -> None:
+    def __init__(self, *, features: str = "best-lr+", C: float = 1.0, max_iter: int = 1000) -> None:
         self.features = features
         self.C = C
         self.max_iter = max_iter
@@ -164,9 +169,11 @@ class LogisticKT(KTModel):
             self.intercept_ = float(np.log(rate / (1.0 - rate)))
         else:
             design = self._design(X)
+            scale = np.asarray(abs(design).max(axis=0).todense()).ravel()
+            scale[scale == 0.0] = 1.0
             solver = LogisticRegression(C=self.C, max_iter=self.max_iter, solver="lbfgs")
-            solver.fit(design, y)
-            self.coef_ = solver.coef_.ravel().copy()
+            solver.fit(design @ sp.diags(1.0 / scale), y)
+            self.coef_ = solver.coef_.ravel() / scale
             self.intercept_ = float(solver.intercept_[0])
         self.competency_index_ = {c: i for i, c in enumerate(self.competencies_.tolist())}
         self.item_index_ = {c: i for i, c in enumerate(self.items_.tolist())}

@@ -1,9 +1,10 @@
 """Fit and predict with pyBKT, as the peer of ``learnway bench kt``.
 
-Runs inside pyBKT's own virtual environment (see ``setup_pybkt.sh``); the harness calls it as a
-subprocess with a train and a test CSV in pyBKT's format and reads back a JSON file holding the
-fit and predict times and the predicted probability of every test row (in the test file's row
-order; null for a skill pyBKT never saw in training).
+Runs inside pyBKT's own virtual environment (``benchmarks/kt/setup_pybkt.sh``), so it imports
+nothing from Learnway: the harness calls it by file path as a subprocess with a train and a test
+CSV in pyBKT's format and reads back a JSON file holding the fit and predict times, the process's
+own peak resident memory (``VmHWM``), and the predicted probability of every test row (in the
+test file's row order; null for a skill pyBKT never saw in training).
 """
 
 from __future__ import annotations
@@ -13,6 +14,17 @@ import json
 import sys
 import time
 from pathlib import Path
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory in MB (``VmHWM``; NaN where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 def main() -> None:
@@ -59,6 +71,7 @@ def main() -> None:
                 "fit_seconds": min(fit_times),
                 "fit_seconds_all": fit_times,
                 "predict_seconds": predict_s,
+                "peak_memory_mb": peak_memory_mb(),
                 "proba": [None if np.isnan(p) else float(p) for p in proba],
             }
         )
