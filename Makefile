@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+PYBKT  := benchmarks/.pybkt-venv/bin/python
 ARGS   ?=
 
 .PHONY: install browser-deps demo serve test test-sqlite lint format bench clean
@@ -15,16 +16,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(PYBKT):  ## pyBKT, the knowledge-tracing benchmark's peer, in an environment of its own
+	bash benchmarks/kt/setup_pybkt.sh
+
 browser-deps:  ## Chromium (Debian) and axe-core (npm) for the browser tests
 	sh tests/web/install_browser_deps.sh
 
 demo: $(STAMP)  ## build the demo school and show it
 	$(BIN)/learnway demo $(ARGS)
 
-test: $(STAMP) browser-deps  ## every test, SQLite and PostgreSQL
+test: $(STAMP) browser-deps $(PYBKT)  ## every test, SQLite and PostgreSQL
 	$(BIN)/python -m pytest $(ARGS)
 
-test-sqlite: $(STAMP) browser-deps  ## every test that needs no PostgreSQL server
+test-sqlite: $(STAMP) browser-deps $(PYBKT)  ## every test that needs no PostgreSQL server
 	$(BIN)/python -m pytest -m "not postgres" $(ARGS)
 
 lint: $(STAMP)

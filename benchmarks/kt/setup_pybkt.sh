@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the peer for `learnway bench kt`: pyBKT 1.4.3 compiled from its source package (C++ E-step),
-# in a virtual environment of its own, kept apart from Learnway's.
+# in a virtual environment of its own, kept apart from Learnway's (pyBKT needs scikit-learn < 1.6).
+# `make test` runs it when the environment is missing: the harness's tests run pyBKT beside
+# Learnway's models.
 #
 #   benchmarks/kt/setup_pybkt.sh            # creates benchmarks/.pybkt-venv
 #   PYBKT_VENV=/some/where benchmarks/kt/setup_pybkt.sh
@@ -8,7 +10,15 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="${PYBKT_VENV:-$here/../.pybkt-venv}"
-python="${PYTHON:-python3.11}"
+python="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+
+# The C++ E-step needs a compiler: Debian's, when none is installed.
+if ! command -v g++ >/dev/null 2>&1; then
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y g++
+fi
 
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
