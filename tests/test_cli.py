@@ -113,9 +113,15 @@ def test_demo_builds_then_reuses_the_school(tmp_path: Path) -> None:
     assert "272 learning standards, mastery of 90 students" in words  # 201 skills, 71 lessons
     assert sorted(p.name for p in (tmp_path / "edfi").iterdir()) == [
         "Interchange-AssessmentMetadata.xml",
+        "Interchange-Descriptors.xml",
         "Interchange-Standards.xml",
         "Interchange-StudentAssessment.xml",
     ]
+    no_ids = runner.invoke(
+        app, ["export", "edfi", str(tmp_path / "edfi"), "--student-id", "identifier",
+              "--database", url],
+    )  # fmt: skip
+    assert no_ids.exit_code == 1 and "has no identifier to export to Ed-Fi" in no_ids.output
 
 
 def test_production_refuses_the_placeholder_secret() -> None:

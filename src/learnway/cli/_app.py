@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -25,7 +27,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
+    from learnway import Problem
     from learnway.content import Course
+    from learnway.frameworks import Framework
     from learnway.interop import Roster
     from learnway.store import ImportReport
 
@@ -43,6 +47,8 @@ app.add_typer(bench_app, name="bench")
 
 console = Console()
 T = TypeVar("T")
+Report = Callable[[str, int, int], None]
+LINE_EVERY = 5.0  # seconds between progress lines when the output is not a terminal
 
 
 class _HasTitle(Protocol):
@@ -69,6 +75,36 @@ def main() -> None:
     app()
 
 
+@app.callback()
+def _logging(
+    ctx: typer.Context,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            help="Show what imports and exports log, at this level and above, on standard "
+            "error (debug, info, warning, error).",
+        ),
+    ] = "warning",
+) -> None:
+    """Learnway: a personalized-learning engine for schools."""
+    from rich.logging import RichHandler
+
+    level = logging.getLevelName(log_level.upper())
+    if not isinstance(level, int):
+        raise typer.BadParameter(f"{log_level!r} is not a logging level", param_hint="--log-level")
+    if ctx.invoked_subcommand not in ("import", "export"):
+        return  # the server and the worker set up their own logging
+    logger = logging.getLogger("learnway")
+    handler = next((h for h in logger.handlers if isinstance(h, RichHandler)), None)
+    if handler is None:  # one per process; its console writes to whatever stderr is now
+        handler = RichHandler(console=Console(stderr=True), show_path=False)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        logger.addHandler(handler)
+    handler.setLevel(level)
+    logger.setLevel(min(level, logger.getEffectiveLevel()))
+
+
 def _engine(database: str | None) -> Engine:
     from learnway.settings import get_settings
     from learnway.store import make_engine
@@ -84,8 +120,20 @@ def _step(label: str, work: Callable[[], T]) -> T:
         return work()
 
 
-def _with_bar(label: str, work: Callable[[Callable[[str, int, int], None]], T]) -> T:
-    """Run ``work(report)`` with a progress bar; ``report(stage, done, total)`` moves it."""
+def _with_bar(label: str, work: Callable[[Report], T]) -> T:
+    """Run ``work(report)`` with a progress bar; ``report(stage, done, total)`` moves it. When
+    the output is not a terminal (a log file, CI), a line is printed instead at each new stage
+    and at most every ``LINE_EVERY`` seconds within one."""
+    if not console.is_terminal:
+        last: list[tuple[str, float]] = [("", 0.0)]
+
+        def line(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if stage != last[0][0] or now - last[0][1] >= LINE_EVERY:
+                last[0] = (stage, now)
+                console.print(f"{label}: {stage} ({done:,}/{total:,})", markup=False)
+
+        return work(line)
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -162,12 +210,33 @@ def import_case(
     from learnway.interop import read_case
     from learnway.store import save_framework
 
-    _import(database, lambda: _step(f"reading {path}", lambda: read_case(path)), save_framework)
+    def read() -> Framework:
+        warnings: list[Problem] = []
+        framework = _step(f"reading {path}", lambda: read_case(path, warnings=warnings))
+        _warnings(warnings)
+        return framework
+
+    _import(database, read, save_framework)
 
 
 @import_app.command("oneroster")
 def import_oneroster(
     path: Annotated[Path, typer.Argument(help="A OneRoster 1.1 or 1.2 CSV bundle: .zip or folder")],
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse what is otherwise read with a warning: extension and unknown columns, "
+            "missing optional columns, no manifest, OneRoster 1.0 names and statuses.",
+        ),
+    ] = False,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            "--date-format",
+            help="How the bundle writes dates that are not ISO 8601, e.g. %m/%d/%Y.",
+        ),
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Import a OneRoster CSV bundle: orgs, terms, courses, classes, people, enrollments,
@@ -176,12 +245,22 @@ def import_oneroster(
     from learnway.store import save_roster
 
     def read() -> Roster:
-        roster = _step(f"reading {path}", lambda: read_oneroster(path))
+        roster = _with_bar(
+            f"reading {path.name}",
+            lambda report: read_oneroster(
+                path, strict=strict, date_format=date_format, progress=report
+            ),
+        )
         for kind, sourced_id, why in roster.skipped:
             console.print(f"  left out: {kind} {sourced_id}: {why}", markup=False)
         return roster
 
-    _import(database, read, save_roster)
+    def save(session: Session, roster: Roster) -> ImportReport:
+        report = _with_bar("writing", lambda bar: save_roster(session, roster, progress=bar))
+        _warnings(roster.warnings)
+        return report
+
+    _import(database, read, save, writing=None)
 
 
 @export_app.command("edfi")
@@ -191,10 +270,18 @@ def export_edfi(
         "oatutor-openstax-elementary-algebra"
     ),
     subject: Annotated[str, typer.Option(help="Ed-Fi academic subject")] = "Mathematics",
+    student_id: Annotated[
+        str,
+        typer.Option(
+            "--student-id",
+            help="Which of a student's ids is Ed-Fi's StudentUniqueId: sourcedId, identifier, "
+            "or userIds:<type> (e.g. userIds:SIS).",
+        ),
+    ] = "sourcedId",
     database: DatabaseOption = None,
 ) -> None:
-    """Write every student's mastery of a course as Ed-Fi 5.2 XML interchanges (standards,
-    assessment metadata, student assessments)."""
+    """Write every student's mastery of a course as Ed-Fi 5.2 XML interchanges (descriptors,
+    standards, assessment metadata, student assessments)."""
     from sqlalchemy import select
 
     from learnway.interop import edfi_interchanges
@@ -207,14 +294,27 @@ def export_edfi(
         if framework_id is None:
             console.print(f"[bold red]No course[/] named {course} in this database.")
             raise typer.Exit(code=1)
-        exported = mastery_export(session, framework_id, subject=subject)
+        try:
+            exported = _step(
+                "reading mastery",
+                lambda: mastery_export(
+                    session, framework_id, subject=subject, student_id=student_id
+                ),
+            )
+        except ValueError as error:
+            if isinstance(error, InputError):
+                _fail(error, "exported")
+            console.print(f"[bold red]--student-id:[/] {error}")
+            raise typer.Exit(code=1) from None
     try:
         files = edfi_interchanges(exported)
     except InputError as error:
         _fail(error, "exported")
     folder.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
+    for stale in folder.glob("Interchange-*.xml"):  # of an earlier export, not written now
+        if stale.name not in files:
+            stale.unlink()
+    _write_files(folder, files)
     students = len({row.student for row in exported.mastery})
     console.print(
         f"Wrote {len(files)} Ed-Fi interchanges to {folder}: {len(exported.standards)} learning "
@@ -222,12 +322,90 @@ def export_edfi(
     )
 
 
+@export_app.command("oneroster")
+def export_oneroster(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the bundle's CSV files into")],
+    database: DatabaseOption = None,
+) -> None:
+    """Write the school's roster as a OneRoster 1.2 CSV bundle (bulk files and a manifest),
+    with each record's extension data (ext_ and metadata. columns) back in its columns."""
+    from learnway.interop import oneroster_files
+    from learnway.store import roster_export, transaction
+
+    engine = _engine(database)
+    with transaction(engine) as session:
+        roster = _step("reading the roster", lambda: roster_export(session))
+    files = oneroster_files(roster)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_files(folder, files)
+    console.print(
+        f"Wrote a OneRoster 1.2 bundle to {folder}: {len(roster.orgs)} orgs, "
+        f"{len(roster.users)} people, {len(roster.classes)} classes, "
+        f"{len(roster.enrollments)} enrollments."
+    )
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    def write(report: Report) -> None:
+        for done, (name, data) in enumerate(files.items()):
+            report(name, done, len(files))
+            (folder / name).write_bytes(data)
+        report("done", len(files), len(files))
+
+    _with_bar(f"writing {folder}", write)
+    logging.getLogger(__name__).info("wrote %d file(s) to %s", len(files), folder)
+
+
+@app.command("find-user")
+def find_user(
+    text: Annotated[str, typer.Argument(help="A sourcedId, username, identifier or userIds id")],
+    database: DatabaseOption = None,
+) -> None:
+    """Find people by any of their ids: sourcedId, username, the roster's identifier, or one
+    of their userIds (LDAP, SIS, ...)."""
+    from sqlalchemy import select
+
+    from learnway.store import find_users, transaction
+    from learnway.store._schema import UserIdentifier
+
+    engine = _engine(database)
+    with transaction(engine) as session:
+        people = find_users(session, text)
+        table = Table("sourcedId", "username", "name", "role", "identifier", "userIds")
+        for person in people:
+            ids = session.execute(
+                select(UserIdentifier.type, UserIdentifier.identifier).where(
+                    UserIdentifier.user_id == person.id
+                )
+            ).all()
+            table.add_row(
+                person.sourced_id, person.username,
+                f"{person.given_name} {person.family_name}", person.role,
+                person.identifier or "", ", ".join(f"{k}:{v}" if k else v for k, v in ids),
+            )  # fmt: skip
+    if not people:
+        console.print(f"No one is known by {text!r}.")
+        raise typer.Exit(code=1)
+    console.print(table)
+
+
+def _warnings(warnings: list[Problem]) -> None:
+    """Print what an import tolerated, one line each."""
+    if warnings:
+        console.print(f"[yellow]{len(warnings)} warning(s)[/] (read, not refused):")
+    for warning in warnings:
+        console.print(f"  - {warning}", markup=False, highlight=False)
+
+
 def _import(
     database: str | None,
     read: Callable[[], Titled],
     save: Callable[[Session, Titled], ImportReport],
+    *,
+    writing: str | None = "writing",
 ) -> None:
-    """Read and validate the whole input, then write it in one transaction, and report."""
+    """Read and validate the whole input, then write it in one transaction, and report.
+    ``writing`` labels a spinner while ``save`` runs (``None``: ``save`` shows its own)."""
     from learnway.store import transaction, upgrade
 
     try:
@@ -238,7 +416,10 @@ def _import(
     upgrade(engine)
     try:
         with transaction(engine) as session:  # a refused write rolls back whole
-            report = _step("writing", lambda: save(session, parsed))
+            if writing is None:
+                report = save(session, parsed)
+            else:
+                report = _step(writing, lambda: save(session, parsed))
     except InputError as error:
         _fail(error)
     _report(parsed.title, report)

@@ -142,10 +142,10 @@ def read_case(
     if not items:
         told.append(Problem(origin, "CFItems", "the framework has no items: it is read empty"))
     if problems:
-        log.warning("refused %s: %d problem(s)", origin, len(problems))
+        log.info("refused %s: %d problem(s)", origin, len(problems))
         raise InputError(problems)
     for warning in told:
-        log.warning("tolerated in %s", warning)
+        log.info("tolerated in %s", warning)
     if warnings is not None:
         warnings.extend(told)
 
@@ -173,7 +173,7 @@ def read_case(
     attribution = ", ".join(
         str(document[name]).strip() for name in ("creator", "publisher") if document.get(name)
     )
-    return Framework.build(
+    framework = Framework.build(
         origin=origin,
         key=f"case-{root}",
         title=document["title"].strip(),
@@ -184,6 +184,11 @@ def read_case(
         prerequisites=tuple((code_of[a], code_of[b]) for a, b in prerequisites),
         related=tuple((code_of[a], code_of[b]) for a, b in related),
     )
+    log.info(
+        "read %s: %d competencies, %d prerequisites, %d related, %d tolerance(s)",
+        origin, len(competencies), len(prerequisites), len(related), len(told),
+    )  # fmt: skip
+    return framework
 
 
 @cache
@@ -207,7 +212,7 @@ def _validate(package: Any, origin: str) -> None:
     if len(errors) > MAX_SCHEMA_PROBLEMS:
         problems.append(Problem(origin, "", f"... and {len(errors) - MAX_SCHEMA_PROBLEMS} more "
                                 "schema problem(s)"))  # fmt: skip
-    log.warning("refused %s: not a CASE 1.0 package (%d schema problems)", origin, len(errors))
+    log.info("refused %s: not a CASE 1.0 package (%d schema problems)", origin, len(errors))
     raise InputError(problems)
 
 

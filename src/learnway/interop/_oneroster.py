@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -444,12 +444,14 @@ def read_oneroster(
     strict: bool = False,
     date_format: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Roster:
     """Read and validate a OneRoster CSV bundle (a ``.zip`` file or a folder).
 
     ``strict`` refuses what is otherwise tolerated with a warning (see the module's
     docstring); ``date_format`` (a :func:`~datetime.datetime.strptime` format such as
-    ``%m/%d/%Y``) reads dates that are not ISO 8601; ``limits`` bounds what is read.
+    ``%m/%d/%Y``) reads dates that are not ISO 8601; ``limits`` bounds what is read;
+    ``progress(file, done, total)`` is called as each file is read.
     """
     source = Path(path)
     files = _files(source, limits)
@@ -472,7 +474,9 @@ def read_oneroster(
     wanted = ["orgs", "academicSessions", "courses", "classes", "users", "enrollments"]
     wanted += ["demographics"] + (["roles"] if version == "1.2" else [])
     tables: dict[str, list[tuple[str, Row]]] = {}
-    for name in wanted:
+    for done, name in enumerate(wanted):
+        if progress is not None:
+            progress(f"{name}.csv", done, len(wanted))
         mode = modes.get(name, "absent") or "absent"
         filename = _filename(files, name)
         if mode in ("bulk", "delta") and filename is None:
@@ -494,11 +498,17 @@ def read_oneroster(
     _enrollments(reader, roster, tables.get("enrollments", []))
     _demographics(reader, roster, tables.get("demographics", []))
     if reader.problems:
-        log.warning("refused %s: %d problem(s)", source.name, len(reader.problems))
+        log.info("refused %s: %d problem(s)", source.name, len(reader.problems))
         raise InputError(reader.problems)
     roster.warnings = reader.warnings
     for warning in reader.warnings:
-        log.warning("tolerated in %s", warning)
+        log.info("tolerated in %s", warning)
+    log.info(
+        "read %s: %d orgs, %d terms, %d courses, %d classes, %d people, %d enrollments; "
+        "%d left out, %d tolerance(s)", source.name, len(roster.orgs), len(roster.sessions),
+        len(roster.courses), len(roster.classes), len(roster.users), len(roster.enrollments),
+        len(roster.skipped), len(roster.warnings),
+    )  # fmt: skip
     return roster
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, or_, select, tuple_, update
@@ -71,8 +71,16 @@ class _Known:
         return self.bundle[sourced_id] if sourced_id in self.bundle else self.stored.get(sourced_id)
 
 
-def save_roster(session: Session, roster: Roster) -> ImportReport:
-    """Write ``roster`` (see the module's docstring); the caller owns the transaction."""
+Progress = Callable[[str, int, int], None]
+STAGES = ("orgs", "terms", "courses", "classes", "people", "enrollments", "guardians",
+          "demographics")  # fmt: skip
+
+
+def save_roster(
+    session: Session, roster: Roster, *, progress: Progress | None = None
+) -> ImportReport:
+    """Write ``roster`` (see the module's docstring); the caller owns the transaction.
+    ``progress(stage, done, total)`` is called as each stage of the writing starts."""
     problems: list[Problem] = []
 
     def problem(kind: str, sourced_id: str, message: str) -> None:
@@ -165,17 +173,31 @@ def save_roster(session: Session, roster: Roster) -> ImportReport:
         if record.user not in roles:
             problem("demographics", record.user, "is not a user")
     if problems:
-        log.warning("refused %s: %d problem(s)", roster.title, len(problems))
+        log.info("refused %s: %d problem(s)", roster.title, len(problems))
         raise InputError(problems)
-    report = _write(session, roster, user_role, links)
+    report = _write(session, roster, user_role, links, progress or _quiet)
     log.info("wrote %s: %d row(s) changed", roster.title, report.changed)
     return report
 
 
+def _quiet(stage: str, done: int, total: int) -> None:
+    pass
+
+
 def _write(
-    session: Session, roster: Roster, user_role: dict[str, str], links: dict[tuple[str, str], str]
+    session: Session,
+    roster: Roster,
+    user_role: dict[str, str],
+    links: dict[tuple[str, str], str],
+    progress: Progress,
 ) -> ImportReport:
     report = ImportReport()
+
+    def stage(name: str) -> None:
+        progress(name, STAGES.index(name), len(STAGES))
+        log.debug("writing %s", name)
+
+    stage("orgs")
     org_rows = [
         {
             "sourced_id": o.sourced_id,
@@ -187,6 +209,7 @@ def _write(
         for o in roster.orgs
     ]
     org_id = _sync_tree(session, Org, roster.orgs, org_rows, report)
+    stage("terms")
 
     term_rows = [
         {
@@ -197,6 +220,7 @@ def _write(
         for s in roster.sessions
     ]  # fmt: skip
     term_id = _sync_tree(session, AcademicSession, roster.sessions, term_rows, report)
+    stage("courses")
 
     course_rows = [
         {"sourced_id": c.sourced_id, "title": c.title, "course_code": c.course_code,
@@ -205,6 +229,7 @@ def _write(
     ]  # fmt: skip
     _sync(session, Course, ("sourced_id",), course_rows, report)
     course_id = _ids(session, Course)
+    stage("classes")
     section_rows = [
         {"sourced_id": c.sourced_id, "title": c.title, "class_code": c.class_code,
          "course_id": course_id[c.course], "school_id": org_id[c.school],
@@ -213,6 +238,7 @@ def _write(
     ]  # fmt: skip
     _sync(session, Section, ("sourced_id",), section_rows, report)
     section_id = _ids(session, Section)
+    stage("people")
 
     user_rows = [
         {"sourced_id": u.sourced_id, "username": u.username, "given_name": u.given_name,
@@ -230,6 +256,7 @@ def _write(
             update(User).where(User.id.in_(chunk), User.enabled).values(enabled=False)
         )
         report.updated["users"] += result.rowcount  # type: ignore[attr-defined]
+    stage("enrollments")
 
     enrollment_rows = [
         {"sourced_id": e.sourced_id, "section_id": section_id[e.section],
@@ -252,8 +279,11 @@ def _write(
     report.deleted["enrollments"] += len(stale)
     _sync(session, Enrollment, ("sourced_id",), enrollment_rows, report)
 
+    stage("guardians")
     _sync_guardians(session, roster, user_id, links, report)
+    stage("demographics")
     _sync_demographics(session, roster, user_id, report)
+    progress("done", len(STAGES), len(STAGES))
     return report
 
 
