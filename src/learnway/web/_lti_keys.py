@@ -29,9 +29,10 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from learnway.store import transaction
 from learnway.web._lti_models import LtiToolKey
 from learnway.web._models import LtiPlatform
 
@@ -117,7 +118,8 @@ def platform_key(platform: LtiPlatform, kid: str | None) -> jwt.PyJWK | None:
     """The platform's key with this ``kid`` (any key when the token names none), fetching the
     set from its URL when the cached one is stale or does not hold the ``kid``."""
     now = dt.datetime.now(dt.UTC)
-    cached = parse_jwks(json.loads(platform.jwks)).keys if platform.jwks else []
+    stored = json.loads(platform.jwks) if platform.jwks else {}
+    cached = parse_jwks(stored).keys if isinstance(stored, dict) and stored.get("keys") else []
     found = next((k for k in cached if kid is None or k.key_id == kid), None)
     if platform.jwks_url is None:
         return found
@@ -151,6 +153,13 @@ def signing_key(session: Session) -> LtiToolKey:
     """Learnway's newest key, made on first use."""
     row = session.scalar(select(LtiToolKey).order_by(LtiToolKey.created_at.desc()).limit(1))
     return row or _new_tool_key(session)
+
+
+def ensure_signing_key(engine: Engine) -> None:
+    """Make Learnway's key in a transaction of its own, before anything signed with it reaches a
+    platform: the platform checks it against ``/lti/jwks``, read in another transaction."""
+    with transaction(engine) as session:
+        signing_key(session)
 
 
 def rotate_tool_key(session: Session) -> LtiToolKey:

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from learnway.store import live_versions, transaction
 from learnway.store._schema import (
     ActivityAlignment,
     Course,
@@ -42,7 +43,7 @@ from learnway.store._schema import (
 )
 from learnway.web._lti import context_role, link_account
 from learnway.web._lti_deep import LINE_ITEM_TAG, SCORE_MAXIMUM
-from learnway.web._lti_keys import ServiceError, access_token, http_json
+from learnway.web._lti_keys import ServiceError, access_token, ensure_signing_key, http_json
 from learnway.web._lti_models import LtiAccount, LtiContext, LtiLink, LtiScore
 from learnway.web._models import LtiPlatform
 
@@ -114,12 +115,19 @@ def link_scores(session: Session, link: LtiLink, context: LtiContext) -> dict[in
     competencies = _competencies(session, link)
     if not students or not competencies:
         return {}
-    totals: dict[int, float] = defaultdict(float)
-    for student, p in session.execute(
-        select(Mastery.student_id, Mastery.p_mastery).where(
-            Mastery.student_id.in_(students), Mastery.competency_id.in_(competencies)
+    belief: dict[tuple[int, int], float] = {}  # the newest live model version's, per pair
+    for student, competency, p in session.execute(
+        select(Mastery.student_id, Mastery.competency_id, Mastery.p_mastery)
+        .where(
+            Mastery.student_id.in_(students),
+            Mastery.competency_id.in_(competencies),
+            Mastery.model_version.in_(live_versions(session)),
         )
+        .order_by(Mastery.model_version)
     ):
+        belief[student, competency] = p
+    totals: dict[int, float] = defaultdict(float)
+    for (student, _), p in belief.items():
         totals[student] += p
     return {s: round(100.0 * totals[s] / len(competencies), 2) for s in students}
 
@@ -252,11 +260,15 @@ def send_scores(
     return report
 
 
-def sync_grades(session: Session, *, now: dt.datetime | None = None) -> GradeReport:
-    """Queue the scores that changed and post those due: what the background worker runs."""
+def sync_grades(engine: Engine, *, now: dt.datetime | None = None) -> GradeReport:
+    """Queue the scores that changed and post those due, each step in its own transaction:
+    what the background worker and ``learnway lti-sync`` run."""
     now = now or dt.datetime.now(dt.UTC)
-    queued = queue_scores(session, now=now)
-    report = send_scores(session, now=now)
+    ensure_signing_key(engine)
+    with transaction(engine) as session:
+        queued = queue_scores(session, now=now)
+    with transaction(engine) as session:
+        report = send_scores(session, now=now)
     report.queued = queued
     return report
 
@@ -398,16 +410,25 @@ def sync_roster(session: Session, context: LtiContext, report: RosterReport) -> 
     session.flush()
 
 
-def sync_rosters(session: Session) -> RosterReport:
-    """Sync every context whose launches announced a membership service."""
+def sync_rosters(engine: Engine) -> RosterReport:
+    """Sync every context whose launches announced a membership service, each in a
+    transaction of its own (a context that fails leaves the others synced)."""
     report = RosterReport()
-    contexts = session.scalars(
-        select(LtiContext).where(LtiContext.memberships_url.is_not(None)).order_by(LtiContext.id)
-    ).all()
-    for context in contexts:
+    ensure_signing_key(engine)
+    with transaction(engine) as session:
+        contexts = list(
+            session.scalars(
+                select(LtiContext.id)
+                .where(LtiContext.memberships_url.is_not(None))
+                .order_by(LtiContext.id)
+            )
+        )
+    for context_id in contexts:
         try:
-            with session.begin_nested():
+            with transaction(engine) as session:
+                context = session.get(LtiContext, context_id)
+                assert context is not None
                 sync_roster(session, context, report)
         except ServiceError as error:
-            report.errors.append(f"{context.title}: {error}")
+            report.errors.append(f"context {context_id}: {error}")
     return report
