@@ -18,8 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learnway.store._schema import Base, Timestamp
@@ -76,9 +84,7 @@ class LtiContext(Base):
 class LtiLink(Base):
     __tablename__ = "lti_links"
     __table_args__ = (
-        CheckConstraint(
-            "competency_ids IS NOT NULL OR activity_id IS NOT NULL", name="has_target"
-        ),
+        CheckConstraint("competency_ids IS NOT NULL OR activity_id IS NOT NULL", name="has_target"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
