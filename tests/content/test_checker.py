@@ -41,6 +41,9 @@ BOMBS = [
     "(a+b)^99 (a-b)^99",
     "y = (x+1)^{70}",
     "-9^{99999999}, 3",
+    "(a+b+c+d+1)^{14} = y(a+b+c+d)^{14}",
+    "\\sqrt{-x^2-1}(x^3+y^3+z^3+w^3)^{5}(a+b+c)^{6}",
+    "(x+1)(x+2)(x+3)(x+4)(x+5)(x+6)(x+7)(x+8)(x+9)(x+10)(x+11)",
 ]
 
 
@@ -127,7 +130,7 @@ def test_an_error_of_the_function_reaches_the_caller_and_keeps_the_worker() -> N
 
 
 def test_a_call_that_finds_no_free_worker_in_time_is_refused() -> None:
-    pool = WorkerPool(nap, workers=1, time_limit_s=5.0, wait_s=0.2)
+    pool = WorkerPool(nap, workers=1, time_limit_s=5.0, wait_s=0.2, slow_after_s=5.0)
     try:
         pool.call(seconds=0.0)
         busy = threading.Thread(target=pool.call, kwargs={"seconds": 1.5})
@@ -137,6 +140,39 @@ def test_a_call_that_finds_no_free_worker_in_time_is_refused() -> None:
             pool.call(seconds=0.0)
         busy.join()
         assert pool.call(seconds=0.0) == 0.0
+    finally:
+        pool.close()
+
+
+def test_a_slow_call_is_demoted_so_quick_calls_go_on() -> None:
+    pool = WorkerPool(nap, workers=1, time_limit_s=6.0, slow_after_s=0.2)
+    try:
+        assert pool.call(seconds=0.0) == 0.0
+        results: list[float] = []
+        slow = threading.Thread(target=lambda: results.append(pool.call(seconds=3.0)))
+        slow.start()
+        time.sleep(0.3)
+        started = time.perf_counter()
+        assert pool.call(seconds=0.0) == 0.0  # a fresh worker took the slow one's place
+        assert time.perf_counter() - started < 2.5 and slow.is_alive()
+        slow.join()
+        assert results == [3.0] and pool.killed == 0
+    finally:
+        pool.close()
+
+
+def test_past_the_demotion_cap_a_slow_call_is_stopped_early() -> None:
+    pool = WorkerPool(nap, workers=1, time_limit_s=10.0, slow_after_s=0.2, max_slow=1)
+    try:
+        pool.call(seconds=0.0)
+        first = threading.Thread(target=pool.call, kwargs={"seconds": 2.0})
+        first.start()
+        time.sleep(0.5)
+        started = time.perf_counter()
+        with pytest.raises(LimitExceeded):
+            pool.call(seconds=8.0)
+        assert time.perf_counter() - started < 5.0
+        first.join()
     finally:
         pool.close()
 

@@ -4,18 +4,23 @@ A server must never be held up by what one learner types. :class:`AnswerChecker`
 :func:`~learnway.content.check_answer` in a few worker processes (``workers``). A check that
 runs past ``time_limit_s`` seconds, or needs more than ``memory_limit_mb`` MiB beyond what a
 worker holds when it starts, has its worker killed; the answer is refused with
-:class:`AnswerTooLarge` ("this answer is too large to check") and a fresh worker takes the
-place of the killed one at the next check. When every worker stays busy for ``wait_s`` seconds,
-the check is refused with :class:`CheckerBusy` instead of waiting on.
+:class:`AnswerTooLarge` ("this answer is too large to check"), and a fresh worker, started in
+the background, takes the killed one's place.
 
-Each worker is a process of its own (``python -m learnway.content._worker``) at a lower priority
-than the web server; a killed worker's replacement is started in the background. :class:`WorkerPool`
-is the general mechanism, for any importable module-level function.
+Ordinary checks take milliseconds. One still running after ``slow_after_s`` (half a second) is
+demoted: its worker drops to the lowest CPU priority and a fresh worker joins the pool in its
+place, so a burst of slow answers cannot hold up everyone else's. When every worker stays busy
+for ``wait_s`` seconds, a check is refused with :class:`CheckerBusy` instead of waiting on.
+
+Each worker is a process of its own (``python -m learnway.content._worker``), below the web
+server's CPU priority. :class:`WorkerPool` is the general mechanism, for any importable
+module-level function.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -81,7 +86,13 @@ class _Worker:
 
 
 class WorkerPool(Generic[T]):
-    """Up to ``workers`` processes that run ``function`` under a time and a memory limit.
+    """``workers`` processes that run ``function`` under a time and a memory limit.
+
+    A call still running after ``slow_after_s`` is *demoted*: its worker drops to the lowest CPU
+    priority and stops counting as one of the ``workers``, and a fresh worker is started in its
+    place, so slow calls never hold up quick ones. At most ``max_slow`` calls are demoted at a
+    time (a further slow call is stopped at ``slow_after_s``); a demoted worker is not reused.
+    A caller waits at most ``wait_s`` for a free worker (:class:`CheckerBusy`).
 
     ``function`` must be importable by name (a module-level function). Workers start when first
     needed (or with :meth:`warm`) and live until :meth:`close`.
@@ -95,6 +106,8 @@ class WorkerPool(Generic[T]):
         time_limit_s: float = 2.0,
         memory_limit_mb: int = 512,
         wait_s: float | None = None,
+        slow_after_s: float | None = None,
+        max_slow: int | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -106,22 +119,31 @@ class WorkerPool(Generic[T]):
         self.workers = workers
         self.time_limit_s = time_limit_s
         self.memory_limit_mb = memory_limit_mb
-        self.wait_s = 2 * time_limit_s if wait_s is None else wait_s
+        self.wait_s = max(10.0, 2 * time_limit_s) if wait_s is None else wait_s
+        self.slow_after_s = min(0.5, time_limit_s / 2) if slow_after_s is None else slow_after_s
+        self.max_slow = 4 * workers if max_slow is None else max_slow
         self._idle: list[_Worker] = []
-        self._alive = 0
+        self._normal = 0  # workers that are idle, busy with a quick call, or starting
+        self._slow = 0  # workers busy with a demoted call
         self._closed = False
         self._ready = threading.Condition()
         self.killed = 0
-        """How many workers were killed for exceeding a limit."""
+        """How many calls were stopped at a limit."""
 
     def call(self, **kwargs: Any) -> T:
         """``function(**kwargs)`` in a worker; raises LimitExceeded or CheckerBusy, or what
         ``function`` raised."""
         worker = self._acquire()
-        healthy = False
+        demoted = healthy = False
         try:
             worker.connection.send(kwargs)
-            if not worker.connection.poll(self.time_limit_s):
+            first = min(self.slow_after_s, self.time_limit_s)
+            done = worker.connection.poll(first)
+            if not done and first < self.time_limit_s:
+                demoted = self._demote(worker)
+                if demoted:
+                    done = worker.connection.poll(self.time_limit_s - first)
+            if not done:
                 raise LimitExceeded(f"no result within {self.time_limit_s:g} s")
             status, value = worker.connection.recv()
             if status == "memory":
@@ -130,7 +152,7 @@ class WorkerPool(Generic[T]):
         except (EOFError, OSError) as exc:  # the worker died: killed by the system, or crashed
             raise LimitExceeded("the worker stopped") from exc
         finally:
-            self._release(worker, healthy)
+            self._release(worker, healthy=healthy, demoted=demoted)
         if status == "error":
             raise value
         result: T = value
@@ -138,85 +160,99 @@ class WorkerPool(Generic[T]):
 
     def warm(self) -> None:
         """Start every worker now, in the background, so that no caller waits for one."""
-
-        def start_all() -> None:
-            started = []
-            with contextlib.suppress(CheckerBusy, RuntimeError):
-                for _ in range(self.workers):
-                    started.append(self._acquire(wait_s=0.0))
-            for worker in started:
-                self._release(worker, healthy=True)
-
-        threading.Thread(target=start_all, name="learnway-warm-workers", daemon=True).start()
+        self._top_up()
 
     def close(self) -> None:
         """Stop every worker (a busy one when its call returns)."""
         with self._ready:
             self._closed = True
             idle, self._idle = self._idle, []
-            self._alive -= len(idle)
+            self._normal -= len(idle)
             self._ready.notify_all()
         for worker in idle:
             worker.stop()
 
-    def _acquire(self, wait_s: float | None = None) -> _Worker:
-        deadline = time.monotonic() + (self.wait_s if wait_s is None else wait_s)
+    def _acquire(self) -> _Worker:
+        deadline = time.monotonic() + self.wait_s
         with self._ready:
             while True:
                 if self._closed:
                     raise RuntimeError("the worker pool is closed")
                 if self._idle:
                     return self._idle.pop()
-                if self._alive < self.workers:
-                    self._alive += 1
+                if self._normal < self.workers:
+                    self._normal += 1
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise CheckerBusy("every worker is busy")
                 self._ready.wait(remaining)
         try:
-            return self._start()
+            return _Worker(self.function, self.memory_limit_mb)
         except BaseException:
             with self._ready:
-                self._alive -= 1
+                self._normal -= 1
                 self._ready.notify()
             raise
 
-    def _start(self) -> _Worker:
-        return _Worker(self.function, self.memory_limit_mb)
-
-    def _release(self, worker: _Worker, healthy: bool) -> None:
+    def _demote(self, worker: _Worker) -> bool:
+        """Move a slow call out of the way; False when too many are demoted already."""
         with self._ready:
-            closed = self._closed
-            if healthy and not closed:
-                self._idle.append(worker)
-            elif closed:
-                self._alive -= 1
+            if self._slow >= self.max_slow:
+                return False
+            self._slow += 1
+            self._normal -= 1
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, worker.process.pid, 19)
+        self._top_up()
+        return True
+
+    def _release(self, worker: _Worker, *, healthy: bool, demoted: bool) -> None:
+        with self._ready:
             self.killed += not healthy
-            self._ready.notify()
-        if healthy and not closed:
-            return
+            if demoted:
+                self._slow -= 1
+            elif healthy and not self._closed:
+                self._idle.append(worker)
+                self._ready.notify()
+                return
+            else:
+                self._normal -= 1
         worker.stop()
-        if not closed:  # a fresh worker takes its place, started here, not by the next caller
+        self._top_up()
+
+    def _top_up(self) -> None:
+        """Start workers in the background until there are ``workers`` of them."""
+        with self._ready:
+            missing = 0 if self._closed else self.workers - self._normal
+            self._normal += max(0, missing)
+        for _ in range(missing):
             threading.Thread(
-                target=self._replace, name="learnway-worker-start", daemon=True
+                target=self._start_one, name="learnway-worker-start", daemon=True
             ).start()
 
-    def _replace(self) -> None:
+    def _start_one(self) -> None:
         try:
-            worker = self._start()
+            worker = _Worker(self.function, self.memory_limit_mb)
         except BaseException:
             with self._ready:
-                self._alive -= 1
+                self._normal -= 1
                 self._ready.notify()
             raise
-        self._release(worker, healthy=True)
+        with self._ready:
+            if not self._closed:
+                self._idle.append(worker)
+                self._ready.notify()
+                return
+            self._normal -= 1
+        worker.stop()
 
 
 class AnswerChecker:
     """:func:`check_answer` run in a :class:`WorkerPool`: bounded in time and memory.
 
-    ``check`` takes the keyword arguments of ``check_answer`` and returns its verdict; it raises
+    ``check`` takes the keyword arguments of ``check_answer`` (and a ``key``, such as the student,
+    of whom one check at a time runs) and returns its verdict; it raises
     :class:`AnswerTooLarge` for an answer too large to check (refused before evaluation, or its
     worker killed at a limit), :class:`CheckerBusy` when no worker came free in time, and
     ``ValueError`` for a step it cannot check.
@@ -235,12 +271,25 @@ class AnswerChecker:
             memory_limit_mb=memory_limit_mb,
         )
         weakref.finalize(self, self._pool.close)
+        self._checking: set[object] = set()
+        self._lock = threading.Lock()
 
-    def check(self, **kwargs: Any) -> AnswerCheck:
+    def check(self, *, key: object = None, **kwargs: Any) -> AnswerCheck:
+        """The verdict of ``check_answer(**kwargs)``; with a ``key`` (a student), at most one
+        check per key at a time: a second one while the first runs raises CheckerBusy."""
+        if key is not None:
+            with self._lock:
+                if key in self._checking:
+                    raise CheckerBusy("another answer of yours is still being checked")
+                self._checking.add(key)
         try:
             return self._pool.call(**kwargs)
         except LimitExceeded as exc:
             raise AnswerTooLarge() from exc
+        finally:
+            if key is not None:
+                with self._lock:
+                    self._checking.discard(key)
 
     def warm(self) -> None:
         """Start the workers in the background."""

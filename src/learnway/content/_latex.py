@@ -19,8 +19,9 @@ What comes back:
 * ``FiniteSet`` of any of the above for a list of answers.
 
 Nothing is computed before its size is known: a power, product or root whose result would have
-more than :data:`MAX_DIGITS` digits, a polynomial degree above :data:`MAX_DEGREE`, or more than
-:data:`MAX_TOWER` variable exponents stacked on one another raises :class:`AnswerTooLarge`
+more than :data:`MAX_DIGITS` digits, a polynomial degree above :data:`MAX_DEGREE`, more than
+:data:`MAX_TERMS` terms once multiplied out, or more than :data:`MAX_TOWER` variable exponents
+stacked on one another raises :class:`AnswerTooLarge`
 (``9^99999999``, ``9^9^9^9``, ``10^-999999999``, ``(x+1)^5000``) instead of being worked out.
 """
 
@@ -37,6 +38,7 @@ from sympy.core.relational import Relational
 __all__ = [
     "MAX_DEGREE",
     "MAX_DIGITS",
+    "MAX_TERMS",
     "MAX_TOWER",
     "AnswerParseError",
     "AnswerTooLarge",
@@ -49,6 +51,8 @@ MAX_DEGREE = 60
 """The highest polynomial degree an answer may reach, once multiplied out."""
 MAX_TOWER = 2
 """The most exponents with a variable in them that may be stacked (``2^{3^x}`` is two)."""
+MAX_TERMS = 1000
+"""The most terms an answer may have once multiplied out (``(a+b+c+d+1)^{14}`` has 3,060)."""
 
 
 class AnswerParseError(ValueError):
@@ -525,6 +529,29 @@ def _degree(value: sympy.Basic) -> float:
     return max((_degree(arg) for arg in value.args), default=0.0)
 
 
+def _terms(value: sympy.Basic) -> float:
+    """An upper estimate of how many terms ``value`` has once multiplied out."""
+    if not value.free_symbols:
+        return 1.0
+    if isinstance(value, sympy.Add):
+        return float(sum(_terms(arg) for arg in value.args))
+    if isinstance(value, sympy.Mul):
+        return math.prod(_terms(arg) for arg in value.args)
+    if isinstance(value, sympy.Pow) and not value.exp.free_symbols:
+        return _power_terms(_terms(value.base), _magnitude(value.exp))
+    return math.prod(_terms(arg) for arg in value.args)
+
+
+def _power_terms(terms: float, exponent: float) -> float:
+    """Terms of a sum of ``terms`` terms raised to ``exponent``: C(n + t - 1, t - 1)."""
+    if terms <= 1 or exponent < 1:
+        return terms
+    if not (math.isfinite(exponent) and terms <= MAX_TERMS and exponent <= MAX_DEGREE):
+        return math.inf
+    n, t = math.ceil(exponent), int(terms)
+    return float(math.comb(n + t - 1, t - 1))
+
+
 def _tower(value: sympy.Basic) -> int:
     """How many exponents holding a variable are stacked in ``value``."""
     if isinstance(value, sympy.Pow) and value.exp.free_symbols:
@@ -540,6 +567,8 @@ def _check_power(base: sympy.Expr, exponent: sympy.Expr) -> None:
     size = _magnitude(exponent)
     if base.free_symbols:
         if not _degree(base) * size <= MAX_DEGREE:
+            raise AnswerTooLarge()
+        if _power_terms(_terms(base), size) > MAX_TERMS:
             raise AnswerTooLarge()
     elif isinstance(base, sympy.Rational):
         if base not in (0, 1, -1) and not _digits(base) * size <= MAX_DIGITS:
@@ -560,6 +589,8 @@ def _power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
 def _product(left: sympy.Expr, right: sympy.Expr, *, divide: bool = False) -> sympy.Expr:
     """``left * right`` (or ``/``), refused before it is worked out when too large."""
     if _degree(left) + _degree(right) > MAX_DEGREE:
+        raise AnswerTooLarge()
+    if _terms(left) * _terms(right) > MAX_TERMS:
         raise AnswerTooLarge()
     numbers = isinstance(left, sympy.Rational) and isinstance(right, sympy.Rational)
     if numbers and _digits(left) + _digits(right) > MAX_DIGITS:

@@ -35,12 +35,12 @@ def limit_memory(memory_limit_mb: int) -> None:
 
 def serve(connection: Connection) -> None:
     """Import the function named in the first message, then answer calls until hung up on."""
+    with contextlib.suppress(OSError):
+        os.nice(NICE)  # the web server comes first, even while this worker starts
     path, module, name, memory_limit_mb = connection.recv()
     sys.path[:] = path
     function = getattr(importlib.import_module(module), name)
     limit_memory(memory_limit_mb)
-    with contextlib.suppress(OSError):
-        os.nice(NICE)
     connection.send(("ready", None))
     while True:
         try:
