@@ -53,9 +53,11 @@ def _exception(record: logging.LogRecord) -> str | None:
     """The exception's types and stack, without messages (they may repeat stored values)."""
     if not record.exc_info or record.exc_info[1] is None:
         return None
-    error = record.exc_info[1]
+    error: BaseException | None = record.exc_info[1]
     lines: list[str] = []
-    while error is not None:
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
         stack = traceback.extract_tb(error.__traceback__)
         lines.extend(f'File "{f.filename}", line {f.lineno}, in {f.name}' for f in stack)
         lines.append(f"{type(error).__module__}.{type(error).__qualname__}")
