@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from learnway.cli._app import DatabaseOption, app, console
+from learnway.cli._app import DatabaseOption, app, bench_app, console
 
 
 @app.command("serve")
@@ -51,3 +52,32 @@ def worker(
         run(engine, threading.Event())
     except KeyboardInterrupt:
         console.print("Worker stopped.")
+
+
+@bench_app.command("live")
+def bench_live(
+    out_dir: Annotated[Path, typer.Option(help="where the results files go")] = Path(
+        "benchmarks/results"
+    ),
+    postgres: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL server URL on which to create the benchmark databases"),
+    ] = None,
+    repeats: Annotated[int, typer.Option(min=5)] = 100,
+    days: Annotated[int, typer.Option(min=1)] = 180,
+    attempts_per_day: Annotated[int, typer.Option(min=1)] = 6,
+    part: Annotated[
+        list[str] | None, typer.Option(help="speed, section or truth (default: all)")
+    ] = None,
+) -> None:
+    """The live path measured end to end: answer and recommendation time against history,
+    teacher pages for a section of 150, and shown mastery against a simulated year's truth.
+    Writes live.json and live.md."""
+    from learnway._livebench import run_live_benchmark
+
+    parts = tuple(part or ("speed", "section", "truth"))
+    run_live_benchmark(
+        out_dir, postgres_url=postgres, repeats=repeats, days=days,
+        attempts_per_day=attempts_per_day, parts=parts, progress=console.print,
+    )  # fmt: skip
+    console.print((out_dir / "live.md").read_text(), markup=False, highlight=False)

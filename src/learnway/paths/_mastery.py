@@ -104,8 +104,8 @@ class MasteryPolicy:
     ``progress_margin``, or a recent hint rate of ``stuck_hint_rate`` or more.
     Review: predicted recall halves every ``half_life_days``, multiplied by ``half_life_growth``
     after each successful spaced review; due when it drops under ``review_recall``.
-    A correct answer on a competency counts as ``prereq_credit`` of an observation on each direct
-    prerequisite (half that on deeper ones).
+    A correct answer on a competency counts as ``prereq_credit`` of an observation on each of its
+    direct prerequisites.
     """
 
     threshold: float | Float = 0.85
@@ -240,9 +240,10 @@ def apply_attempts(
     evidence: a wrong answer never raises it and a right one never lowers it (the learning or
     forgetting transition that follows an attempt is kept only where it agrees with the
     evidence), and it stays within ``[P_MIN, P_MAX]``. A correct, unhinted attempt is also
-    tempered evidence that the prerequisites are known: each direct prerequisite receives the
-    likelihood of a correct answer raised to ``policy.prereq_credit`` (deeper ones half that),
-    so advanced work raises their probability (*likely known*) without making them mastered.
+    tempered evidence that its direct prerequisites are known: each receives the likelihood of
+    a correct answer raised to ``policy.prereq_credit``, so advanced work raises their
+    probability (*likely known*) without making them mastered. Deeper prerequisites are
+    credited through their own successors' evidence, not at a distance.
     """
     s = np.atleast_1d(np.asarray(students, dtype=np.int64))
     c = np.broadcast_to(np.asarray(competency, dtype=np.int64), s.shape)
@@ -288,8 +289,7 @@ def apply_attempts(
     credit_rows = np.nonzero(ok)[0]
     if credit_rows.size and policy.prereq_credit > 0:
         rs, rc = s[credit_rows], c[credit_rows]
-        direct = graph.prereq[rc]
-        weight = policy.prereq_credit * (direct + 0.5 * (graph.ancestors[rc] & ~direct))
+        weight = policy.prereq_credit * graph.prereq[rc]
         p = new.p_known[rs]
         like_known = (1.0 - params.p_slip)[None, :] ** weight
         like_unknown = params.p_guess[None, :] ** weight

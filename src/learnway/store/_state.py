@@ -119,29 +119,41 @@ def live_course(
     )
 
 
+EVENTS_INSERT = insert(MasteryEvent)
+STATE_COLUMNS = (
+    Mastery.student_id, Mastery.competency_id, Mastery.p_mastery, Mastery.evidence,
+    Mastery.evidence_count, Mastery.no_progress, Mastery.peak, Mastery.hint_rate,
+    Mastery.reviews, Mastery.mastered_once, Mastery.last_evidence_at,
+)  # fmt: skip
+
+
 def load_state(session: Session, live: LiveCourse, student_ids: Sequence[int]) -> LearnerState:
     """The stored state of ``student_ids`` (rows in that order): one indexed read."""
     state = LearnerState.new(len(student_ids), live.course.params)
     if not student_ids:
         return state
+    rows = session.execute(
+        select(*STATE_COLUMNS).where(
+            Mastery.student_id.in_(student_ids), Mastery.model_version == live.version
+        )
+    ).all()
+    if not rows:
+        return state
     row_of = {sid: i for i, sid in enumerate(student_ids)}
     col_of = {int(cid): j for j, cid in enumerate(live.competency_ids)}
-    rows = session.execute(
-        select(
-            Mastery.student_id, Mastery.competency_id, Mastery.p_mastery, Mastery.evidence,
-            Mastery.evidence_count, Mastery.no_progress, Mastery.peak, Mastery.hint_rate,
-            Mastery.last_evidence_at, Mastery.reviews, Mastery.mastered_once,
-        ).where(Mastery.student_id.in_(student_ids), Mastery.model_version == live.version)
-    ).all()  # fmt: skip
-    for sid, cid, p, ev, n, stall, peak, hint, last, reviews, once in rows:
-        c = col_of.get(cid)
-        if c is None:
-            continue
-        r = row_of[sid]
-        state.p_known[r, c], state.evidence[r, c], state.attempts[r, c] = p, ev, n
-        state.no_progress[r, c], state.peak[r, c], state.hint_rate[r, c] = stall, peak, hint
-        state.last_seen[r, c] = np.nan if last is None else day_of(last)
-        state.reviews[r, c], state.mastered_once[r, c] = reviews, once
+    cols = np.array([col_of.get(r[1], -1) for r in rows])
+    keep = cols >= 0
+    r = np.array([row_of[x[0]] for x in rows])[keep]
+    c = cols[keep]
+    values = np.array([x[2:10] for x in rows], dtype=np.float64)[keep]
+    state.p_known[r, c], state.evidence[r, c] = values[:, 0], values[:, 1]
+    state.attempts[r, c], state.no_progress[r, c] = values[:, 2], values[:, 3]
+    state.peak[r, c], state.hint_rate[r, c] = values[:, 4], values[:, 5]
+    state.reviews[r, c], state.mastered_once[r, c] = values[:, 6], values[:, 7] > 0
+    last = [x[10] for x in rows]
+    state.last_seen[r, c] = np.array(
+        [np.nan if t is None else day_of(t) for t in last], dtype=np.float64
+    )[keep]
     return state
 
 
@@ -178,13 +190,13 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(Mastery)
+    stmt = module.insert(Mastery.__table__)
     keys = ("student_id", "competency_id", "model_version")
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys),
         set_={k: stmt.excluded[k] for k in rows[0] if k not in keys},
     )
-    session.execute(stmt, rows)
+    session.connection().execute(stmt, rows)
 
 
 def _events(
@@ -246,7 +258,7 @@ def _write(
     for start in range(0, len(rows), 5000):
         _upsert(session, rows[start : start + 5000])
     for start in range(0, len(events), 5000):
-        session.execute(insert(MasteryEvent), events[start : start + 5000])
+        session.connection().execute(EVENTS_INSERT, events[start : start + 5000])
 
 
 @dataclass(frozen=True)
@@ -405,14 +417,17 @@ def record_practice(
     attempts: Sequence[AttemptIn],
     *,
     now: dt.datetime | None = None,
+    live: LiveCourse | None = None,
 ) -> AttemptReport:
     """Store attempts and bring each of their students' live state up to date, in the caller's
-    transaction (an out-of-order attempt queues a replay of its student instead)."""
+    transaction (an out-of-order attempt queues a replay of its student instead). ``live`` is
+    the course as a server already holds it (else it is read)."""
     report = record_attempts(session, attempts)
     stored = set(report.stored)
     new = [a for a in attempts if a.id in stored]
     if new:
-        apply_new_attempts(session, live_course(session, course, framework_id), new, now=now)
+        live = live or live_course(session, course, framework_id)
+        apply_new_attempts(session, live, new, now=now)
     return report
 
 

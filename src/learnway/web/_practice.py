@@ -196,7 +196,8 @@ def submit_answer(
         duration_s=earlier.duration_s if earlier else answer.duration_s,
         response=answer.response,
     )
-    report = record_practice(session, course, catalog.framework_id, [attempt])
+    live, _ = context.live(session, catalog.framework_id)
+    report = record_practice(session, course, catalog.framework_id, [attempt], live=live)
     if report.refused:
         raise HTTPException(422, f"The attempt was refused: {report.refused[0].message}")
     after = mastery_grid(session, context, catalog, [student.id])

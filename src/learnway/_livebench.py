@@ -1,0 +1,531 @@
+"""The live-path benchmark (``learnway bench live``): what students and teachers are shown,
+measured through the functions the web routes call, on a real database.
+
+- **truth**: simulated students (:mod:`learnway.sim`, whose knowledge is known) follow the live
+  recommendations of the demo course for a school year; every answer goes through
+  :func:`learnway.store.record_practice`. At the end, the cells shown as mastered are compared
+  with what the students truly know, and the shown probability's next-answer AUC and
+  calibration with those of the same BKT run offline on the same attempts;
+- **speed**: one answer stored with the state updated, and one recommendation list, for one
+  student at growing lengths of history, p50 and p99, on SQLite and PostgreSQL;
+- **section**: the teacher's pages (heatmap, needs, groups, pacing) for a section of 150
+  students with a year of history each, server time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, func, insert, select
+
+from learnway.demo import build_demo
+from learnway.learner import bkt_update
+from learnway.learner._metrics import auc
+from learnway.paths import Status, mastery_status
+from learnway.sim import KNOWN, practise, retrieval, sample_students, simulate_history
+from learnway.store import (
+    AttemptIn,
+    LiveCourse,
+    day_of,
+    learner_state,
+    live_course,
+    load_course,
+    load_state,
+    recommend,
+    record_attempts,
+    record_practice,
+    replay_students,
+    transaction,
+)
+from learnway.store._schema import (
+    Course,
+    Enrollment,
+    FrameworkRow,
+    Org,
+    Section,
+    StepAlignment,
+    StepRow,
+    User,
+)
+
+HISTORIES = (0, 1_000, 5_000, 20_000, 50_000)
+SHOWN_MASTERED = (Status.MASTERED, Status.DUE_FOR_REVIEW)
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ms = np.asarray(samples) * 1000.0
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "max_ms": round(float(ms.max()), 2),
+        "n": len(samples),
+    }
+
+
+@dataclass
+class School:
+    engine: Engine
+    framework_id: int
+    live: LiveCourse
+    steps_of: dict[int, list[int]]  # competency index -> step ids aligned to it alone or first
+
+    @property
+    def course(self) -> Any:
+        return self.live.course
+
+
+def school(engine: Engine, *, seed: int = 7) -> School:
+    """The demo school without its practice history, and the course's steps by competency."""
+    build_demo(engine, seed=seed, history_days=0)
+    with transaction(engine) as session:
+        framework_id = session.scalar(
+            select(FrameworkRow.id).where(FrameworkRow.key.like("oatutor-%"))
+        )
+        assert framework_id is not None
+        course = load_course(session, framework_id)
+        live = live_course(session, course, framework_id)
+        steps_of: dict[int, list[int]] = {}
+        first = (
+            select(StepAlignment.step_id, func.min(StepAlignment.competency_id).label("c"))
+            .group_by(StepAlignment.step_id)
+            .subquery()
+        )
+        col_of = {int(cid): j for j, cid in enumerate(live.competency_ids)}
+        for step_id, cid in session.execute(select(first.c.step_id, first.c.c)):
+            if cid in col_of:
+                steps_of.setdefault(col_of[cid], []).append(step_id)
+    return School(engine, framework_id, live, steps_of)
+
+
+def _new_students(
+    engine: Engine, n: int, *, prefix: str, section_title: str | None = None
+) -> tuple[list[int], int | None]:
+    """``n`` new students, enrolled in the demo's first section or in a new one."""
+    with transaction(engine) as session:
+        school_id = session.scalar(select(Org.id).where(Org.type == "school"))
+        course_id = session.scalar(select(Course.id).where(Course.framework_id.is_not(None)))
+        assert school_id and course_id
+        if section_title is None:
+            section_id = session.scalar(select(Section.id).order_by(Section.id))
+        else:
+            section = Section(
+                sourced_id=f"{prefix}-section", title=section_title, course_id=course_id,
+                school_id=school_id, deadline=dt.date.today() + dt.timedelta(days=120),
+            )  # fmt: skip
+            session.add(section)
+            session.flush()
+            section_id = section.id
+            teacher = session.scalar(select(User.id).where(User.username == "teacher"))
+            session.add(Enrollment(sourced_id=f"{prefix}-teacher", user_id=teacher,
+                                   section_id=section_id, role="teacher"))  # fmt: skip
+        ids = []
+        for k in range(n):
+            user = User(
+                sourced_id=f"{prefix}-{k}", username=f"{prefix}{k}", role="student",
+                given_name="Bench", family_name=f"Student {k:03d}", grade="09", org_id=school_id,
+            )  # fmt: skip
+            session.add(user)
+            session.flush()
+            ids.append(user.id)
+        session.execute(
+            insert(Enrollment),
+            [
+                {
+                    "sourced_id": f"{prefix}-e{i}",
+                    "user_id": i,
+                    "section_id": section_id,
+                    "role": "student",
+                }
+                for i in ids
+            ],
+        )
+    return ids, section_id
+
+
+# --- speed ------------------------------------------------------------------------------------
+
+
+def speed(engine: Engine, *, repeats: int = 100, histories: tuple[int, ...] = HISTORIES,
+          seed: int = 0) -> list[dict[str, Any]]:  # fmt: skip
+    """Answer and recommendation times for one student at each length of history."""
+    where = school(engine)
+    rng = np.random.default_rng(seed)
+    steps = [s for c in sorted(where.steps_of) for s in where.steps_of[c][:2]]
+    rows = []
+    for length in histories:
+        (student,), _ = _new_students(engine, 1, prefix=f"speed{length}-")
+        now = dt.datetime.now(dt.UTC)
+        start = now - dt.timedelta(days=365)
+        picks = rng.integers(0, len(steps), length)
+        right = rng.random(length) < 0.6
+        offsets = np.sort(rng.uniform(0, 364 * 86400, length))
+        history = [
+            AttemptIn(id=f"h{length}-{k}", student_id=student, step_id=steps[picks[k]],
+                      correct=bool(right[k]), timestamp=start + dt.timedelta(seconds=offsets[k]),
+                      source="import")
+            for k in range(length)
+        ]  # fmt: skip
+        for chunk in range(0, length, 20_000):
+            with transaction(engine) as session:
+                record_attempts(session, history[chunk : chunk + 20_000], all_or_nothing=True)
+        with transaction(engine) as session:
+            replay_students(session, where.live, [student])
+        answer, recs, listed_total = [], [], 0
+        for k in range(repeats):
+            attempt = AttemptIn(
+                id=f"t{length}-{k}", student_id=student, step_id=steps[k % len(steps)],
+                correct=k % 3 != 0, timestamp=now + dt.timedelta(seconds=k),
+            )  # fmt: skip
+            t0 = time.perf_counter()
+            with transaction(engine) as session:
+                record_practice(
+                    session, where.course, where.framework_id, [attempt], live=where.live
+                )
+            t1 = time.perf_counter()
+            with transaction(engine) as session:
+                listed = recommend(session, where.live, student)
+            t2 = time.perf_counter()
+            listed_total += len(listed)
+            answer.append(t1 - t0)
+            recs.append(t2 - t1)
+        rows.append(
+            {"history": length, "answer": _percentiles(answer), "recommend": _percentiles(recs),
+             "mean_list_length": round(listed_total / repeats, 2)}
+        )  # fmt: skip
+    return rows
+
+
+# --- a section of 150 students ----------------------------------------------------------------
+
+
+def section_pages(engine: Engine, *, students: int = 150, days: int = 250, runs: int = 7,
+                  seed: int = 3) -> dict[str, Any]:  # fmt: skip
+    """Server time of the teacher's pages for a section with a year of history."""
+    from learnway.web import create_app
+    from learnway.web._classes import groups_view, heatmap_view, needs_view, pacing_view
+
+    where = school(engine)
+    ids, section_id = _new_students(engine, students, prefix="year", section_title="Year class")
+    start = dt.datetime.combine(dt.date.today() - dt.timedelta(days=days), dt.time(9, 0))
+    history = simulate_history(where.course, students, days, seed, start=start,
+                               minutes_per_day=40.0)  # fmt: skip
+    with transaction(engine) as session:
+        step_ids = dict(session.execute(select(StepRow.key, StepRow.id)).all())
+    history = history[history["step"].isin(list(step_ids))]
+    counter = history.groupby("student").cumcount()
+    stamps = history["timestamp"].dt.round("us").dt.tz_localize(dt.UTC)
+    attempts = [
+        AttemptIn(id=f"year-{ids[s]}-{n}", student_id=ids[s], step_id=step_ids[step],
+                  correct=bool(ok), timestamp=t.to_pydatetime(), source="import",
+                  hints_used=int(h))
+        for s, n, step, ok, h, t in zip(history["student"], counter, history["step"],
+                                        history["correct"], history["hints_used"], stamps,
+                                        strict=True)
+    ]  # fmt: skip
+    for chunk in range(0, len(attempts), 50_000):
+        with transaction(engine) as session:
+            record_attempts(session, attempts[chunk : chunk + 50_000], all_or_nothing=True)
+    for chunk in range(0, students, 25):
+        with transaction(engine) as session:
+            replay_students(session, where.live, ids[chunk : chunk + 25])
+    context = create_app(engine).state.web
+    pages: dict[str, Callable[[Any, Section], object]] = {
+        "heatmap": lambda s, sec: heatmap_view(s, context, sec, unit=None, sort="name"),
+        "needs": lambda s, sec: needs_view(s, context, sec),
+        "groups": lambda s, sec: groups_view(s, context, sec),
+        "pacing": lambda s, sec: pacing_view(s, context, sec),
+    }
+    out: dict[str, Any] = {
+        "students": students,
+        "attempts": len(attempts),
+        "attempts_per_student": round(len(attempts) / students, 1),
+    }
+    for name, page in pages.items():
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            with transaction(engine) as session:
+                section = session.get(Section, section_id)
+                assert section is not None
+                page(session, section)
+            times.append(time.perf_counter() - t0)
+        out[name] = {
+            "median_ms": round(statistics.median(times) * 1000, 1),
+            "max_ms": round(max(times) * 1000, 1),
+        }
+    return out
+
+
+# --- truth over a simulated school year -------------------------------------------------------
+
+
+def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 6, seed: int = 0,
+          per_recommendation: int = 3) -> dict[str, Any]:  # fmt: skip
+    """A simulated school year driven through the live path; shown against true mastery."""
+    where = school(engine)
+    with transaction(engine) as session:
+        ids = list(session.scalars(select(User.id).where(User.role == "student").order_by(User.id)))
+    course = where.course
+    rng = np.random.default_rng(seed)
+    truth_ = sample_students(course.graph, len(ids), rng)
+    first = dt.datetime.combine(dt.date.today() - dt.timedelta(days=days * 7 // 5 + 2),
+                                dt.time(9, 0), tzinfo=dt.UTC)  # fmt: skip
+    school_days = [first + dt.timedelta(days=int(d)) for d in range(days * 7 // 5 + 2)
+                   if (first + dt.timedelta(days=int(d))).weekday() < 5][:days]  # fmt: skip
+    start_day = day_of(school_days[0])
+    n = 0
+    for moment0 in school_days:
+        for s, student in enumerate(ids):
+            moment = moment0 + dt.timedelta(minutes=s % 45)
+            done = 0
+            while done < attempts_per_day:
+                with transaction(engine) as session:
+                    recs = recommend(session, where.live, student, now=moment)
+                rec = recs[0]
+                column = course.graph.index[rec.competency]
+                options = where.steps_of.get(column)
+                if not options:
+                    truth_.last_practice[s, column] = truth_.last_practice[s, column]
+                    break
+                for _ in range(min(per_recommendation, attempts_per_day - done)):
+                    day = day_of(moment) - start_day
+                    correct, hints, minutes = practise(
+                        truth_, np.array([s]), np.array([column]), day, course.graph, rng
+                    )
+                    step = options[int(rng.integers(0, len(options)))]
+                    attempt = AttemptIn(
+                        id=f"year-{n}", student_id=student, step_id=step,
+                        correct=bool(correct[0]) or bool(hints[0] and rng.random() < 0.5),
+                        hints_used=int(hints[0]), timestamp=moment, source="simulation",
+                        duration_s=float(minutes[0] * 60),
+                    )  # fmt: skip
+                    with transaction(engine) as session:
+                        record_practice(
+                            session, course, where.framework_id, [attempt], live=where.live
+                        )
+                    moment += dt.timedelta(seconds=float(minutes[0] * 60) + 5)
+                    n += 1
+                    done += 1
+    end = school_days[-1] + dt.timedelta(hours=23)
+    end_day = day_of(end) - start_day
+    with transaction(engine) as session:
+        state = load_state(session, where.live, ids)
+    status = mastery_status(state, where.live.policy, day_of(end))
+    shown = np.isin(status, SHOWN_MASTERED)
+    likely = status == Status.LIKELY_KNOWN
+    known = retrieval(truth_, end_day) >= KNOWN
+    practised = state.attempts > 0
+    hit = shown & known
+    return {
+        "students": len(ids),
+        "school_days": len(school_days),
+        "attempts": n,
+        "precision": round(float(hit.sum() / max(shown.sum(), 1)), 4),
+        "recall": round(float(hit.sum() / max(known.sum(), 1)), 4),
+        "recall_practised": round(float(hit.sum() / max((known & practised).sum(), 1)), 4),
+        "recall_with_likely_known": round(
+            float(((shown | likely) & known).sum() / max(known.sum(), 1)), 4
+        ),
+        "cells_shown_mastered": int(shown.sum()),
+        "cells_truly_known": int(known.sum()),
+        **_prediction(engine, where, ids),
+    }
+
+
+def _prediction(engine: Engine, where: School, ids: list[int]) -> dict[str, float]:
+    """Next-answer AUC and calibration of the shown probability (the live state before each
+    attempt), and of the same BKT parameters run offline, plainly, on the same attempts."""
+    course = where.course
+    params = course.params
+    shown_p: list[np.ndarray] = []
+    truth_rows: list[np.ndarray] = []
+
+    with transaction(engine) as session:
+        from learnway.store._progress import evidence_of
+
+        ev = evidence_of(session, course, ids)
+
+        def before_each(at: np.ndarray, before: Any, after: Any) -> None:
+            s, c = ev.students[at], ev.competencies[at]
+            p = before.p_known[s, c]
+            shown_p.append(p * (1 - params.p_slip[c]) + (1 - p) * params.p_guess[c])
+            truth_rows.append(at)
+
+        learner_state(session, course, ids, on_round=before_each)
+    order = np.concatenate(truth_rows)
+    live_pred = np.empty(order.size)
+    live_pred[order] = np.concatenate(shown_p)
+    outcome = ev.correct & (ev.hints == 0)
+    # the same model offline: plain BKT with the same parameters, per student and competency
+    offline = np.empty(outcome.size)
+    known: dict[tuple[int, int], float] = {}
+    for i in range(outcome.size):
+        s, c = int(ev.students[i]), int(ev.competencies[i])
+        p = known.get((s, c), float(params.p_init[c]))
+        p_correct, p_after = bkt_update(
+            p, float(outcome[i]), p_learn=params.p_learn[c], p_guess=params.p_guess[c],
+            p_slip=params.p_slip[c], p_forget=params.p_forget[c],
+        )  # fmt: skip
+        offline[i], known[(s, c)] = float(p_correct), float(p_after)
+    return {
+        "auc_shown": round(float(auc(outcome, live_pred)), 4),
+        "auc_offline": round(float(auc(outcome, offline)), 4),
+        "ece_shown": round(_ece(outcome, live_pred), 4),
+        "ece_offline": round(_ece(outcome, offline), 4),
+    }
+
+
+def _ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    edges = np.minimum((p * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        at = edges == b
+        if at.any():
+            total += at.mean() * abs(float(y[at].mean()) - float(p[at].mean()))
+    return total
+
+
+# --- the whole benchmark ----------------------------------------------------------------------
+
+TARGET_MS = 25.0
+PAGE_TARGET_MS = 200.0
+
+
+def run_live_benchmark(
+    out_dir: Any,
+    *,
+    postgres_url: str | None = None,
+    repeats: int = 100,
+    days: int = 180,
+    attempts_per_day: int = 6,
+    parts: tuple[str, ...] = ("speed", "section", "truth"),
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run the parts on fresh databases (SQLite in ``out_dir``'s temporary folder; PostgreSQL
+    databases created on ``postgres_url`` and dropped after) and write ``live.json`` and
+    ``live.md`` in ``out_dir``."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from learnway._machine import load_average, machine_info
+    from learnway.store import make_engine
+
+    out = Path(out_dir)
+    results: dict[str, Any] = {"machine": machine_info(), "load_average_start": load_average()}
+    backends: list[tuple[str, Callable[[str], Engine]]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        backends.append(("sqlite", lambda name: make_engine(f"sqlite:///{folder}/{name}.db")))
+        if postgres_url:
+            backends.append(("postgresql", lambda name: _postgres_database(postgres_url, name)))
+        for backend, make in backends:
+            if "speed" in parts:
+                progress(f"speed on {backend}")
+                results.setdefault("speed", {})[backend] = speed(make("speed"), repeats=repeats)
+            if "section" in parts:
+                progress(f"a section of 150 students on {backend}")
+                results.setdefault("section", {})[backend] = section_pages(make("section"))
+        if "truth" in parts:
+            progress("a simulated school year through the live path (SQLite)")
+            results["truth"] = truth(
+                backends[0][1]("truth"), days=days, attempts_per_day=attempts_per_day
+            )
+    results["load_average_end"] = load_average()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "live.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (out / "live.md").write_text(render_markdown(results))
+    return results
+
+
+def _postgres_database(url: str, name: str) -> Engine:
+    """A fresh database ``learnway_bench_<name>`` on the server of ``url``."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from learnway.store import make_engine, normalize_url
+
+    server = make_url(normalize_url(url))
+    database = f"learnway_bench_{name}"
+    admin = make_engine(server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    return make_engine(server.set(database=database).render_as_string(hide_password=False))
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        "# Live path",
+        "",
+        "What students and teachers are shown, measured through the functions the web routes "
+        "call, on a real database (`learnway bench live`).",
+        "",
+        f"Machine: {m.get('cpu')}, {m.get('cpus')} cores, {m.get('memory_gib')} GiB; load "
+        f"average at the start {results['load_average_start']}, at the end "
+        f"{results['load_average_end']}.",
+        "",
+    ]
+    if "speed" in results:
+        lines += [
+            "## One student: an answer stored with the state updated, and a recommendation list",
+            "",
+            f"Target: p99 under {TARGET_MS:g} ms at every length of history.",
+            "",
+            "| database | history (attempts) | answer p50 (ms) | answer p99 (ms) | "
+            "recommend p50 (ms) | recommend p99 (ms) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for backend, rows in results["speed"].items():
+            for r in rows:
+                lines.append(
+                    f"| {backend} | {r['history']:,} | {r['answer']['p50_ms']} | "
+                    f"{r['answer']['p99_ms']} | {r['recommend']['p50_ms']} | "
+                    f"{r['recommend']['p99_ms']} |"
+                )
+        lines.append("")
+    if "section" in results:
+        lines += [
+            "## A section of 150 students with a year of history: the teacher's pages",
+            "",
+            f"Server time, median of runs (max); target under {PAGE_TARGET_MS:g} ms each.",
+            "",
+            "| database | attempts per student | heatmap | needs | groups | pacing |",
+            "|---|---|---|---|---|---|",
+        ]
+        for backend, r in results["section"].items():
+            cells = " | ".join(
+                f"{r[p]['median_ms']} ms ({r[p]['max_ms']})"
+                for p in ("heatmap", "needs", "groups", "pacing")
+            )
+            lines.append(f"| {backend} | {r['attempts_per_student']} | {cells} |")
+        lines.append("")
+    if "truth" in results:
+        t = results["truth"]
+        lines += [
+            "## Shown mastery against the simulated truth, after a school year",
+            "",
+            f"{t['students']} simulated students in 3 sections, {t['school_days']} school days, "
+            f"{t['attempts']:,} answers through `record_practice`, each chosen from the live "
+            "recommendations. Truly known: the simulator's probability of retrieval at least "
+            "0.75 at the end.",
+            "",
+            "| figure | value |",
+            "|---|---|",
+            f"| precision: shown as mastered and truly known | {t['precision']} |",
+            f"| recall: truly known and shown as mastered | {t['recall']} |",
+            f"| recall among practised competencies | {t['recall_practised']} |",
+            f"| recall counting likely known | {t['recall_with_likely_known']} |",
+            f"| next-answer AUC of the shown probability | {t['auc_shown']} |",
+            f"| next-answer AUC of the same BKT offline | {t['auc_offline']} |",
+            f"| calibration error (ECE) shown / offline | {t['ece_shown']} / {t['ece_offline']} |",
+            "",
+        ]
+    return "\n".join(lines) + "\n"
