@@ -11,7 +11,7 @@ import typer
 from learnway.cli._app import bench_app
 
 DEFAULT_MODELS = "bkt,bkt-forget,pfa,best-lr,best-lr+,elo,boosted,pybkt,pybkt-forget"
-CV_MODELS = "bkt-forget,pfa,best-lr+,best-lr+ C=0.1,boosted,boosted 63 leaves"
+CV_MODELS = "bkt-forget,pfa,best-lr+,best-lr+ C=0.1,boosted"
 
 
 def _names(text: str) -> list[str]:

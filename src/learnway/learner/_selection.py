@@ -19,15 +19,15 @@ from learnway.learner._datasets import student_folds
 from learnway.learner._logistic import LogisticKT
 from learnway.learner._metrics import auc
 
-# The default candidates: every family but the deep models (minutes per fit on a CPU; give them
-# in ``candidates`` to include them), with the one setting of each that matters most.
+# The default candidates: BKT, the logistic families (Best-LR+ at two regularisation strengths)
+# and the boosted stack; not the deep models (minutes per fit on a CPU: give them in
+# ``candidates`` to include them).
 CV_CANDIDATES: dict[str, Callable[[], KTModel]] = {
     "bkt-forget": lambda: BKT(forgetting=True),
     "pfa": lambda: LogisticKT(features="pfa"),
     "best-lr+": lambda: LogisticKT(features="best-lr+"),
     "best-lr+ C=0.1": lambda: LogisticKT(features="best-lr+", C=0.1),
     "boosted": lambda: BoostedKT(),
-    "boosted 63 leaves": lambda: BoostedKT(max_leaf_nodes=63, learning_rate=0.05, max_iter=400),
 }
 
 
