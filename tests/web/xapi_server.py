@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -93,6 +94,7 @@ class Lrs:
     def __init__(self, base: str, key: str, secret: str) -> None:
         self.base = base.rstrip("/") + "/xapi"
         self.http = httpx2.Client(timeout=30)
+        weakref.finalize(self, self.http.close)  # its connections closed with it
         self.auth = (key, secret)
         self.headers = {"X-Experience-API-Version": "1.0.3"}
 

@@ -26,7 +26,7 @@ from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from learnway._errors import InputError, Problem
 from learnway.interop._xapi import (
@@ -153,10 +153,12 @@ def map_activity(session: Session, iri: str, step_id: int) -> None:
 
 def step_for_competency(session: Session, competency_id: int) -> int | None:
     """The step that practises this competency most purely (fewest other alignments)."""
+    other = aliased(StepAlignment)
     others = (
         select(func.count())
-        .select_from(StepAlignment)
-        .where(StepAlignment.step_id == StepRow.id)
+        .select_from(other)
+        .where(other.step_id == StepRow.id)
+        .correlate(StepRow)
         .scalar_subquery()
     )
     return session.scalar(
