@@ -103,3 +103,17 @@ def test_bench_kt_needs_a_dataset_or_two_files(files):
     result = CliRunner().invoke(app, ["bench", "kt", "--train", str(files["csv"][0])])
     assert result.exit_code == 2
     assert "--dataset, or --train and --test" in result.output
+
+
+def test_bench_kt_names_the_bad_line_of_a_file(tmp_path):
+    import learnway.cli._bench_kt  # noqa: F401
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("student,competency,correct\ns,c,1\ns,c,maybe\n")
+    result = CliRunner().invoke(app, ["bench", "kt", "--train", str(bad), "--test", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.csv, line 3: correct is 'maybe'" in result.output
+    result = CliRunner().invoke(
+        app, ["bench", "kt", "--train", str(bad), "--test", str(bad), "--format", "xml"]
+    )
+    assert result.exit_code == 2 and "format must be one of" in result.output

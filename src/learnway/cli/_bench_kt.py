@@ -100,7 +100,11 @@ def bench_kt(
     data: str | Split = str(dataset)
     label = name or str(dataset)
     if train is not None and test is not None:
-        data = load_split_files(train, test, format=format, max_students=max_students)
+        try:
+            data = load_split_files(train, test, format=format, max_students=max_students)
+        except (OSError, ValueError) as bad:  # AttemptFormatError names the file and line
+            typer.echo(f"cannot read the split: {bad}", err=True)
+            raise typer.Exit(2) from None
         label = name or train.stem
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="pyBKT not found")  # reported above
