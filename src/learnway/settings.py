@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     """Seconds between forwarding rounds; also the first wait after a failed delivery."""
     xapi_forward_max_delay_s: float = 300.0
     """The longest wait between retries of a failed delivery (the wait doubles up to it)."""
+    trusted_proxies: list[str] = []
+    """Addresses or networks (``10.0.0.0/8``) of the reverse proxies in front of Learnway, as a
+    JSON list. Only from these is ``X-Forwarded-For`` believed; sign-in limits per address
+    then count the client's address, else the connecting address."""
+    retention_days: int | None = None
+    """Days after a student's last enrollment ends before their data is deleted by
+    ``learnway retention``; empty keeps it."""
 
     answer_check_workers: int = Field(default=4, ge=1, le=64)
     """Worker processes that check typed answers (each check bounded in time and memory)."""

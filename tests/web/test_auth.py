@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from learnway.store import transaction
 from learnway.store._schema import User
 from learnway.web import DEMO_PASSWORD, create_app
-from learnway.web._models import SignInFailure
+from learnway.web._models import SignInLimit
 from learnway.web._security import RateLimiter, verify_password
 from web.support import api_client, browser_client, csrf_of, engine_of
 
@@ -117,7 +118,7 @@ def test_a_nul_character_is_refused_before_the_database(app: FastAPI) -> None:
         assert response.status_code == 422, address
         assert response.headers["x-frame-options"] == "DENY"
     with transaction(engine_of(app)) as session:
-        assert session.scalars(select(SignInFailure.key)).all() == []
+        assert session.scalars(select(SignInLimit.key)).all() == []
 
 
 def test_security_headers(app: FastAPI) -> None:
@@ -127,33 +128,41 @@ def test_security_headers(app: FastAPI) -> None:
 
 
 def test_failed_sign_ins_are_shared_by_every_server_process(app: FastAPI) -> None:
-    """Two applications on one database (two server processes) count the same failures."""
+    """Two applications on one database (two server processes) count the same checks."""
     other = create_app(engine_of(app), settings=app.state.web.settings)
     first, second = TestClient(app), TestClient(other)
     wrong = {"username": "teacher", "password": "nope"}
     for client in (first, second, first, second, first):
         assert client.post("/api/v1/tokens", json=wrong).status_code == 401
     right = {"username": "teacher", "password": DEMO_PASSWORD}
-    assert second.post("/api/v1/tokens", json=right).status_code == 429
+    refused = second.post("/api/v1/tokens", json=right)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
     with transaction(engine_of(app)) as session:
-        keys = session.scalars(select(SignInFailure.key)).all()
-    assert keys.count("user:teacher") == 5  # stored although each request was refused
+        checks = session.scalar(select(SignInLimit.checks).where(SignInLimit.key == "user:teacher"))
+    assert checks == 5  # kept although each request was refused
 
 
-def test_the_limit_slides_with_time_and_a_success_clears_it(app: FastAPI) -> None:
+def test_the_delay_grows_and_ends_and_a_success_clears_it(app: FastAPI) -> None:
     now = [1_000_000.0]
-    limiter = RateLimiter(engine_of(app), limit=2, window_s=60.0, clock=lambda: now[0])
-    limiter.failed("user:a")
-    now[0] += 30
-    limiter.failed("user:a", "address:x")
-    assert limiter.retry_after("user:a") == 31  # until the first failure is 60 s old
-    assert limiter.retry_after("address:x", "user:b") == 0
-    now[0] += 31
-    assert limiter.retry_after("user:a") == 0
-    limiter.failed("user:a")
-    assert limiter.retry_after("user:a") > 0
-    limiter.succeeded("user:a")
-    assert limiter.retry_after("user:a") == 0
+    limiter = RateLimiter(limit=2, window_s=60.0, max_window_s=200.0, clock=lambda: now[0])
     with transaction(engine_of(app)) as session:
-        left = session.scalars(select(SignInFailure.key)).all()
-    assert left == ["address:x"]  # expired rows go as new ones come; a success clears its key
+        assert limiter.reserve(session, "user:a") == 0
+        now[0] += 30
+        assert limiter.reserve(session, "user:a") == 0
+        assert limiter.reserve(session, "user:a") == pytest.approx(30)  # the window's end
+        assert limiter.reserve(session, "user:b") == 0
+        now[0] += 31
+        assert limiter.reserve(session, "user:a") == 0  # a new window, twice as long
+        assert limiter.reserve(session, "user:a") == 0
+        assert limiter.reserve(session, "user:a") == pytest.approx(120)
+        now[0] += 121
+        assert limiter.reserve(session, "user:a") == 0
+        assert limiter.reserve(session, "user:a") == 0
+        assert limiter.reserve(session, "user:a") == pytest.approx(200)  # at most max_window_s
+        limiter.succeeded(session, "user:a")
+        assert limiter.reserve(session, "user:a") == 0
+        row = session.get(SignInLimit, "user:a")
+        assert row is not None and row.window_s == 60.0  # a success starts again
+        now[0] += 1000
+        limiter.forget_old(session)
+        assert session.scalars(select(SignInLimit.key)).all() == []

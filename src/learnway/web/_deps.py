@@ -153,7 +153,7 @@ class Roles:
 class _Public:
     """Marks a route anyone may call, signed in or not (sign-in form, static files, schema)."""
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:  # nothing to do: no worker thread for it
         return None
 
 

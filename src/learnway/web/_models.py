@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from learnway.store._schema import Base, Timestamp
 
 TOKEN_KINDS = ("session", "api")
-AUDIT_ACTIONS = ("view", "change")
+AUDIT_ACTIONS = ("view", "change", "export", "delete", "denied")
 ASSIGNMENT_STATUSES = ("open", "done", "cancelled")
 
 
@@ -49,35 +50,70 @@ class AuthToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
 
 
-class SignInFailure(Base):
-    """A failed sign-in, under the key it counts against (``user:NAME``, ``address:IP``).
+class SignInLimit(Base):
+    """The password checks allowed to one key (``user:NAME``, ``address:IP``) in its window.
 
-    Kept in the database so that every server process sees the same count; ``at`` is Unix
-    time in seconds. Rows older than the rate limit's window are deleted as new ones come."""
+    ``until`` (Unix time, seconds) ends the current window of ``window_s`` seconds, in which at
+    most the limit's number of checks are made; a window used up makes the next one twice as
+    long (progressive delay, up to a maximum), and a successful sign-in deletes the row. Every
+    server process reserves its checks here with one atomic ``UPDATE``."""
 
-    __tablename__ = "sign_in_failures"
-    __table_args__ = (Index("ix_sign_in_failures_key_at", "key", "at"),)
+    __tablename__ = "sign_in_limits"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(320))
-    at: Mapped[float] = mapped_column(Float)
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    until: Mapped[float] = mapped_column(Float, index=True)
+    window_s: Mapped[float] = mapped_column(Float)
+    checks: Mapped[int] = mapped_column(Integer)
 
 
 class AuditEvent(Base):
-    """Who looked at or changed which student's data, when, and through which route."""
+    """Who looked at, changed, exported or deleted which student's data, when and through which
+    route; and every refused or probing request. Never the data itself.
+
+    ``student_id`` is empty for a refused request that names no visible student, and for the
+    record of a deletion, which keeps only ``subject``: a keyed hash of the deleted student's
+    roster id, so that the deletion can be confirmed later without keeping who it was."""
 
     __tablename__ = "audit_events"
     __table_args__ = (
-        CheckConstraint("action IN ('view', 'change')", name="action_allowed"),
+        CheckConstraint(
+            "action IN ('view', 'change', 'export', 'delete', 'denied')", name="action_allowed"
+        ),
         Index("ix_audit_events_student_at", "student_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
-    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(10))
     resource: Mapped[str] = mapped_column(String(255))
+    status: Mapped[int | None] = mapped_column(Integer)
+    subject: Mapped[str | None] = mapped_column(String(64))
+
+
+class HintView(Base):
+    """How many hints (and scaffolds, with their answers) of a step a student has been shown:
+    the server's own evidence, used as the attempt's ``hints_used``."""
+
+    __tablename__ = "hint_views"
+
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"), primary_key=True)
+    shown: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+
+
+class TotpSecret(Base):
+    """A staff account's time-based one-time password (RFC 6238), required at sign-in once
+    confirmed. ``last_step`` is the time step of the last code accepted (no replay)."""
+
+    __tablename__ = "totp_secrets"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+    last_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class Assignment(Base):

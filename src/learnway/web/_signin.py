@@ -1,43 +1,188 @@
-"""Password checks with the rate limit, and where each role goes after signing in."""
+"""Password checks under the sign-in limits, the client's address, and where each role goes
+after signing in.
+
+A password check is first reserved against the account's limit and the address's limit (see
+:class:`learnway.web._security.RateLimiter`) in a short transaction of its own, committed before
+the slow hash is verified; the request's session is not touched until the password is right, so
+a request never holds two connections, nor one while hashing.
+"""
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
-from sqlalchemy.orm import Session
+import ipaddress
+import threading
+from functools import lru_cache
 
+from fastapi import HTTPException, Request, Response
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from learnway.store import transaction
 from learnway.store._schema import User
 from learnway.web._context import WebContext
 from learnway.web._deps import Viewer
 from learnway.web._schemas import Link
-from learnway.web._security import authenticate
+from learnway.web._security import verify_password
+from learnway.web._totp import totp_required, verify_totp
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+HASHING = 1
+"""Password hashes verified at once by one process (argon2 hashes with four lanes, in 64 MiB):
+more sign-ins wait their turn instead of starving every other request of the cores."""
+_HASHING = threading.BoundedSemaphore(HASHING)
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+@lru_cache(maxsize=16)
+def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies if p.strip())
+
+
+def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in n for n in networks)
+
+
+def client_address(request: Request, trusted_proxies: list[str] | tuple[str, ...] = ()) -> str:
+    """The address of whoever sent the request: the connecting address, unless that is one of
+    ``trusted_proxies``; then the nearest address in ``X-Forwarded-For`` that is not a trusted
+    proxy (the header's earlier entries are whatever the client wrote, so they are not read)."""
+    peer = request.client.host if request.client else "unknown"
+    networks = _networks(tuple(trusted_proxies))
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _trusted(hop, networks):
+            return hop
+    return peer
+
+
+DEVICE_COOKIE = "learnway_device"
+DEVICE_DAYS = 180
+_DEVICE_NAMES = 8
+
+
+def _device_serializer(context: WebContext) -> URLSafeSerializer:
+    return URLSafeSerializer(context.settings.secret_key, salt="learnway-device")
+
+
+def known_on_device(request: Request, context: WebContext) -> list[str]:
+    """Usernames that signed in successfully from this browser (its signed device cookie)."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    if not value:
+        return []
+    try:
+        names = _device_serializer(context).loads(value)
+    except BadSignature:
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+def remember_device(request: Request, response: Response, context: WebContext, user: User) -> None:
+    """Mark this browser as one ``user`` signs in from: the address limit no longer applies to
+    them here, so failures by others behind the same address (a school's) cannot lock them out.
+    """
+    names = [user.username.lower()] + [
+        n for n in known_on_device(request, context) if n != user.username.lower()
+    ]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_serializer(context).dumps(names[:_DEVICE_NAMES]),
+        max_age=DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=context.secure_cookies,
+        path="/",
+    )
+
+
+def _too_many(wait: float) -> HTTPException:
+    seconds = int(wait) + 1
+    return HTTPException(
+        429,
+        f"Too many sign-in attempts. Try again in {seconds} seconds.",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def _keys(request: Request, context: WebContext, username: str) -> tuple[str, str]:
+    """The account's key and the address's (empty when this browser is known to the account)."""
+    address_key = f"address:{client_address(request, context.settings.trusted_proxies)}"
+    if username.lower() in known_on_device(request, context):
+        address_key = ""  # the account's own limit still holds
+    return f"user:{username.lower()}", address_key
+
+
+async def sign_in(
+    request: Request, context: WebContext, username: str, password: str, code: str | None = None
+) -> User:
+    """:func:`check_password` in a worker thread, after the refusals that this process can make
+    on the event loop without the database (a key known to be waiting, or with as many checks
+    in flight as its limit): a flood of guesses is answered at once, not queued before others.
+    """
+    by_user, by_address = context.login_by_user, context.login_by_address
+    user_key, address_key = _keys(request, context, username)
+    wait = max(
+        by_user.blocked_for(user_key), by_address.blocked_for(address_key) if address_key else 0
+    )
+    if wait:
+        raise _too_many(wait)
+    by_user.enter(user_key)
+    by_address.enter(address_key)
+    try:
+        return await run_in_threadpool(check_password, request, context, username, password, code)
+    finally:
+        by_user.leave(user_key)
+        by_address.leave(address_key)
 
 
 def check_password(
-    request: Request, session: Session, context: WebContext, username: str, password: str
+    request: Request, context: WebContext, username: str, password: str, code: str | None = None
 ) -> User:
-    """The user with these credentials; 429 after too many failures, 401 on a wrong pair."""
-    keys_user = (f"user:{username.lower()}",)
-    keys_addr = (f"address:{client_address(request)}",)
-    wait = max(
-        context.login_by_user.retry_after(*keys_user),
-        context.login_by_address.retry_after(*keys_addr),
-    )
-    if wait:
-        raise HTTPException(
-            429,
-            f"Too many failed sign-ins. Try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
+    """The enabled user with these credentials (and one-time code, where the account has one);
+    429 while the account's or the address's checks are used up, 401 on a wrong pair.
+
+    The user comes back detached from any session: merge it into the request's session."""
+    by_user, by_address = context.login_by_user, context.login_by_address
+    user_key, address_key = _keys(request, context, username)
+    with by_user.gate:  # one reservation at a time per process: no busy-waiting writers
+        wait = max(
+            by_user.known_wait(user_key), by_address.known_wait(address_key) if address_key else 0
         )
-    user = authenticate(session, username=username, password=password)
-    if user is None:
-        context.login_by_user.failed(*keys_user)
-        context.login_by_address.failed(*keys_addr)
-        raise HTTPException(401, "The username or password is not right.")
-    context.login_by_user.succeeded(*keys_user)
+        if wait:
+            raise _too_many(wait)
+        with transaction(context.engine) as session:
+            wait = by_address.reserve(session, address_key) if address_key else 0.0
+            if not wait:
+                wait = by_user.reserve(session, user_key)
+                if wait and address_key:
+                    by_address.release(session, address_key)
+            user = session.scalar(select(User).where(User.username == username))
+            hashed = user.password_hash if user is not None and user.enabled else None
+            needs_code = user is not None and totp_required(session, user_id=user.id)
+    if wait:
+        raise _too_many(wait)
+    # no connection is held from here to the end of the hash; at most HASHING hashes at once
+    with _HASHING:
+        right = verify_password(hashed, password) and user is not None
+    with transaction(context.engine) as session:
+        if right and user is not None and needs_code:
+            right = verify_totp(session, user_id=user.id, code=code)
+            if not right:
+                by_user.forget_old(session)
+                raise HTTPException(
+                    401, "Enter the current code from your authenticator app as well."
+                )
+        if not right or user is None:
+            by_user.forget_old(session)
+            raise HTTPException(401, "The username or password is not right.")
+        by_user.succeeded(session, user_key)
+        if address_key:
+            by_address.release(session, address_key)
     return user
 
 
@@ -59,17 +204,24 @@ def links_of(user: User | Viewer) -> list[Link]:
             Link(label="My goals", href=f"{base}/goals"),
             Link(label="My growth", href=f"{base}/growth"),
             Link(label="My interests", href=f"{base}/interests"),
+            Link(label="My account", href="/account"),
         ]
     if user.role == "teacher":
         return [
             Link(label="My classes", href="/sections"),
             Link(label="Students", href="/students"),
+            Link(label="My account", href="/account"),
         ]
     if user.role == "guardian":
-        return [Link(label="My children", href="/students")]
+        return [
+            Link(label="My children", href="/students"),
+            Link(label="My account", href="/account"),
+        ]
     return [
         Link(label="Mastery and growth", href="/reports/mastery"),
         Link(label="Gaps over time", href="/reports/gaps"),
         Link(label="Supports", href="/reports/supports"),
         Link(label="Classes", href="/sections"),
+        Link(label="Audit trail", href="/audit"),
+        Link(label="My account", href="/account"),
     ]

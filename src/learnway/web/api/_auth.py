@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from learnway.web._deps import AnyUser, ContextDep, Public, SessionDep, SignIn
+from learnway.store import transaction
+from learnway.store._schema import User
+from learnway.web._context import WebContext
+from learnway.web._deps import AnyUser, Public, SessionDep, SignIn, get_context
 from learnway.web._learning import person
 from learnway.web._schemas import MeOut, Problem, SignInIn, TokenOut
-from learnway.web._security import issue_token, revoke
-from learnway.web._signin import check_password, home_of, links_of
+from learnway.web._security import IssuedToken, issue_token, revoke, revoke_all
+from learnway.web._signin import home_of, links_of, sign_in
 
 router = APIRouter(tags=["sign-in"])
 
@@ -20,19 +24,32 @@ router = APIRouter(tags=["sign-in"])
     dependencies=[Public],
     responses={401: {"model": Problem}, 429: {"model": Problem}},
 )
-def create_token(
-    credentials: SignInIn, request: Request, session: SessionDep, context: ContextDep
-) -> TokenOut:
+async def create_token(credentials: SignInIn, request: Request) -> TokenOut:
     """Exchange a username and password for a bearer token (30 days)."""
-    user = check_password(request, session, context, credentials.username, credentials.password)
-    issued = issue_token(session, user=user, kind="api")
+    context = get_context(request)
+    user = await sign_in(
+        request, context, credentials.username, credentials.password, credentials.code
+    )
+    issued = await run_in_threadpool(_issue_api_token, context, user)
     return TokenOut(token=issued.token, expires_at=issued.expires_at)
+
+
+def _issue_api_token(context: WebContext, user: User) -> IssuedToken:
+    with transaction(context.engine) as session:
+        return issue_token(session, user=user, kind="api")
 
 
 @router.delete("/tokens/current", status_code=204, response_class=Response)
 def revoke_token(sign_in: SignIn, user: AnyUser, session: SessionDep) -> Response:
     """Revoke the token (or browser session) this request was made with."""
     revoke(session, row=sign_in[1])
+    return Response(status_code=204)
+
+
+@router.delete("/tokens", status_code=204, response_class=Response)
+def revoke_every_token(user: AnyUser, session: SessionDep) -> Response:
+    """Sign out everywhere: revoke every token and browser session of the signed-in person."""
+    revoke_all(session, user_id=user.id)
     return Response(status_code=204)
 
 
