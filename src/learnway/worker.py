@@ -22,8 +22,11 @@ def handlers() -> dict[str, Handler]:
 
 
 def periodic() -> dict[Callable[[Engine], object], float]:
-    """Upkeep run every so many seconds."""
-    return {}
+    """Upkeep run every so many seconds: grades to the LMSs every minute (LTI Advantage, only
+    what changed, failures when due), their course rosters every hour."""
+    from learnway.web._lti_services import sync_grades, sync_rosters
+
+    return {sync_grades: 60.0, sync_rosters: 3600.0}
 
 
 def run(engine: Engine, stop: threading.Event, *, poll_s: float = 0.5) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ FIRST_WAIT = dt.timedelta(minutes=1)
 LONGEST_WAIT = dt.timedelta(hours=12)
 LTI_PREFIX = "lti-"  # sourcedIds of what a roster sync makes
 MAX_PAGES = 1000
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -253,6 +255,8 @@ def send_scores(
                 row.next_try_at = now + min(FIRST_WAIT * 2 ** (row.attempts - 1), LONGEST_WAIT)
                 report.retrying += 1
             report.errors.append(str(error))
+            log.warning("score of user %s on link %s not sent (try %s): %s",
+                        row.user_id, link.id, row.attempts, error)  # fmt: skip
             continue
         row.status, row.sent_at, row.last_error = "sent", now, None
         report.sent += 1
@@ -264,12 +268,18 @@ def sync_grades(engine: Engine, *, now: dt.datetime | None = None) -> GradeRepor
     """Queue the scores that changed and post those due, each step in its own transaction:
     what the background worker and ``learnway lti-sync`` run."""
     now = now or dt.datetime.now(dt.UTC)
+    with transaction(engine) as session:
+        if session.scalar(select(LtiLink.id).limit(1)) is None:
+            return GradeReport()  # nothing placed in any LMS: nothing to do
     ensure_signing_key(engine)
     with transaction(engine) as session:
         queued = queue_scores(session, now=now)
     with transaction(engine) as session:
         report = send_scores(session, now=now)
     report.queued = queued
+    if queued or report.sent or report.retrying or report.failed:
+        log.info("LTI grades: %s changed, %s sent, %s to retry, %s failed", queued,
+                 report.sent, report.retrying, report.failed)  # fmt: skip
     return report
 
 
@@ -414,7 +424,6 @@ def sync_rosters(engine: Engine) -> RosterReport:
     """Sync every context whose launches announced a membership service, each in a
     transaction of its own (a context that fails leaves the others synced)."""
     report = RosterReport()
-    ensure_signing_key(engine)
     with transaction(engine) as session:
         contexts = list(
             session.scalars(
@@ -423,6 +432,8 @@ def sync_rosters(engine: Engine) -> RosterReport:
                 .order_by(LtiContext.id)
             )
         )
+    if contexts:
+        ensure_signing_key(engine)
     for context_id in contexts:
         try:
             with transaction(engine) as session:
@@ -431,4 +442,9 @@ def sync_rosters(engine: Engine) -> RosterReport:
                 sync_roster(session, context, report)
         except ServiceError as error:
             report.errors.append(f"context {context_id}: {error}")
+            log.warning("roster of LTI context %s not synced: %s", context_id, error)
+    if contexts:
+        log.info("LTI rosters: %s synced, %s left to OneRoster, %s people made, %s enrolled, "
+                 "%s unenrolled", report.contexts, report.skipped, report.people_made,
+                 report.enrolled, report.unenrolled)  # fmt: skip
     return report
