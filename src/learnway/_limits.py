@@ -152,7 +152,7 @@ def csv_rows(
             problems.append(Problem(origin, f"line {reader.line_num}", f"{why}; the rest of "
                                     "the file is not read"))  # fmt: skip
             return
-        longest = max((len(v) for v in values), default=0)
+        longest = max(map(len, values), default=0)
         if longest > limits.max_field:
             problems.append(Problem(origin, f"line {reader.line_num}", f"a value of "
                                     f"{longest:,} characters (at most {limits.max_field:,}); "

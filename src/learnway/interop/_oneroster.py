@@ -278,6 +278,7 @@ class _Reader:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.version = ""
+        self.extra: dict[str, tuple[str, ...]] = {}  # extension columns, by file and by table
 
     def problem(self, name: str, record: str, message: str) -> None:
         self.problems.append(Problem(f"{self.origin}/{name}", record, message))
@@ -325,10 +326,12 @@ class _Reader:
         lines = csv_rows(text, f"{self.origin}/{name}", problems, self.limits)
         header = self._header(name, next(lines, (1, []))[1], columns, required)
         padded = 0
+        absent = [c for c in columns if header is not None and c not in header]
+        self.extra[name] = tuple(h for h in header or () if h not in columns)
         for line, values in lines:
             if header is None:
                 break
-            if not any(v.strip() for v in values):
+            if not "".join(values).strip():
                 continue
             extra = values[len(header) :]
             if len(values) != len(header) and (self.strict or any(v.strip() for v in extra)):
@@ -339,8 +342,9 @@ class _Reader:
             if len(values) < len(header):
                 padded += 1
                 values = values + [""] * (len(header) - len(values))
-            row = dict.fromkeys(columns, "")
-            row.update((h, v.strip()) for h, v in zip(header, values, strict=False) if h)
+            row = dict(zip(header, map(str.strip, values), strict=False))
+            for column in absent:
+                row[column] = ""
             yield f"line {line} ({row.get('sourcedId') or row.get(columns[0], '')})", row
         self.problems.extend(problems)
         if padded:
@@ -485,6 +489,7 @@ def read_oneroster(
             )
         elif mode in ("bulk", "delta") and filename is not None:
             tables[name] = _checked(reader, filename, COLUMNS[version][name], REQUIRED[name])
+            reader.extra[name] = reader.extra.get(filename, ())
             log.info("read %s: %d rows", filename, len(tables[name]))
             if mode == "delta":
                 roster.delta.add(name)
@@ -492,8 +497,8 @@ def read_oneroster(
             reader.problem("manifest.csv", f"file.{name}", f"unknown mode {mode!r}")
     _orgs(reader, roster, tables.get("orgs", []))
     _sessions(reader, roster, tables.get("academicSessions", []))
-    _courses(roster, tables.get("courses", []))
-    _classes(roster, tables.get("classes", []))
+    _courses(reader, roster, tables.get("courses", []))
+    _classes(reader, roster, tables.get("classes", []))
     _users(reader, roster, tables.get("users", []), tables.get("roles"))
     _enrollments(reader, roster, tables.get("enrollments", []))
     _demographics(reader, roster, tables.get("demographics", []))
@@ -535,6 +540,7 @@ def _checked(
     seen: dict[str, str] = {}
     out = []
     inactive = 0
+    limited = [(c, LIMITS[c]) for c in columns if c in LIMITS]
     for record, row in reader.rows(name, columns, required):
         bad = False
         key = row["sourcedId"]
@@ -552,9 +558,10 @@ def _checked(
         if status not in ("", "active", "tobedeleted"):
             reader.problem(name, record, f"status {status!r} is not active or tobedeleted")
             bad = True
-        if not reader.stamp(name, record, row["dateLastModified"]):
+        stamp = row["dateLastModified"]
+        if stamp and not _DATETIME.match(stamp) and not reader.stamp(name, record, stamp):
             bad = True
-        long = [c for c, limit in LIMITS.items() if len(row.get(c, "")) > limit]
+        long = [c for c, limit in limited if len(row[c]) > limit]
         if long:
             what = ", ".join(f"{c} (at most {LIMITS[c]} characters)" for c in long)
             reader.problem(name, record, f"too long: {what}")
@@ -578,11 +585,11 @@ def _checked(
 _ENDS_WITH_INACTIVE = {"users.csv", "enrollments.csv", "roles.csv"}
 
 
-def _extensions(row: Row, columns: tuple[str, ...]) -> dict[str, str]:
-    """The row's values in columns OneRoster does not define here (``ext_*``, ``metadata.*``
-    and others): the record's extension data."""
-    known = set(columns)
-    return {k: v for k, v in row.items() if k not in known and v}
+def _extensions(reader: _Reader, table: str, row: Row) -> dict[str, str]:
+    """The row's values in the columns of its file that OneRoster does not define there
+    (``ext_*``, ``metadata.*`` and others): the record's extension data."""
+    extra = reader.extra.get(table)
+    return {c: row[c] for c in extra if row[c]} if extra else {}
 
 
 def _date(reader: _Reader, name: str, record: str, row: Row, column: str) -> dt.date | None:
@@ -613,6 +620,8 @@ def _list(value: str) -> list[str]:
 def _user_ids(value: str) -> tuple[tuple[str, str], ...]:
     """``{LDAP:12},{LTI:15}`` (1.1 and 1.2) or a bare identifier (1.0's ``userId``) as
     ``(type, identifier)`` pairs; a bare identifier has the type ``""``."""
+    if not value:
+        return ()
     out = []
     for part in re.findall(r"\{[^{}]*\}|[^,{}]+", value):
         inner = part.strip().strip("{}").strip()
@@ -634,7 +643,7 @@ def _orgs(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:
                 OrgRecord(
                     row["sourcedId"], row["name"], kind, row["identifier"] or None,
                     row["parentSourcedId"] or None,
-                    _extensions(row, COLUMNS[roster.version]["orgs"]),
+                    _extensions(reader, "orgs", row),
                 )
             )  # fmt: skip
 
@@ -660,12 +669,12 @@ def _sessions(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> N
                 SessionRecord(
                     row["sourcedId"], row["title"], kind, start, end, int(year),
                     row["parentSourcedId"] or None,
-                    _extensions(row, COLUMNS[roster.version]["academicSessions"]),
+                    _extensions(reader, "academicSessions", row),
                 )
             )  # fmt: skip
 
 
-def _courses(roster: Roster, rows: list[tuple[str, Row]]) -> None:
+def _courses(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:
     for _, row in _live(roster, "courses", rows):
         roster.courses.append(
             CourseRecord(
@@ -673,18 +682,18 @@ def _courses(roster: Roster, rows: list[tuple[str, Row]]) -> None:
                 row["title"],
                 row["courseCode"] or None,
                 row["orgSourcedId"],
-                _extensions(row, COLUMNS[roster.version]["courses"]),
+                _extensions(reader, "courses", row),
             )
         )
 
 
-def _classes(roster: Roster, rows: list[tuple[str, Row]]) -> None:
+def _classes(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:
     for _, row in _live(roster, "classes", rows):
         roster.classes.append(
             ClassRecord(
                 row["sourcedId"], row["title"], row["classCode"] or None, row["courseSourcedId"],
                 row["schoolSourcedId"], _list(row["termSourcedIds"])[0],
-                _extensions(row, COLUMNS[roster.version]["classes"]),
+                _extensions(reader, "classes", row),
             )
         )  # fmt: skip
 
@@ -747,7 +756,7 @@ def _users(
                 guardian_relation=role if role in GUARDIAN_ROLES else None,
                 identifier=row["identifier"] or None,
                 user_ids=user_ids,
-                extensions=_extensions(row, COLUMNS[roster.version]["users"]),
+                extensions=_extensions(reader, "users", row),
             )
         )
 
@@ -768,7 +777,7 @@ def _enrollments(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -
                 EnrollmentRecord(
                     row["sourcedId"], row["classSourcedId"], row["userSourcedId"], role,
                     bool(primary), begin, end,
-                    _extensions(row, COLUMNS[roster.version]["enrollments"]),
+                    _extensions(reader, "enrollments", row),
                 )
             )  # fmt: skip
 
@@ -787,6 +796,6 @@ def _demographics(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) 
                 state_of_birth_abbreviation=row["stateOfBirthAbbreviation"] or None,
                 city_of_birth=row["cityOfBirth"] or None,
                 public_school_residence_status=row["publicSchoolResidenceStatus"] or None,
-                extensions=_extensions(row, COLUMNS[roster.version]["demographics"]),
+                extensions=_extensions(reader, "demographics", row),
             )
         )
