@@ -246,7 +246,7 @@ def test_forwarding_loses_nothing_while_the_district_store_is_down(
         secret_key=SETTINGS.secret_key,
         xapi_forward_url=f"http://127.0.0.1:{port}/xapi/",
         xapi_forward_username=district_key,
-        xapi_forward_password=district_secret,  # type: ignore[arg-type]
+        xapi_forward_password=district_secret,
         xapi_forward_interval_s=0.2,
         xapi_forward_max_delay_s=1.0,
     )

@@ -373,7 +373,12 @@ def validate_statement(value: object, *, sub: bool = False) -> None:
     elif kind == "SubStatement" and not sub:
         validate_statement(target, sub=True)
     else:
-        raise _fail("object", "must be an Activity, Agent, Group, StatementRef or SubStatement")
+        if not isinstance(target, dict):
+            raise _fail("object", "must be a JSON object")
+        raise _fail(
+            "object.objectType",
+            f"{kind!r} is not Activity, Agent, Group, StatementRef or SubStatement (case matters)",
+        )
     if verb["id"] == VOIDED and kind != "StatementRef":
         raise _fail("object", "a voiding statement's object must be a StatementRef")
     if "result" in statement:
