@@ -4,10 +4,12 @@ finding people by their ids."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
 
+from interop.test_case import _package
 from interop.test_oneroster_tolerant import VENDOR_MANIFEST, _bundle, _one_zero, _vendor
 from learnway.cli import app
 
@@ -67,3 +69,17 @@ def test_the_oneroster_export_imports_back_without_change(tmp_path: Path) -> Non
     assert "Nothing changed: the database already held this input." in again.output
     found = runner.invoke(app, ["find-user", "mg01", "--database", url])
     assert "mgarcia" in found.output and "LDAP:mg01" in _words(found.output)
+
+
+def test_a_case_package_with_parentless_items_imports_with_its_warnings(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'school.db'}"
+    package = tmp_path / "framework.json"
+    package.write_text(
+        json.dumps(_package([("a", "A.1"), ("b", "A.2")], [("isChildOf", "a", "doc")]))
+    )
+    done = runner.invoke(app, ["import", "case", str(package), "--database", url])
+    assert done.exit_code == 0, done.output
+    words = _words(done.output)
+    assert "1 warning(s) (read, not refused)" in words
+    assert "has no isChildOf association: placed under the document" in words
+    assert "Imported Fractions" in words
