@@ -247,6 +247,10 @@ def section_pages(engine: Engine, *, students: int = 150, days: int = 250, runs:
         "attempts_per_student": round(len(attempts) / students, 1),
     }
     for name, page in pages.items():
+        with transaction(engine) as session:  # the first view builds the course's catalog
+            warm = session.get(Section, section_id)
+            assert warm is not None
+            page(session, warm)
         times = []
         for _ in range(runs):
             t0 = time.perf_counter()
@@ -265,8 +269,8 @@ def section_pages(engine: Engine, *, students: int = 150, days: int = 250, runs:
 # --- truth over a simulated school year -------------------------------------------------------
 
 
-def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 6, seed: int = 0,
-          per_recommendation: int = 3) -> dict[str, Any]:  # fmt: skip
+def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 4, seed: int = 0,
+          per_recommendation: int = 4) -> dict[str, Any]:  # fmt: skip
     """A simulated school year driven through the live path; shown against true mastery."""
     where = school(engine)
     with transaction(engine) as session:
@@ -280,6 +284,8 @@ def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 6, seed: i
                    if (first + dt.timedelta(days=int(d))).weekday() < 5][:days]  # fmt: skip
     start_day = day_of(school_days[0])
     n = 0
+    shown_p: list[float] = []
+    shown_at: list[tuple[str, int]] = []
     for moment0 in school_days:
         for s, student in enumerate(ids):
             moment = moment0 + dt.timedelta(minutes=s % 45)
@@ -299,6 +305,10 @@ def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 6, seed: i
                         truth_, np.array([s]), np.array([column]), day, course.graph, rng
                     )
                     step = options[int(rng.integers(0, len(options)))]
+                    with transaction(engine) as session:  # what the student is shown now
+                        p = load_state(session, where.live, [student]).p_known[0, column]
+                    shown_p.append(p)
+                    shown_at.append((f"year-{n}", column))
                     attempt = AttemptIn(
                         id=f"year-{n}", student_id=student, step_id=step,
                         correct=bool(correct[0]) or bool(hints[0] and rng.random() < 0.5),
@@ -334,60 +344,80 @@ def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 6, seed: i
         ),
         "cells_shown_mastered": int(shown.sum()),
         "cells_truly_known": int(known.sum()),
-        **_prediction(engine, where, ids),
+        **_prediction(engine, where, ids, shown_p, shown_at),
     }
 
 
-def _prediction(engine: Engine, where: School, ids: list[int]) -> dict[str, float]:
-    """Next-answer AUC and calibration of the shown probability (the live state before each
-    attempt), and of the same BKT parameters run offline, plainly, on the same attempts."""
+def _prediction(
+    engine: Engine,
+    where: School,
+    ids: list[int],
+    shown_p: list[float],
+    shown_at: list[tuple[str, int]],
+) -> dict[str, float]:
+    """Next-answer AUC and calibration of the probability shown before each answer (read
+    from the stored state during the year), against the same model replayed offline on the
+    same attempts, and against plain BKT (no credit, no bounds) with the same parameters; each
+    for the competency the answer was chosen for."""
     course = where.course
     params = course.params
-    shown_p: list[np.ndarray] = []
-    truth_rows: list[np.ndarray] = []
-
     with transaction(engine) as session:
         from learnway.store._progress import evidence_of
 
         ev = evidence_of(session, course, ids)
+    position = {(a, int(c)): i for i, (a, c) in enumerate(zip(ev.attempt_ids, ev.competencies,
+                                                              strict=True))}  # fmt: skip
+    keep = [position[key] for key in shown_at]
+    replayed: dict[int, float] = {}
+    wanted = set(keep)
 
-        def before_each(at: np.ndarray, before: Any, after: Any) -> None:
-            s, c = ev.students[at], ev.competencies[at]
-            p = before.p_known[s, c]
-            shown_p.append(p * (1 - params.p_slip[c]) + (1 - p) * params.p_guess[c])
-            truth_rows.append(at)
+    def before_each(at: np.ndarray, before: Any, after: Any) -> None:
+        for i in at.tolist():
+            if i in wanted:
+                replayed[i] = float(before.p_known[ev.students[i], ev.competencies[i]])
 
+    with transaction(engine) as session:
         learner_state(session, course, ids, on_round=before_each)
-    order = np.concatenate(truth_rows)
-    live_pred = np.empty(order.size)
-    live_pred[order] = np.concatenate(shown_p)
-    outcome = ev.correct & (ev.hints == 0)
-    # the same model offline: plain BKT with the same parameters, per student and competency
-    offline = np.empty(outcome.size)
+    outcome = (ev.correct & (ev.hints == 0))[keep]
+    c = ev.competencies[keep]
+
+    def predict(p: np.ndarray) -> np.ndarray:
+        return p * (1 - params.p_slip[c]) + (1 - p) * params.p_guess[c]
+
+    offline_replay = predict(np.array([replayed[i] for i in keep]))
+    shown = predict(np.asarray(shown_p))
+    plain = np.empty(len(keep))
     known: dict[tuple[int, int], float] = {}
-    for i in range(outcome.size):
-        s, c = int(ev.students[i]), int(ev.competencies[i])
-        p = known.get((s, c), float(params.p_init[c]))
+    y_all = ev.correct & (ev.hints == 0)
+    at_keep = {i: k for k, i in enumerate(keep)}
+    for i in range(y_all.size):
+        s, cc = int(ev.students[i]), int(ev.competencies[i])
+        p = known.get((s, cc), float(params.p_init[cc]))
         p_correct, p_after = bkt_update(
-            p, float(outcome[i]), p_learn=params.p_learn[c], p_guess=params.p_guess[c],
-            p_slip=params.p_slip[c], p_forget=params.p_forget[c],
+            p, float(y_all[i]), p_learn=params.p_learn[cc], p_guess=params.p_guess[cc],
+            p_slip=params.p_slip[cc], p_forget=params.p_forget[cc],
         )  # fmt: skip
-        offline[i], known[(s, c)] = float(p_correct), float(p_after)
+        known[(s, cc)] = float(p_after)
+        if i in at_keep:
+            plain[at_keep[i]] = float(p_correct)
     return {
-        "auc_shown": round(float(auc(outcome, live_pred)), 4),
-        "auc_offline": round(float(auc(outcome, offline)), 4),
-        "ece_shown": round(_ece(outcome, live_pred), 4),
-        "ece_offline": round(_ece(outcome, offline), 4),
+        "auc_shown": round(float(auc(outcome, shown)), 4),
+        "auc_offline": round(float(auc(outcome, offline_replay)), 4),
+        "auc_plain_bkt": round(float(auc(outcome, plain)), 4),
+        "ece_shown": round(_ece(outcome, shown), 4),
+        "ece_offline": round(_ece(outcome, offline_replay), 4),
+        "ece_plain_bkt": round(_ece(outcome, plain), 4),
     }
 
 
 def _ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     edges = np.minimum((p * bins).astype(int), bins - 1)
     total = 0.0
+    y = y.astype(np.float64)
     for b in range(bins):
         at = edges == b
         if at.any():
-            total += at.mean() * abs(float(y[at].mean()) - float(p[at].mean()))
+            total += float(at.mean()) * abs(float(y[at].mean()) - float(p[at].mean()))
     return total
 
 
@@ -403,13 +433,14 @@ def run_live_benchmark(
     postgres_url: str | None = None,
     repeats: int = 100,
     days: int = 180,
-    attempts_per_day: int = 6,
+    attempts_per_day: int = 4,
     parts: tuple[str, ...] = ("speed", "section", "truth"),
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Run the parts on fresh databases (SQLite in ``out_dir``'s temporary folder; PostgreSQL
-    databases created on ``postgres_url`` and dropped after) and write ``live.json`` and
-    ``live.md`` in ``out_dir``."""
+    """Run the parts on fresh databases (SQLite in a temporary folder; PostgreSQL databases
+    created on ``postgres_url``) and write ``live.json`` and ``live.md`` in ``out_dir``. The
+    figures of parts not run this time are kept from the file already there, with the machine
+    and time they were measured on."""
     import json
     import tempfile
     from pathlib import Path
@@ -418,7 +449,9 @@ def run_live_benchmark(
     from learnway.store import make_engine
 
     out = Path(out_dir)
-    results: dict[str, Any] = {"machine": machine_info(), "load_average_start": load_average()}
+    previous = out / "live.json"
+    results: dict[str, Any] = json.loads(previous.read_text()) if previous.exists() else {}
+    run = {"machine": machine_info(), "load_average_start": load_average()}
     backends: list[tuple[str, Callable[[str], Engine]]] = []
     with tempfile.TemporaryDirectory() as folder:
         backends.append(("sqlite", lambda name: make_engine(f"sqlite:///{folder}/{name}.db")))
@@ -436,7 +469,9 @@ def run_live_benchmark(
             results["truth"] = truth(
                 backends[0][1]("truth"), days=days, attempts_per_day=attempts_per_day
             )
-    results["load_average_end"] = load_average()
+    run["load_average_end"] = load_average()
+    for part in parts:
+        results.setdefault("runs", {})[part] = run
     out.mkdir(parents=True, exist_ok=True)
     (out / "live.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (out / "live.md").write_text(render_markdown(results))
@@ -461,18 +496,21 @@ def _postgres_database(url: str, name: str) -> Engine:
 
 
 def render_markdown(results: dict[str, Any]) -> str:
-    m = results["machine"]
     lines = [
         "# Live path",
         "",
         "What students and teachers are shown, measured through the functions the web routes "
         "call, on a real database (`learnway bench live`).",
         "",
-        f"Machine: {m.get('cpu')}, {m.get('cpus')} cores, {m.get('memory_gib')} GiB; load "
-        f"average at the start {results['load_average_start']}, at the end "
-        f"{results['load_average_end']}.",
-        "",
     ]
+    for part, run in results.get("runs", {}).items():
+        m = run["machine"]
+        lines.append(
+            f"- {part}: {m.get('date')}, {m.get('cpu')}, {m.get('cpus')} cores, "
+            f"{m.get('memory_gib')} GiB; load average at the start "
+            f"{run['load_average_start']}, at the end {run['load_average_end']}."
+        )
+    lines.append("")
     if "speed" in results:
         lines += [
             "## One student: an answer stored with the state updated, and a recommendation list",

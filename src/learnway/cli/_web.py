@@ -65,7 +65,7 @@ def bench_live(
     ] = None,
     repeats: Annotated[int, typer.Option(min=5)] = 100,
     days: Annotated[int, typer.Option(min=1)] = 180,
-    attempts_per_day: Annotated[int, typer.Option(min=1)] = 6,
+    attempts_per_day: Annotated[int, typer.Option(min=1)] = 4,
     part: Annotated[
         list[str] | None, typer.Option(help="speed, section or truth (default: all)")
     ] = None,

@@ -31,6 +31,7 @@ from learnway.store import (
     day_of,
     load_state,
     recommend,
+    updating_students,
 )
 from learnway.store._schema import Attempt, Enrollment, Goal, Profile, Section, User
 from learnway.web._catalog import INTERESTS, STATUS_LABELS, Catalog
@@ -141,6 +142,7 @@ def path_view(session: Session, context: WebContext, student: User) -> PathOut:
         mastered=int(grid.mastered[0]),
         total=len(catalog.codes),
         units=units,
+        updating=bool(updating_students(session, [student.id])),
     )
 
 

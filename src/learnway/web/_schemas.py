@@ -109,6 +109,8 @@ class PathOut(BaseModel):
     mastered: int
     total: int
     units: list[Unit]
+    updating: bool = False
+    """Late answers (from an offline device or an import) are being added to this state."""
 
 
 class ReasonOut(BaseModel):
