@@ -75,13 +75,18 @@ def _big_class(engine: object, seed: int = 11) -> int:
             )
         ).all()
         now = dt.datetime.now(dt.UTC)
-        rows = [
-            {"student_id": u.id, "competency_id": c, "p_mastery": float(rng.random()),
-             "evidence_count": int(rng.integers(1, 12)), "status": str(rng.choice(STATUSES)),
-             "last_evidence_at": now - dt.timedelta(days=float(rng.random() * 20)),
-             "updated_at": now}
-            for u in students for c in competencies
-        ]  # fmt: skip
+        rows = []
+        for u in students:
+            for c in competencies:
+                p, n = float(rng.uniform(0.001, 0.999)), int(rng.integers(1, 12))
+                rows.append(
+                    {"student_id": u.id, "competency_id": c, "model_version": 0, "p_mastery": p,
+                     "evidence": float(n), "evidence_count": n, "no_progress": 0, "peak": p,
+                     "hint_rate": 0.0, "reviews": 0, "mastered_once": False,
+                     "status": str(rng.choice(STATUSES)),
+                     "last_evidence_at": now - dt.timedelta(days=float(rng.random() * 20)),
+                     "updated_at": now}
+                )  # fmt: skip
         session.execute(insert(Mastery), rows)
         return section.id
 
