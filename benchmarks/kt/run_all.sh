@@ -13,8 +13,8 @@ for dataset in dkvmn/assist2015 dkvmn/STATICS dkvmn/assist2009_updated; do
 done
 "$bin/learnway" bench kt --dataset synthetic-5 --memory --cv-models "$cv" \
   --models bkt,bkt-forget,bkt-item,pfa,best-lr,best-lr+,elo,boosted,pybkt,pybkt-forget
-# assist2009-dkt also runs the two DKT models (they need the deep extra: torch); they are not
-# candidates of the cross-validated choice (3 more fits of several minutes each on 2 cores)
+# assist2009-dkt also runs DKT with its feature head (the deep extra: torch); it is not a
+# candidate of the cross-validated choice (3 more fits of several minutes each on 2 cores)
 "$bin/learnway" bench kt --dataset assist2009-dkt --memory --cv-models "$cv" \
-  --models bkt,bkt-forget,pfa,best-lr,best-lr+,elo,boosted,dkt,dkt-features,pybkt,pybkt-forget
+  --models bkt,bkt-forget,pfa,best-lr,best-lr+,elo,boosted,dkt-features,pybkt,pybkt-forget
 "$bin/python" benchmarks/kt/summarize.py benchmarks/results
