@@ -476,10 +476,38 @@ def test_every_response_carries_the_version(lrs: Lrs) -> None:
         assert response.headers["X-Experience-API-Version"] == "1.0.3"
 
 
-@covers("Communication 2.8 about")
+@covers("XAPI-00315", "XAPI-00316", "XAPI-00317", "XAPI-00318", "XAPI-00319")
 def test_about_lists_the_versions(lrs: Lrs) -> None:
     body = lrs.request("GET", "about", auth=False, version=False).json()
-    assert "1.0.3" in body["version"] and isinstance(body["extensions"], dict)
+    assert {"1.0.3", "1.0.1"} <= set(body["version"])
+    assert set(body["version"]) <= {"0.9", "0.95", "1.0.0", "1.0.1", "1.0.2", "1.0.3"}
+    assert isinstance(body["extensions"], dict)
+
+
+@covers("Communication 2.2.s4.b2: a new document is never refused for its content")
+@pytest.mark.parametrize("document", ["1", "true", '{"a": 1}', "[1, 2]"])
+def test_a_posted_new_document_is_stored_as_it_came(lrs: Lrs, document: str) -> None:
+    params = _state()
+    response = lrs.request(
+        "POST", "activities/state", params=params, content=document, headers=JSON
+    )
+    assert response.status_code == 204
+    assert lrs.request("GET", "activities/state", params=params).text == document
+
+
+@covers("Communication 2.2.s7: a merge is one level deep; 2.2.s8.b1: only JSON merges")
+def test_documents_merge_one_level_deep(lrs: Lrs) -> None:
+    params = _state()
+    first = {"car": {"make": "Ford", "model": "Escape"}, "driver": "Dale"}
+    second = {"car": {"make": "Dodge"}, "series": "sprint"}
+    for document in (first, second):
+        lrs.request("POST", "activities/state", params=params, json_body=document)
+    merged = lrs.request("GET", "activities/state", params=params).json()
+    assert merged == {"car": {"make": "Dodge"}, "driver": "Dale", "series": "sprint"}
+    text = lrs.request("POST", "activities/state", params=params, content="abc",
+                       headers={"Content-Type": "text/plain"})  # fmt: skip
+    assert text.status_code == 400
+    assert lrs.request("GET", "activities/state", params=params).json() == merged
 
 
 @covers("Communication 3.2.s2.b2 (401)")

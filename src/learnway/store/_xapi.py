@@ -452,12 +452,6 @@ def write_document(
         if not isinstance(old, dict) or not isinstance(new, dict):
             raise XapiInvalid("only JSON objects can be merged (POST)")
         body = json.dumps({**old, **new}, ensure_ascii=False).encode()
-    elif merge and _is_json(content_type):
-        try:
-            if not isinstance(json.loads(body), dict):
-                raise XapiInvalid("a document posted as JSON must be a JSON object")
-        except ValueError:
-            raise XapiInvalid("the document is not valid JSON") from None
     if row is None:
         row = XapiDocument(
             key=address.key(doc_id), scope=address.scope(), kind=address.kind, doc_id=doc_id
