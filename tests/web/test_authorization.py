@@ -1,5 +1,10 @@
 """The authorization matrix: every route x every role x own and other data.
 
+"Other" data is, for each role, every student, class and group it must not reach: another
+school's and another district's, a second teacher's class in the same school, a student whose
+enrollment has ended, and a disabled student (the roster's ``enabledUser`` false or
+``tobedeleted``); a teacher's own ended class too. Every one must answer 404: 0 leaks.
+
 The routes come from the application's route table. Each must carry a rule (a role gate or the
 public marker); its path parameters must have own/other values below and its writes a body.
 A new route without these fails here, so no route escapes the matrix.
@@ -26,6 +31,7 @@ from learnway.store._schema import (
     Goal,
     Group,
     GroupMember,
+    Guardianship,
     ItemRow,
     Org,
     Section,
@@ -127,6 +133,62 @@ def _add_school(engine: Engine, tag: str, district_id: int | None) -> dict[str, 
         return {"student": people["student"], "section": section.id, "group": group.id}
 
 
+def _add_roster_cases(engine: Engine, section1: int) -> dict[str, int]:
+    """In the demo school: a student whose enrollment in the teacher's class ended yesterday,
+    a disabled student in that class (a guardian of theirs too), a second teacher with a class
+    and a student of their own, and a class the teacher taught until last week."""
+    hashed = hash_password(DEMO_PASSWORD)
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    with transaction(engine) as s:
+        teacher = s.scalars(select(User).where(User.username == "teacher")).one()
+        guardian = s.scalars(select(User).where(User.username == "guardian01")).one()
+        course_id = s.scalars(select(Section.course_id).where(Section.id == section1)).one()
+
+        def person(name: str, role: str, enabled: bool = True) -> int:
+            user = User(sourced_id=f"r-{name}", username=name, given_name=name,
+                        family_name="Roster", role=role, org_id=teacher.org_id,
+                        password_hash=hashed, enabled=enabled)  # fmt: skip
+            s.add(user)
+            s.flush()
+            return user.id
+
+        def section(tag: str) -> int:
+            row = Section(sourced_id=f"r-{tag}", title=f"{tag} class", course_id=course_id,
+                          school_id=teacher.org_id)  # fmt: skip
+            s.add(row)
+            s.flush()
+            return row.id
+
+        def enroll(section_id: int, user_id: int, role: str, end: dt.date | None = None) -> None:
+            s.add(Enrollment(sourced_id=f"r-enr-{section_id}-{user_id}", section_id=section_id,
+                             user_id=user_id, role=role, end_date=end))  # fmt: skip
+
+        ended, disabled = (
+            person("ended_student", "student"),
+            person("off_student", "student", False),
+        )
+        enroll(section1, ended, "student", yesterday)
+        enroll(section1, disabled, "student")
+        s.add(Guardianship(guardian_id=guardian.id, student_id=disabled))
+        teacher2, a2_student, a2_section = (
+            person("teacher2", "teacher"),
+            person("a2_student", "student"),
+            section("a2"),
+        )
+        enroll(a2_section, teacher2, "teacher")
+        enroll(a2_section, a2_student, "student")
+        a2_group = Group(section_id=a2_section, name="a2 group")
+        s.add(a2_group)
+        ended_section = section("ended")
+        enroll(ended_section, teacher.id, "teacher", yesterday - dt.timedelta(days=6))
+        enroll(ended_section, a2_student, "student")
+        s.flush()
+        return {
+            "ended_student": ended, "off_student": disabled, "a2_student": a2_student,
+            "a2_section": a2_section, "a2_group": a2_group.id, "ended_section": ended_section,
+        }  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def world(shared_app: FastAPI) -> Iterator[World]:
     engine = engine_of(shared_app)
@@ -137,6 +199,7 @@ def world(shared_app: FastAPI) -> Iterator[World]:
         assert section1 is not None
     b = _add_school(engine, "b", district_id)  # same district, another school
     c = _add_school(engine, "c", None)  # another district
+    roster = _add_roster_cases(engine, section1)
     with transaction(engine) as s:
         goals = {}
         for name in ("student01", "student02"):
@@ -156,6 +219,7 @@ def world(shared_app: FastAPI) -> Iterator[World]:
         "c_student": c["student"], "section1": section1, "b_section": b["section"],
         "c_section": c["section"], "own_group": group.id, "b_group": b["group"],
         "c_group": c["group"], "own_goal": goals["student01"], "other_goal": goals["student02"],
+        **roster,
     }  # fmt: skip
 
     def new_group(section_id: int) -> int:
@@ -175,27 +239,55 @@ def world(shared_app: FastAPI) -> Iterator[World]:
     )
 
 
-# Whose data each role reaches as "own", and a student/class/group it must not reach.
-OTHER_STUDENT = {"student": "student02", "teacher": "b_student", "guardian": "student02",
-                 "school_admin": "b_student", "district_admin": "c_student"}  # fmt: skip
-OTHER_SECTION = {"teacher": "b_section", "school_admin": "b_section", "district_admin": "c_section"}
-OTHER_GROUP = {"teacher": "b_group", "school_admin": "b_group", "district_admin": "c_group"}
+# For each role, every student, class and group it must not reach (each must answer 404).
+OTHER_STUDENTS = {
+    "student": ["student02", "off_student", "c_student"],
+    "teacher": ["b_student", "c_student", "a2_student", "ended_student", "off_student"],
+    "guardian": ["student02", "off_student", "c_student"],
+    "school_admin": ["b_student", "c_student", "off_student"],
+    "district_admin": ["c_student", "off_student"],
+}
+OTHER_SECTIONS = {
+    "teacher": ["b_section", "c_section", "a2_section", "ended_section"],
+    "school_admin": ["b_section", "c_section"],
+    "district_admin": ["c_section"],
+}
+OTHER_GROUPS = {
+    "teacher": ["b_group", "c_group", "a2_group"],
+    "school_admin": ["b_group", "c_group"],
+    "district_admin": ["c_group"],
+}
 
 
-def path_values(world: World, role: str, own: bool, method: str, path: str) -> dict[str, str]:
+def others(role: str) -> list[int]:
+    """How many distinct "other" targets a role is tried on (the longest of its lists)."""
+    return list(range(max(len(OTHER_STUDENTS[role]), len(OTHER_SECTIONS.get(role, [])),
+                          len(OTHER_GROUPS.get(role, [])))))  # fmt: skip
+
+
+def _pick(table: dict[str, list[str]], role: str, n: int, default: str) -> str:
+    keys = table.get(role, [default])
+    return keys[min(n, len(keys) - 1)]
+
+
+def path_values(
+    world: World, role: str, own: bool, method: str, path: str, n: int = 0
+) -> dict[str, str]:
     ids = world.ids
+    student = "student01" if own else _pick(OTHER_STUDENTS, role, n, "b_student")
+    section = "section1" if own else _pick(OTHER_SECTIONS, role, n, "b_section")
+    group = "own_group" if own else _pick(OTHER_GROUPS, role, n, "b_group")
     values: dict[str, str] = {}
     for name in re.findall(r"{(\w+)}", path):
         if name == "student_id":
-            values[name] = str(ids["student01" if own else OTHER_STUDENT[role]])
+            values[name] = str(ids[student])
         elif name == "section_id":
-            values[name] = str(ids["section1" if own else OTHER_SECTION.get(role, "b_section")])
+            values[name] = str(ids[section])
         elif name == "group_id":
             if method == "DELETE" or path.endswith("/delete"):
-                section = ids["section1" if own else OTHER_SECTION.get(role, "b_section")]
-                values[name] = str(world.new_group(section))
+                values[name] = str(world.new_group(ids[section]))
             else:
-                values[name] = str(ids["own_group" if own else OTHER_GROUP.get(role, "b_group")])
+                values[name] = str(ids[group])
         elif name == "goal_id":
             values[name] = str(ids["own_goal"])
         elif name == "item_key":
@@ -212,11 +304,14 @@ def path_values(world: World, role: str, own: bool, method: str, path: str) -> d
 OWNABLE = {"student_id", "section_id", "group_id"}
 
 
-def body_of(world: World, role: str, own: bool, method: str, path: str) -> dict[str, Any]:
+def body_of(
+    world: World, role: str, own: bool, method: str, path: str, n: int = 0
+) -> dict[str, Any]:
     """JSON (API) or form (page) body of a write; every write route must be listed."""
     ids = world.ids
-    student = ids["student01" if own else OTHER_STUDENT.get(role, "b_student")]
-    members = [ids["student01"]] if own else [ids[OTHER_STUDENT.get(role, "b_student")]]
+    student = ids["student01" if own else _pick(OTHER_STUDENTS, role, n, "b_student")]
+    members = [student]
+    same_password = {"current_password": DEMO_PASSWORD, "new_password": DEMO_PASSWORD}
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("POST", "/api/v1/tokens"): {"json": {"username": "teacher", "password": DEMO_PASSWORD}},
         ("DELETE", "/api/v1/tokens/current"): {},
@@ -233,6 +328,8 @@ def body_of(world: World, role: str, own: bool, method: str, path: str) -> dict[
         ("POST", "/login"): {"data": {"username": "x", "password": "y"}},
         ("POST", "/lti/login"): {"data": {"iss": "x", "login_hint": "y", "target_link_uri": "z"}},
         ("POST", "/lti/launch"): {"data": {"id_token": "a.b.c", "state": "s"}},
+        ("POST", "/lti/continue"): {"data": {"ticket": "not-signed"}},
+        ("POST", "/lti/deep-link"): {"data": {"ticket": "not-signed", "competency": "1"}},
         ("POST", "/logout"): {"data": {}},
         ("POST", "/students/{student_id}/goals"): {"data": {"title": "Matrix goal"}},
         ("POST", "/students/{student_id}/goals/{goal_id}"): {"data": {"title": "Edited"}},
@@ -243,6 +340,14 @@ def body_of(world: World, role: str, own: bool, method: str, path: str) -> dict[
         ("POST", "/groups/{group_id}/edit"): {"data": {"name": "Renamed"}},
         ("POST", "/groups/{group_id}/delete"): {"data": {}},
         ("POST", "/assignments"): {"data": {"student_id": str(student), "competency": world.code}},
+        ("DELETE", "/api/v1/tokens"): {},
+        ("POST", "/logout/everywhere"): {"data": {}},
+        ("PUT", "/api/v1/me/password"): {"json": same_password},
+        ("POST", "/account/password"): {"data": same_password},
+        ("POST", "/api/v1/me/totp"): {},
+        ("POST", "/account/totp"): {"data": {}},
+        ("POST", "/api/v1/me/totp/confirm"): {"json": {"code": "000000"}},
+        ("POST", "/account/totp/confirm"): {"data": {"code": "000000"}},
     }  # fmt: skip
     if method in ("GET", "HEAD"):
         return {}
@@ -265,6 +370,12 @@ def clients(world: World) -> dict[str, TestClient]:
     return {role: signed_in(world.app, name) for role, name in ROLES.items()}
 
 
+# Routes that end every sign-in of the caller (the shared clients are signed in again after).
+REVOKE_ALL = {"/logout/everywhere", "/api/v1/tokens", "/api/v1/me/password", "/account/password"}
+# Answers that are right for the caller's own data: a one-time code of "000000" is wrong.
+EXPECTED = {("POST", "/api/v1/me/totp/confirm"): 422, ("POST", "/account/totp/confirm"): 422}
+
+
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_route(method: str, path: str, world: World, clients: dict[str, TestClient]) -> None:
     route = next(r for r in api_routes(world.app) if r.path == path and method in r.methods)
@@ -272,11 +383,11 @@ def test_route(method: str, path: str, world: World, clients: dict[str, TestClie
     assert rule is not None
     api = path.startswith("/api/")
     ownable = bool(OWNABLE & set(re.findall(r"{(\w+)}", path))) or path.endswith("/assignments")
-    revokes = path in ("/logout", "/api/v1/tokens/current")
+    revokes = path in ("/logout", "/api/v1/tokens/current") or path in REVOKE_ALL
 
-    def call(client: TestClient, role: str, own: bool) -> int:
-        url = path.format(**path_values(world, role, own, method, path))
-        body = body_of(world, role, own, method, path)
+    def call(client: TestClient, role: str, own: bool, n: int = 0) -> int:
+        url = path.format(**path_values(world, role, own, method, path, n))
+        body = body_of(world, role, own, method, path, n)
         return client.request(method, url, follow_redirects=False, **body).status_code
 
     anonymous = call(TestClient(world.app), "student", True)
@@ -288,10 +399,14 @@ def test_route(method: str, path: str, world: World, clients: dict[str, TestClie
     for role, username in ROLES.items():
         client = signed_in(world.app, username) if revokes else clients[role]
         status = call(client, role, True)
+        if path in REVOKE_ALL:
+            clients[role] = signed_in(world.app, username)
         if role not in rule.roles:
             assert status == 403, f"{role} on own data: {status}, expected 403"
             continue
-        assert status < 400, f"{role} on own data: {status}, expected success"
+        expected = EXPECTED.get((method, path))
+        assert status < 400 or status == expected, f"{role} on own data: {status}, expected success"
         if ownable:
-            status = call(client, role, False)
-            assert status == 404, f"{role} on other data: {status}, expected 404"
+            for n in others(role):
+                status = call(client, role, False, n)
+                assert status == 404, f"{role} on other data #{n}: {status}, expected 404"
