@@ -786,7 +786,21 @@ def test_agent_profiles(lrs: Lrs) -> None:
     assert lrs.request("GET", "agents/profile", params=params).status_code == 404
 
 
-@covers("Communication 2.5 activities", "Communication 2.4 agents")
+@covers("XAPI-00240", "XAPI-00241", "XAPI-00242", "XAPI-00246", "XAPI-00247")
+def test_a_person_holds_each_identifier_as_an_array(lrs: Lrs) -> None:
+    for agent in (
+        {"mbox_sha1sum": hashlib.sha1(uuid.uuid4().bytes).hexdigest()},
+        {"openid": f"https://openid.example.org/{uuid.uuid4().hex}"},
+        {"account": {"homePage": "https://sis.example.org", "name": uuid.uuid4().hex}},
+    ):
+        ((name, value),) = agent.items()
+        assert lrs.post(statement(actor=agent)).status_code == 200
+        person = lrs.request("GET", "agents", params={"agent": agent}).json()
+        assert person == {"objectType": "Person", name: [value]}
+
+
+@covers("Communication 2.5 activities", "XAPI-00236", "XAPI-00237", "XAPI-00238", "XAPI-00239",
+        "XAPI-00243", "XAPI-00244", "XAPI-00245", "XAPI-00248", "XAPI-00249")  # fmt: skip
 def test_activities_and_agents(lrs: Lrs) -> None:
     made = statement()
     lrs.post(made)
@@ -798,7 +812,10 @@ def test_activities_and_agents(lrs: Lrs) -> None:
     person = lrs.request("GET", "agents", params={"agent": made["actor"]}).json()
     assert person == {"objectType": "Person", "name": ["Ada"], "mbox": [made["actor"]["mbox"]]}
     assert lrs.request("GET", "agents", params={"agent": {"name": "x"}}).status_code == 400
+    assert lrs.request("GET", "agents").status_code == 400
     assert lrs.request("GET", "activities").status_code == 400
+    not_iri = lrs.request("GET", "activities", params={"activityId": "not an iri"})
+    assert not_iri.status_code == 400
 
 
 def test_requirements_are_named() -> None:
