@@ -57,8 +57,8 @@ class Settings(BaseSettings):
     answer_check_workers: int = Field(default=4, ge=1, le=64)
     """Worker processes that check typed answers (each check bounded in time and memory)."""
     answer_check_seconds: float = Field(default=2.0, gt=0, le=60)
-    """The longest one answer check may run; past it the worker is killed and the answer
-    refused as too large to check."""
+    """The most CPU time one answer check may use (and 1.5 times that by the clock); past it
+    the worker is killed and the answer refused as too large to check."""
     answer_check_memory_mb: int = Field(default=512, ge=64)
     """The most memory (MiB) one answer check may take beyond what its worker holds."""
 

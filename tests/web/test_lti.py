@@ -220,6 +220,11 @@ def test_the_target_link_uri_must_be_learnways_and_is_honoured(
         data={"iss": ISSUER, "login_hint": "7", "target_link_uri": "https://evil.example/x"},
     )
     assert away.status_code == 403 and "not an address of this Learnway" in away.text
+    for elsewhere in ("http://testserver//evil.example/x", "http://testserver/\\evil.example"):
+        sideways = client.post(
+            "/lti/login", data={"iss": ISSUER, "login_hint": "7", "target_link_uri": elsewhere}
+        )
+        assert sideways.status_code == 403 and "not a Learnway page" in sideways.text
     sent = _login(client, target="http://testserver/students")
     teacher = _sourced_id(app, "teacher")
     launch = client.post(

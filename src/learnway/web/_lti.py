@@ -117,7 +117,7 @@ def own_target(target_link_uri: str, origin: str) -> str:
             f"({own.scheme}://{own.netloc})."
         )
     path = target.path if target.path.startswith("/") else "/" + target.path
-    if path.startswith("//"):
+    if path.startswith("//") or "\\" in path:  # a browser reads /\host as //host
         raise LaunchError(f"The launch's target {target_link_uri!r} is not a Learnway page.")
     return path + (f"?{target.query}" if target.query else "")
 
@@ -262,6 +262,8 @@ def _deep_linking(claims: dict[str, Any]) -> DeepLinking:
             "The deep linking request has no deep_linking_settings: only resource link "
             "launches and complete deep linking requests are supported."
         )
+    if urlsplit(settings["deep_link_return_url"]).scheme not in ("https", "http"):
+        raise LaunchError("The deep linking request's return URL is not a web address.")
     if "ltiResourceLink" not in (settings.get("accept_types") or []):
         raise LaunchError("The platform does not accept LTI resource links in this place.")
     data = settings.get("data")
