@@ -17,3 +17,11 @@ def hoard(*, megabytes: int) -> int:
 
 def refuse(*, message: str) -> None:
     raise ValueError(message)
+
+
+def spin(*, seconds: float) -> float:
+    """Busy for ``seconds`` of CPU time."""
+    started = time.process_time()
+    while time.process_time() - started < seconds:
+        pass
+    return seconds

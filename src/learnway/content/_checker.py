@@ -39,6 +39,17 @@ __all__ = ["AnswerChecker", "CheckerBusy", "LimitExceeded", "WorkerPool"]
 T = TypeVar("T")
 
 _START_TIMEOUT_S = 60.0
+_POLL_S = 0.05
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used, from ``/proc``; None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class LimitExceeded(RuntimeError):
@@ -88,10 +99,13 @@ class _Worker:
 class WorkerPool(Generic[T]):
     """``workers`` processes that run ``function`` under a time and a memory limit.
 
-    A call still running after ``slow_after_s`` is *demoted*: its worker drops to the lowest CPU
-    priority and stops counting as one of the ``workers``, and a fresh worker is started in its
-    place, so slow calls never hold up quick ones. At most ``max_slow`` calls are demoted at a
-    time (a further slow call is stopped at ``slow_after_s``); a demoted worker is not reused.
+    Time is CPU time where the system tells it (``/proc``), so that a busy machine does not make
+    an ordinary call look slow: a call is stopped after ``time_limit_s`` seconds of CPU time, or
+    ``wall_limit_s`` (1.5 times that) by the clock, whichever comes first. A call that has used
+    ``slow_after_s`` is *demoted*: its worker drops to the lowest CPU priority and stops
+    counting as one of the ``workers``, and a fresh worker is started in its place, so slow
+    calls never hold up quick ones. At most ``max_slow`` calls are demoted at a time (a further
+    slow call is stopped at once); a demoted worker is not reused.
     A caller waits at most ``wait_s`` for a free worker (:class:`CheckerBusy`).
 
     ``function`` must be importable by name (a module-level function). Workers start when first
@@ -108,6 +122,7 @@ class WorkerPool(Generic[T]):
         wait_s: float | None = None,
         slow_after_s: float | None = None,
         max_slow: int | None = None,
+        wall_limit_s: float | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -120,7 +135,8 @@ class WorkerPool(Generic[T]):
         self.time_limit_s = time_limit_s
         self.memory_limit_mb = memory_limit_mb
         self.wait_s = max(10.0, 2 * time_limit_s) if wait_s is None else wait_s
-        self.slow_after_s = min(0.5, time_limit_s / 2) if slow_after_s is None else slow_after_s
+        self.slow_after_s = min(0.3, time_limit_s / 2) if slow_after_s is None else slow_after_s
+        self.wall_limit_s = 1.5 * time_limit_s if wall_limit_s is None else wall_limit_s
         self.max_slow = 4 * workers if max_slow is None else max_slow
         self._idle: list[_Worker] = []
         self._normal = 0  # workers that are idle, busy with a quick call, or starting
@@ -137,14 +153,20 @@ class WorkerPool(Generic[T]):
         demoted = healthy = False
         try:
             worker.connection.send(kwargs)
-            first = min(self.slow_after_s, self.time_limit_s)
-            done = worker.connection.poll(first)
-            if not done and first < self.time_limit_s:
-                demoted = self._demote(worker)
-                if demoted:
-                    done = worker.connection.poll(self.time_limit_s - first)
-            if not done:
-                raise LimitExceeded(f"no result within {self.time_limit_s:g} s")
+            started, cpu_before = time.monotonic(), _cpu_seconds(worker.process.pid)
+            while not worker.connection.poll(_POLL_S):
+                wall = time.monotonic() - started
+                cpu = _cpu_seconds(worker.process.pid)
+                used = wall if cpu is None or cpu_before is None else cpu - cpu_before
+                if used > self.time_limit_s or wall > self.wall_limit_s:
+                    raise LimitExceeded(
+                        f"no result within {self.time_limit_s:g} s of CPU time "
+                        f"({self.wall_limit_s:g} s by the clock)"
+                    )
+                if not demoted and used > self.slow_after_s:
+                    demoted = self._demote(worker)
+                    if not demoted:
+                        raise LimitExceeded("too many slow calls at once")
             status, value = worker.connection.recv()
             if status == "memory":
                 raise LimitExceeded(f"more than {self.memory_limit_mb} MiB needed")

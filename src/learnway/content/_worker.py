@@ -37,11 +37,14 @@ def serve(connection: Connection) -> None:
     """Import the function named in the first message, then answer calls until hung up on."""
     with contextlib.suppress(OSError):
         os.nice(NICE)  # the web server comes first, even while this worker starts
-    path, module, name, memory_limit_mb = connection.recv()
-    sys.path[:] = path
-    function = getattr(importlib.import_module(module), name)
-    limit_memory(memory_limit_mb)
-    connection.send(("ready", None))
+    try:
+        path, module, name, memory_limit_mb = connection.recv()
+        sys.path[:] = path
+        function = getattr(importlib.import_module(module), name)
+        limit_memory(memory_limit_mb)
+        connection.send(("ready", None))
+    except (EOFError, OSError):  # the pool stopped (the server is shutting down)
+        return
     while True:
         try:
             kwargs = connection.recv()

@@ -10,7 +10,7 @@ from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from learnway.content import AnswerTooLarge, CheckerBusy
+from learnway.content import AnswerCheck, AnswerTooLarge, CheckerBusy
 from learnway.store import AttemptIn, record_practice
 from learnway.store._schema import (
     Attempt,
@@ -141,10 +141,43 @@ def item_for_competency(session: Session, *, student: User, code: str, framework
     return (fresh or [k for k, _ in keys])[0]
 
 
+def check_response(
+    session: Session, context: WebContext, *, student_id: int, step_id: int, response: str
+) -> AnswerCheck:
+    """The verdict on a response, from the application's bounded checker.
+
+    Call it before the request writes anything: a check may take up to its time limit, and
+    meanwhile the request must hold no write lock (SQLite has one for the whole database). An
+    answer too large to check, or one that finds every checker busy, is refused here, before
+    anything is recorded; the student may answer again."""
+    step = step_of(session, step_id)
+    try:
+        return context.checker.check(
+            key=student_id,
+            answer_type=step.answer_type,
+            problem_type=step.problem_type,
+            expected=[str(a) for a in step.answers],
+            response=response,
+            choices=[str(c) for c in step.choices] or None,
+        )
+    except AnswerTooLarge as exc:
+        raise HTTPException(422, TOO_LARGE) from exc
+    except CheckerBusy as exc:
+        raise HTTPException(429, BUSY, headers={"Retry-After": "2"}) from exc
+    except ValueError as exc:
+        raise HTTPException(422, f"The answer could not be read: {exc}") from exc
+
+
 def submit_answer(
-    session: Session, context: WebContext, *, student: User, step_id: int, answer: AnswerIn
+    session: Session,
+    context: WebContext,
+    *,
+    student: User,
+    step_id: int,
+    answer: AnswerIn,
+    verdict: AnswerCheck,
 ) -> AnswerOut:
-    """Check a response, store the attempt and update mastery at once."""
+    """Store the attempt of a checked response (``check_response``) and update mastery."""
     step = step_of(session, step_id)
     if answer.attempt_id is not None:
         earlier = session.get(Attempt, answer.attempt_id)
@@ -157,23 +190,7 @@ def submit_answer(
                     422, f"The attempt was refused: id {answer.attempt_id} is already used "
                     "for another answer.",
                 )  # fmt: skip
-    try:
-        verdict = context.checker.check(
-            key=student.id,
-            answer_type=step.answer_type,
-            problem_type=step.problem_type,
-            expected=[str(a) for a in step.answers],
-            response=answer.response,
-            choices=[str(c) for c in step.choices] or None,
-        )
-        correct, reason = verdict.correct, verdict.reason
-    except AnswerTooLarge as exc:
-        # Refused, not judged: nothing is stored and the student may answer again.
-        raise HTTPException(422, TOO_LARGE) from exc
-    except CheckerBusy as exc:
-        raise HTTPException(429, BUSY, headers={"Retry-After": "2"}) from exc
-    except ValueError as exc:
-        raise HTTPException(422, f"The answer could not be read: {exc}") from exc
+    correct, reason = verdict.correct, verdict.reason
     course, catalog = course_for(session, context, student)
     aligned = [
         catalog.column_of_id[c]

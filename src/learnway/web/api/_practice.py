@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from learnway.web._access import open_student
 from learnway.web._deps import AnyUser, ContextDep, Id, SessionDep, Student
-from learnway.web._practice import hints_view, item_view, submit_answer
+from learnway.web._practice import check_response, hints_view, item_view, submit_answer
 from learnway.web._schemas import AnswerIn, AnswerOut, HintsOut, ItemOut, Problem
 
 router = APIRouter(tags=["practice"], responses={404: {"model": Problem}})
@@ -40,5 +40,10 @@ def post_attempt(
     step_id: Id, answer: AnswerIn, user: Student, session: SessionDep, context: ContextDep
 ) -> AnswerOut:
     """Answer a step: checked at once, stored (idempotent by ``attempt_id``), mastery updated."""
+    verdict = check_response(  # first: no write of this request waits on the check
+        session, context, student_id=user.id, step_id=step_id, response=answer.response
+    )
     student = open_student(session, actor=user, student_id=user.id, resource="attempt", change=True)
-    return submit_answer(session, context, student=student, step_id=step_id, answer=answer)
+    return submit_answer(
+        session, context, student=student, step_id=step_id, answer=answer, verdict=verdict
+    )
