@@ -305,6 +305,10 @@ def _context(value: object, object_kind: str) -> None:
         groups = _object(
             context["contextActivities"], "context.contextActivities", set(CONTEXT_ACTIVITY_KINDS)
         )
+        if not groups:
+            raise _fail(
+                "context.contextActivities", "must hold parent, grouping, category or other"
+            )
         for kind, activities in groups.items():
             items = activities if isinstance(activities, list) else [activities]
             for i, activity in enumerate(items):
@@ -312,7 +316,7 @@ def _context(value: object, object_kind: str) -> None:
     for name in ("revision", "platform"):
         if name in context:
             _string(context[name], f"context.{name}")
-            if object_kind in ("Agent", "Group"):
+            if object_kind != "Activity":
                 raise _fail(f"context.{name}", "only allowed when the object is an activity")
     if "language" in context and not (
         isinstance(context["language"], str) and _LANGUAGE.match(context["language"])
