@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from learnway.interop._oneroster import COLUMNS, DEMOGRAPHIC_FLAGS, Roster
+from learnway.interop._oneroster_records import COLUMNS, DEMOGRAPHIC_FLAGS, Roster
 
 ROLE_NAMES = {
     "student": "student",

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from learnway._errors import InputError, Problem
 from learnway.interop import Roster
-from learnway.interop._oneroster import DEMOGRAPHIC_FLAGS, OrgRecord, SessionRecord
+from learnway.interop._oneroster_records import DEMOGRAPHIC_FLAGS, OrgRecord, SessionRecord
 from learnway.store._load import ImportReport, _chunks, _insert, _select_in, _sync
 from learnway.store._schema import (
     AcademicSession,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from learnway.interop import Roster
-from learnway.interop._oneroster import (
+from learnway.interop._oneroster_records import (
     DEMOGRAPHIC_FLAGS,
     ClassRecord,
     CourseRecord,
