@@ -194,7 +194,13 @@ def save_statements(
 
 
 def _context_arrays(statement: dict[str, Any]) -> None:
-    """Context activities are kept (and returned) as arrays, even when one was sent alone."""
+    """Context activities are kept (and returned) as arrays, even when one was sent alone; an
+    object without an objectType is an Activity, and says so."""
+    if "objectType" not in statement["object"]:
+        statement["object"] = {"objectType": "Activity", **statement["object"]}
+    sub = statement["object"]
+    if sub["objectType"] == "SubStatement" and "objectType" not in sub["object"]:
+        statement["object"] = {**sub, "object": {"objectType": "Activity", **sub["object"]}}
     for holder in (statement, statement["object"]):
         context = holder.get("context")
         if isinstance(context, dict) and "contextActivities" in context:
