@@ -11,7 +11,9 @@ Assignment and Grade Services and of Names and Role Provisioning (``AssignmentsG
 and ``NamesRoleProvisioningService``: bearer token checks, scopes, media types).
 
 What is written here: the storage those abstract classes leave to the LMS (line items, scores,
-members, in dictionaries), the HTTP routes that call them, the lines of an LMS's own behaviour
+members, in dictionaries), the HTTP routes that call them (the line items container goes out
+as the JSON array AGS 2.0 defines, where the package's handler returns a page object), the
+lines of an LMS's own behaviour
 (a content item with a line item becomes a gradebook column), and the OpenID configuration and
 registration endpoint of LTI Dynamic Registration, which the package does not implement.
 """
@@ -282,8 +284,11 @@ class Platform:
         @app.api_route("/contexts/{context}/lineitems", methods=["GET", "POST"])
         async def lineitems(context: str, request: Request) -> Response:
             ags = _Grades(_Request(await meta(request)), platform, f"/contexts/{context}/lineitems")
-            if request.method == "GET":
-                return answer(ags.handle_resp(ags.handle_get_lineitems))
+            if request.method == "GET":  # the package answers a page; AGS sends the array
+                page = ags.handle_resp(ags.handle_get_lineitems)
+                if page.code == 200:
+                    page.result = page.result["content"]
+                return answer(page)
             return answer(ags.handle_resp(ags.handle_create_lineitem))
 
         @app.get("/contexts/{context}/memberships")

@@ -186,7 +186,7 @@ def test_deep_linking_grades_and_rosters_with_a_third_party_platform(world: Worl
     student = requests.Session()
     launch = _launch(world, student, "lms-student-1",
                      {"role": "Learner", "sourced_id": people["student"], "resource_link": "rl-1",
-                      "custom": item["custom"], "line_item": "1", **course})  # fmt: skip
+                      "custom": item["custom"], **course})  # fmt: skip
     assert launch.status_code == 303, launch.text
     assert launch.headers["location"] == f"/students/{people['student_id']}/path"
     me = student.get(f"{world.tool}/api/v1/me", timeout=30).json()["user"]
@@ -194,14 +194,17 @@ def test_deep_linking_grades_and_rosters_with_a_third_party_platform(world: Worl
     # an instructor's launch of the same link lands on the teacher's view of that class
     view = _launch(world, requests.Session(), "lms-teacher-1",
                    {"role": "Instructor", "sourced_id": people["teacher"], "resource_link": "rl-1",
-                    "custom": item["custom"], "line_item": "1", **course})  # fmt: skip
+                    "custom": item["custom"], **course})  # fmt: skip
     assert view.headers["location"] == f"/sections/{people['section_id']}/heatmap"
 
-    # 3. Grades: the student's mastery of the two competencies, out of 100.
+    # 3. Grades: the student's mastery of the two competencies, out of 100. The launches named
+    # no line item: Learnway finds the one the LMS made, through its line items service.
     student_id = int(people["student_id"])
     expected = _mastery(world.engine, student_id, chosen)
     output = world.cli("lti-sync", "--no-rosters")
     assert "1 changed, 1 sent" in output, output
+    with transaction(world.engine) as session:
+        assert session.scalars(select(LtiLink.lineitem_url)).one() == line_item
     scores = world.platform.line_items[line_item].scores
     assert set(scores) == {"lms-student-1"}
     assert scores["lms-student-1"]["scoreGiven"] == expected
@@ -223,6 +226,18 @@ def test_deep_linking_grades_and_rosters_with_a_third_party_platform(world: Worl
     assert (second.sent, second.retrying) == (1, 0)
     assert scores["lms-student-1"]["scoreGiven"] == _mastery(world.engine, student_id, chosen)
     assert scores["lms-student-1"]["scoreGiven"] != expected
+
+    # ... and a placement the LMS made no column for gets one through that service.
+    with transaction(world.engine) as session:
+        first = session.scalars(select(LtiLink)).one()
+        session.add(LtiLink(key="placed-without-a-column", context_id=first.context_id,
+                            title="Unit 1, first skill", competency_ids=chosen[:1],
+                            created_by_id=first.created_by_id))  # fmt: skip
+    made = sync_grades(world.engine)
+    assert (made.queued, made.sent) == (1, 1), made
+    column = world.platform.line_items[f"{world.platform.base}/lineitems/2"]
+    assert (column.resource_id, column.label) == ("placed-without-a-column", "Unit 1, first skill")
+    assert set(column.scores) == {"lms-student-1"}
 
     # 4. Rosters: a course with no OneRoster class becomes a section from its membership.
     other = {"context": "course-2", "title": "Geometry club"}
@@ -263,5 +278,3 @@ def test_deep_linking_grades_and_rosters_with_a_third_party_platform(world: Worl
     came = _launch(world, ada, "lms-new-9", {"role": "Learner", "resource_link": "rl-9", **other})
     assert came.status_code == 303, came.text
     assert ada.get(f"{world.tool}/api/v1/me", timeout=30).json()["user"]["name"] == "Ada Byron"
-    with transaction(world.engine) as session:
-        assert session.scalars(select(LtiLink.lineitem_url)).one() == line_item

@@ -82,6 +82,7 @@ class DeepLinking:
 
     return_url: str
     accept_multiple: bool
+    accept_lineitem: bool
     data: str | None
 
 
@@ -270,6 +271,7 @@ def _deep_linking(claims: dict[str, Any]) -> DeepLinking:
     return DeepLinking(
         return_url=settings["deep_link_return_url"],
         accept_multiple=settings.get("accept_multiple", True) is not False,
+        accept_lineitem=settings.get("accept_lineitem", True) is not False,
         data=data if isinstance(data, str) else None,
     )
 

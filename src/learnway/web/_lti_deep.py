@@ -77,6 +77,7 @@ def make_ticket(secret: str, launch: Launch, deployment_id: str) -> str:
             "deployment": deployment_id,
             "return_url": settings.return_url,
             "multiple": settings.accept_multiple,
+            "lineitem": settings.accept_lineitem,
             "data": settings.data,
         }
     )
@@ -179,7 +180,7 @@ def place(
         )
     session.add_all(placements)
     session.flush()
-    items = [_content_item(link, launch_url) for link in placements]
+    items = [_content_item(link, launch_url, asked.get("lineitem", True)) for link in placements]
     claims: dict[str, Any] = {
         "iss": platform.client_id,
         "aud": platform.issuer,
@@ -198,20 +199,24 @@ def place(
     return sign(session, claims), asked["return_url"], platform
 
 
-def _content_item(link: LtiLink, launch_url: str) -> dict[str, Any]:
-    return {
+def _content_item(link: LtiLink, launch_url: str, with_line_item: bool) -> dict[str, Any]:
+    """An ``ltiResourceLink`` for the placement; with a line item unless the platform said it
+    takes none (the grades then find or make one through the line items service)."""
+    item: dict[str, Any] = {
         "type": "ltiResourceLink",
         "title": link.title,
         "text": "Mastery in Learnway, as a score out of 100.",
         "url": launch_url,
         "custom": {LINK_PARAMETER: link.key},
-        "lineItem": {
+    }
+    if with_line_item:
+        item["lineItem"] = {
             "scoreMaximum": SCORE_MAXIMUM,
             "label": link.title,
             "resourceId": link.key,
             "tag": LINE_ITEM_TAG,
-        },
-    }
+        }
+    return item
 
 
 __all__ = ["DeepLinking", "PickError", "choices", "make_ticket", "place"]
