@@ -181,6 +181,13 @@ def test_students_export_under_the_id_the_district_chooses(demo_engine: Engine) 
         with pytest.raises(InputError) as refused:
             mastery_export(session, framework_id, student_id="userIds:SIS")
         assert "has no userIds:SIS to export to Ed-Fi" in str(refused.value)
+        for n, student in enumerate(students):
+            if n % 2 == 1:
+                session.add(UserIdentifier(user_id=student.id, type="SIS", identifier=f"S{n}"))
+        session.flush()
+        sis = mastery_export(session, framework_id, student_id="userIds:SIS")
+        assert {m.student for m in sis.mastery} <= {f"S{n}" for n in range(len(students))}
+        assert len(sis.mastery) == len(plain.mastery)
         with pytest.raises(ValueError, match="use one of sourcedId, identifier"):
             mastery_export(session, framework_id, student_id="email")
 

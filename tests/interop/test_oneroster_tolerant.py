@@ -324,6 +324,26 @@ def test_the_shared_1_2_bundle_with_an_ext_column_and_metadata_imports(
         assert user.identifier is not None and find_users(session, user.identifier) == [user]
 
 
+def test_the_shared_1_2_bundle_without_its_manifest_reads_the_same(
+    bundles: Path, tmp_path: Path
+) -> None:
+    source = bundles / "oneroster_test_data.zip"
+    bare = tmp_path / "no-manifest.zip"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(bare, "w") as new:
+        for info in old.infolist():
+            if not info.filename.endswith("manifest.csv"):
+                new.writestr(info.filename, old.read(info))
+    with_manifest = read_oneroster(source)
+    without = read_oneroster(bare)
+    assert without.version == "1.2" and without.delta == set()  # every file present is bulk
+    assert [str(w) for w in without.warnings][:1] == [
+        "no-manifest.zip/manifest.csv: missing (a OneRoster 1.0-style bundle): read as OneRoster "
+        "1.2, every file present as a bulk file"
+    ]
+    for kind in ("orgs", "sessions", "courses", "classes", "users", "enrollments", "demographics"):
+        assert getattr(without, kind) == getattr(with_manifest, kind), kind
+
+
 # What is left, tolerantly read, of the three defective shared bundles: references that
 # resolve nowhere (their courses.csv is absent, a parent term is missing, their only org is a
 # department) and a teacher enrolled as a student. No problem of format remains.
