@@ -202,6 +202,22 @@ def test_a_voided_statement_is_found_only_by_voided_statement_id(lrs: Lrs) -> No
     assert made["id"] not in ids
 
 
+@covers("Communication 2.1.3: a statement targeting a matching statement matches too")
+def test_statements_targeting_a_match_are_returned(lrs: Lrs) -> None:
+    made = statement()
+    lrs.post(made)
+    pointing = statement(object={"objectType": "StatementRef", "id": made["id"]})
+    lrs.post(pointing)
+    activity = made["object"]["id"]
+    found = {s["id"] for s in lrs.get(activity=activity).json()["statements"]}
+    assert found == {made["id"], pointing["id"]}
+    _, voiding = _void(lrs, made["id"])
+    found = {s["id"] for s in lrs.get(activity=activity).json()["statements"]}
+    assert found == {pointing["id"], voiding["id"]}
+    by_actor = lrs.get(agent=made["actor"], verb=ATTENDED).json()["statements"]
+    assert {s["id"] for s in by_actor} == {pointing["id"], voiding["id"]}
+
+
 @covers("XAPI-00016")
 def test_a_voiding_statement_cannot_be_voided(lrs: Lrs) -> None:
     made = statement()

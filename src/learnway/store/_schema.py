@@ -638,6 +638,8 @@ class XapiStatement(Base):
     verb_hash: Mapped[str] = mapped_column(String(64), index=True)
     registration: Mapped[str | None] = mapped_column(String(36), index=True)
     voids: Mapped[str | None] = mapped_column(String(36), index=True)
+    ref: Mapped[str | None] = mapped_column(String(36), index=True)
+    """The statement this one targets, when its object is a StatementRef."""
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     stored: Mapped[dt.datetime] = mapped_column(Timestamp(), index=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("xapi_clients.id"), index=True)

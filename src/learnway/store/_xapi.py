@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from learnway.interop._xapi import (
     VOIDED,
@@ -238,6 +238,9 @@ def _insert(
             "verb_hash": digest(s["verb"]["id"]),
             "registration": (s.get("context", {}).get("registration") or "").lower() or None,
             "voids": s["object"]["id"].lower() if s["id"] in voids else None,
+            "ref": s["object"]["id"].lower()
+            if s["object"]["objectType"] == "StatementRef"
+            else None,
             "voided": False,
             "stored": now,
             "client_id": client_id,
@@ -322,24 +325,16 @@ def query_statements(
     if bound is None:
         bound = session.scalar(select(func.max(XapiStatement.seq))) or 0
     where = [XapiStatement.voided.is_(False), XapiStatement.seq <= bound]
-    for kind, value, related in (
-        ("agent", query.agent, query.related_agents),
-        ("activity", query.activity, query.related_activities),
-    ):
-        if value is None:
-            continue
-        term = [
-            XapiStatementTerm.statement_seq == XapiStatement.seq,
-            XapiStatementTerm.kind == kind,
-            XapiStatementTerm.term == digest(value),
-        ]
-        if not related:
-            term.append(XapiStatementTerm.direct.is_(True))
-        where.append(exists().where(and_(*term)))
-    if query.verb is not None:
-        where.append(XapiStatement.verb_hash == digest(query.verb))
-    if query.registration is not None:
-        where.append(XapiStatement.registration == query.registration.lower())
+    matches = _matching(query, XapiStatement)
+    if matches:
+        # a statement that targets a matching statement (a StatementRef) matches too
+        target = aliased(XapiStatement)
+        where.append(
+            or_(
+                and_(*matches),
+                exists().where(target.id == XapiStatement.ref, *_matching(query, target)),
+            )
+        )
     if query.since is not None:
         where.append(XapiStatement.stored > query.since)
     if query.until is not None:
@@ -355,6 +350,28 @@ def query_statements(
     ).all()
     more = rows[limit - 1][0] if len(rows) > limit else None
     return [json.loads(body) for _, body in rows[:limit]], more, bound
+
+
+def _matching(query: StatementQuery, statement: Any) -> list[Any]:
+    """The query's conditions on who, what and which registration, for ``statement`` (the
+    statements table or an alias of it)."""
+    conditions: list[Any] = []
+    for kind, value, related in (
+        ("agent", query.agent, query.related_agents),
+        ("activity", query.activity, query.related_activities),
+    ):
+        if value is None:
+            continue
+        term = aliased(XapiStatementTerm)
+        found = [term.statement_seq == statement.seq, term.kind == kind, term.term == digest(value)]
+        if not related:
+            found.append(term.direct.is_(True))
+        conditions.append(exists().where(*found))
+    if query.verb is not None:
+        conditions.append(statement.verb_hash == digest(query.verb))
+    if query.registration is not None:
+        conditions.append(statement.registration == query.registration.lower())
+    return conditions
 
 
 def attachments_of(

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("verb_hash", sa.String(length=64), nullable=False),
         sa.Column("registration", sa.String(length=36), nullable=True),
         sa.Column("voids", sa.String(length=36), nullable=True),
+        sa.Column("ref", sa.String(length=36), nullable=True),
         sa.Column("voided", sa.Boolean(), nullable=False),
         sa.Column("stored", sa.DateTime(timezone=True), nullable=False),
         sa.Column("client_id", sa.Integer(), nullable=True),
@@ -50,7 +51,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("id", name=op.f("uq_xapi_statements_id")),
         sa.UniqueConstraint("attempt_id", name=op.f("uq_xapi_statements_attempt_id")),
     )
-    for column in ("verb_hash", "registration", "voids", "stored", "client_id"):
+    for column in ("verb_hash", "registration", "voids", "ref", "stored", "client_id"):
         op.create_index(
             op.f(f"ix_xapi_statements_{column}"), "xapi_statements", [column], unique=False
         )
