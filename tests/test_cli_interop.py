@@ -9,6 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from conftest import SHARED
 from interop.test_case import _package
 from interop.test_oneroster_tolerant import VENDOR_MANIFEST, _bundle, _one_zero, _vendor
 from learnway.cli import app
@@ -83,3 +84,16 @@ def test_a_case_package_with_parentless_items_imports_with_its_warnings(tmp_path
     assert "1 warning(s) (read, not refused)" in words
     assert "has no isChildOf association: placed under the document" in words
     assert "Imported Fractions" in words
+
+
+def test_a_bundle_refused_for_real_errors_still_shows_what_was_tolerated(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'school.db'}"
+    bundle = SHARED / "interop" / "oneroster" / "catalyst-moodle-enrol_oneroster"
+    refused = runner.invoke(
+        app, ["import", "oneroster", str(bundle / "Test_full_data_set.zip"), "--database", url]
+    )
+    assert refused.exit_code == 1
+    words = _words(refused.output)
+    assert "1 warning(s) (read, not refused)" in words
+    assert "status 'inactive': read as active" in words
+    assert "Nothing was imported." in words and "is a teacher, enrolled as student" in words

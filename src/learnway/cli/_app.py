@@ -253,11 +253,13 @@ def import_oneroster(
         )
         for kind, sourced_id, why in roster.skipped:
             console.print(f"  left out: {kind} {sourced_id}: {why}", markup=False)
+        _warnings(roster.warnings)  # shown even if the writing then refuses the bundle
         return roster
 
     def save(session: Session, roster: Roster) -> ImportReport:
+        read_warnings = len(roster.warnings)
         report = _with_bar("writing", lambda bar: save_roster(session, roster, progress=bar))
-        _warnings(roster.warnings)
+        _warnings(roster.warnings[read_warnings:])  # what the writing tolerated
         return report
 
     _import(database, read, save, writing=None)
