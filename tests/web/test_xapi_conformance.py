@@ -864,4 +864,4 @@ def test_requirements_are_named() -> None:
     ]  # fmt: skip
     assert unnamed == []
     adl = sorted(r for r in REQUIREMENTS if r.startswith("XAPI-"))
-    assert len(adl) >= 40, adl
+    assert len(adl) >= 71, adl
