@@ -1,27 +1,50 @@
 """Authorization in the data access: which students and sections a user may reach.
 
+Reach follows the roster as it stands today: a teacher reaches a class only while their own
+enrollment in it is current (begun, not ended), and its students only while theirs are; a
+disabled student (the roster's ``enabledUser`` false, or ``tobedeleted``) is reached by no one.
+
 Every read or write of an individual student's data goes through :func:`open_student`, which
 refuses a student the user may not see with the same 404 as an unknown id (so that ids of
-other schools' students cannot be probed) and writes an audit record. Lists are filtered in
-SQL by :func:`visible_students` and :func:`visible_sections`.
+other schools' students cannot be probed) and writes an audit record; views of many students
+at once (a class's heatmap, a report) record each student shown with :func:`audit_many`. Lists
+are filtered in SQL by :func:`visible_students` and :func:`visible_sections`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi import HTTPException
-from sqlalchemy import Select, and_, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from learnway.store._schema import Enrollment, Group, Guardianship, Org, Section, User
 from learnway.web._models import AuditEvent
 
 
+def current_enrollment(today: dt.date | None = None) -> ColumnElement[bool]:
+    """An enrollment that has begun and not ended (its dates, where it has them)."""
+    day = today or dt.datetime.now(dt.UTC).date()
+    return and_(
+        or_(Enrollment.begin_date.is_(None), Enrollment.begin_date <= day),
+        or_(Enrollment.end_date.is_(None), Enrollment.end_date >= day),
+    )
+
+
 def _taught_sections(user: User) -> Select[Any]:
     return select(Enrollment.section_id).where(
-        Enrollment.user_id == user.id, Enrollment.role.in_(("teacher", "aide"))
+        Enrollment.user_id == user.id,
+        Enrollment.role.in_(("teacher", "aide")),
+        current_enrollment(),
     )
+
+
+def _enabled_students() -> Select[Any]:
+    return select(User.id).where(User.role == "student", User.enabled)
 
 
 def _schools_of(user: User) -> Select[Any]:
@@ -32,24 +55,34 @@ def _schools_of(user: User) -> Select[Any]:
 
 
 def visible_students(user: User) -> Select[Any]:
-    """Ids of the students ``user`` may see, as a subquery."""
+    """Ids of the (enabled) students ``user`` may see, as a subquery."""
+    if not user.enabled:
+        return select(literal(-1)).where(literal(False))
     if user.role == "student":
-        return select(literal(user.id))
+        return select(User.id).where(User.id == user.id, User.enabled)
     if user.role == "guardian":
-        return select(Guardianship.student_id).where(Guardianship.guardian_id == user.id)
+        return select(Guardianship.student_id).where(
+            Guardianship.guardian_id == user.id,
+            Guardianship.student_id.in_(_enabled_students()),
+        )
     if user.role == "teacher":
         return select(Enrollment.user_id).where(
-            Enrollment.role == "student", Enrollment.section_id.in_(_taught_sections(user))
+            Enrollment.role == "student",
+            Enrollment.section_id.in_(_taught_sections(user)),
+            current_enrollment(),
+            Enrollment.user_id.in_(_enabled_students()),
         )
     if user.role in ("school_admin", "district_admin"):
         enrolled = select(Enrollment.user_id).where(
             Enrollment.role == "student",
+            current_enrollment(),
             Enrollment.section_id.in_(
                 select(Section.id).where(Section.school_id.in_(_schools_of(user)))
             ),
         )
         return select(User.id).where(
             User.role == "student",
+            User.enabled,
             or_(User.org_id.in_(_schools_of(user)), User.id.in_(enrolled)),
         )
     return select(literal(-1)).where(literal(False))
@@ -57,6 +90,8 @@ def visible_students(user: User) -> Select[Any]:
 
 def visible_sections(user: User) -> Select[Any]:
     """Ids of the sections ``user`` may see as a class (teachers and administrators)."""
+    if not user.enabled:
+        return select(literal(-1)).where(literal(False))
     if user.role == "teacher":
         return _taught_sections(user)
     if user.role in ("school_admin", "district_admin"):
@@ -64,15 +99,42 @@ def visible_sections(user: User) -> Select[Any]:
     return select(literal(-1)).where(literal(False))
 
 
-def audit(session: Session, *, actor: User, student_id: int, resource: str, change: bool) -> None:
+RESOURCE: ContextVar[str] = ContextVar("learnway_audit_resource", default="")
+"""The request being served (method and path), set by the audit middleware (web._audit)."""
+
+
+def audit_resource(named: str) -> str:
+    """The route being served, with what it showed (``named``), for an audit record."""
+    route = RESOURCE.get()
+    return (f"{route} ({named})" if route and named else route or named)[:255]
+
+
+def audit(
+    session: Session, *, actor: User, student_id: int, resource: str, change: bool = False,
+    action: str | None = None,
+) -> None:  # fmt: skip
+    """Record that ``actor`` viewed (or changed, exported) one student's data through
+    ``resource`` (the route, never the data)."""
     session.add(
         AuditEvent(
             actor_id=actor.id,
             student_id=student_id,
-            action="change" if change else "view",
-            resource=resource[:255],
+            action=action or ("change" if change else "view"),
+            resource=audit_resource(resource),
         )
     )
+
+
+def audit_many(session: Session, *, actor: User, student_ids: Iterable[int], resource: str) -> None:
+    """Record a view that showed several students (a class's heatmap, a report, a list)."""
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {"at": now, "actor_id": actor.id, "student_id": sid, "action": "view",
+         "resource": audit_resource(resource)}
+        for sid in sorted(set(student_ids))
+    ]  # fmt: skip
+    if rows:
+        session.execute(insert(AuditEvent), rows)
 
 
 def open_student(
@@ -101,6 +163,7 @@ def open_section(session: Session, *, actor: User, section_id: int) -> Section:
     )
     if section is None:
         raise HTTPException(404, f"There is no class {section_id} that you can see.")
+    section_students(session, section_id=section.id, actor=actor, resource="class")
     return section
 
 
@@ -112,16 +175,26 @@ def open_group(session: Session, *, actor: User, group_id: int) -> tuple[Group, 
     ).first()
     if row is None:
         raise HTTPException(404, f"There is no group {group_id} that you can see.")
+    section_students(session, section_id=row[1].id, actor=actor, resource="group's class")
     return row[0], row[1]
 
 
-def section_students(session: Session, *, section_id: int) -> list[User]:
-    """The students enrolled in a section the caller has already opened, by family name."""
-    return list(
+def section_students(
+    session: Session, *, section_id: int, actor: User | None = None, resource: str = ""
+) -> list[User]:
+    """The (enabled) students currently enrolled in a section the caller has already opened,
+    by family name; with ``actor``, the view of each is recorded in the audit trail."""
+    students = list(
         session.scalars(
             select(User)
             .join(Enrollment, and_(Enrollment.user_id == User.id, Enrollment.role == "student"))
-            .where(Enrollment.section_id == section_id)
+            .where(Enrollment.section_id == section_id, current_enrollment(), User.enabled)
             .order_by(User.family_name, User.given_name, User.id)
         )
     )
+    if actor is not None:
+        audit_many(
+            session, actor=actor, student_ids=[s.id for s in students],
+            resource=resource or f"section {section_id}",
+        )  # fmt: skip
+    return students

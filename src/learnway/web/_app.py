@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from learnway._logging import log_request
 from learnway.settings import Settings, get_settings
 from learnway.store import make_engine
+from learnway.web._audit import install_audit
 from learnway.web._context import STATIC, TEMPLATES, WebContext
 from learnway.web._deps import NotSignedIn
 from learnway.web._security import CookieSigner
@@ -100,6 +101,7 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
     app.include_router(api.router)
     app.include_router(apidocs.router, prefix=API_PREFIX)
     app.include_router(pages.router)
+    install_audit(app)  # refused and probing requests, recorded in the audit trail
 
     @app.middleware("http")
     async def edge(

@@ -98,6 +98,8 @@ def _signed_in(
                 401, "The bearer token is unknown, expired or revoked.",
                 headers={"WWW-Authenticate": "Bearer"},
             )  # fmt: skip
+        user = found[0]
+        request.state.viewer = Viewer(user.id, user.given_name, user.family_name, user.role)
         return found
     cookie = request.cookies.get(COOKIE)
     token = context.signer.loads(cookie) if cookie else None

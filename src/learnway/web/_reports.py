@@ -27,8 +27,9 @@ from learnway.store._schema import (
     Support,
     User,
 )
-from learnway.web._access import visible_students
+from learnway.web._access import audit_resource, visible_students
 from learnway.web._context import WebContext
+from learnway.web._models import AuditEvent
 from learnway.web._schemas import (
     GapOut,
     GapPoint,
@@ -53,6 +54,18 @@ RACES = (
 
 def _scope(user: User) -> Select[Any]:
     return visible_students(user)
+
+
+def _audit_report(session: Session, user: User, ids: list[int]) -> None:
+    """A report shows groups of 10 or more, never a student: one record of the aggregate view
+    (no student id; each student's own data views are recorded one by one elsewhere)."""
+    session.add(
+        AuditEvent(
+            actor_id=user.id,
+            action="view",
+            resource=audit_resource(f"aggregate of {len(ids)} students"),
+        )
+    )
 
 
 def _labels(session: Session, user: User, by: str) -> dict[int, list[str]]:
@@ -129,6 +142,7 @@ def _cells(
 def mastery_report(session: Session, context: WebContext, user: User, *, by: str) -> ReportOut:
     labels = _labels(session, user, by)
     ids = sorted(labels)
+    _audit_report(session, user, ids)
     now = mastered_counts(session, ids)
     before = mastered_counts(
         session, ids, until=dt.datetime.now(dt.UTC) - dt.timedelta(days=GROWTH_DAYS)
@@ -154,6 +168,7 @@ def gap_report(
 ) -> GapOut:
     labels = _labels(session, user, subgroup)
     ids = sorted(labels)
+    _audit_report(session, user, ids)
     today = dt.date.today()
     points = []
     for k in range(weeks - 1, -1, -1):
@@ -166,6 +181,7 @@ def gap_report(
 
 def supports_report(session: Session, user: User) -> SupportsOut:
     ids = list(session.scalars(_scope(user)))
+    _audit_report(session, user, ids)
     today = dt.date.today()
     rows = session.execute(
         select(Support.student_id, Support.kind).where(

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from learnway.store._schema import User
-from learnway.web._access import open_student, visible_students
+from learnway.web._access import audit_many, open_student, visible_students
 from learnway.web._deps import AnyUser, ContextDep, Id, SessionDep, StudentOrTeacher
 from learnway.web._learning import (
     add_goal,
@@ -50,6 +50,7 @@ def list_students(user: AnyUser, session: SessionDep) -> StudentListOut:
         .where(User.id.in_(visible_students(user)))
         .order_by(User.family_name, User.given_name, User.id)
     ).all()
+    audit_many(session, actor=user, student_ids=[u.id for u in rows], resource="student list")
     return StudentListOut(students=[person(u) for u in rows])
 
 

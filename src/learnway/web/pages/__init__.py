@@ -2,11 +2,20 @@
 
 from fastapi import APIRouter
 
-from learnway.web.pages import _account, _auth, _classes, _lti, _practice, _reports, _students
+from learnway.web.pages import (
+    _account,
+    _audit,
+    _auth,
+    _classes,
+    _lti,
+    _practice,
+    _reports,
+    _students,
+)
 from learnway.web.pages._render import error_page, make_templates
 
 router = APIRouter(include_in_schema=False)
-for module in (_auth, _account, _lti, _students, _practice, _classes, _reports):
+for module in (_auth, _account, _audit, _lti, _students, _practice, _classes, _reports):
     router.include_router(module.router)
 
 __all__ = ["error_page", "make_templates", "router"]
