@@ -79,11 +79,11 @@ def platform(app: FastAPI, tmp_path: Path) -> Platform:
     return made
 
 
-def _login(client: TestClient, target: str = "http://testserver/lti/launch") -> dict[str, str]:
+def _login(client: TestClient, target_link: str = "http://testserver/lti/launch") -> dict[str, str]:
     """The login initiation; returns the parameters sent on to the platform's auth endpoint."""
     response = client.post(
         "/lti/login",
-        data={"iss": ISSUER, "login_hint": "7", "target_link_uri": target,
+        data={"iss": ISSUER, "login_hint": "7", "target_link_uri": target_link,
               "lti_message_hint": "m", "client_id": CLIENT},
         follow_redirects=False,
     )  # fmt: skip
@@ -225,7 +225,7 @@ def test_the_target_link_uri_must_be_learnways_and_is_honoured(
             "/lti/login", data={"iss": ISSUER, "login_hint": "7", "target_link_uri": elsewhere}
         )
         assert sideways.status_code == 403 and "not a Learnway page" in sideways.text
-    sent = _login(client, target="http://testserver/students")
+    sent = _login(client, target_link="http://testserver/students")
     teacher = _sourced_id(app, "teacher")
     launch = client.post(
         "/lti/launch",
@@ -234,7 +234,7 @@ def test_the_target_link_uri_must_be_learnways_and_is_honoured(
     )
     assert launch.status_code == 303 and launch.headers["location"] == "/students"
     # the token must name the target of its login
-    sent = _login(client, target="http://testserver/students")
+    sent = _login(client, target_link="http://testserver/students")
     changed = {CLAIM + "target_link_uri": "http://testserver/sections"}
     token = platform.id_token(sent["nonce"], teacher, changed)
     refused = client.post("/lti/launch", data={"id_token": token, "state": sent["state"]})

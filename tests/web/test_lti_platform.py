@@ -229,10 +229,10 @@ def test_deep_linking_grades_and_rosters_with_a_third_party_platform(world: Worl
 
     # ... and a placement the LMS made no column for gets one through that service.
     with transaction(world.engine) as session:
-        first = session.scalars(select(LtiLink)).one()
-        session.add(LtiLink(key="placed-without-a-column", context_id=first.context_id,
+        placed_link = session.scalars(select(LtiLink)).one()
+        session.add(LtiLink(key="placed-without-a-column", context_id=placed_link.context_id,
                             title="Unit 1, first skill", competency_ids=chosen[:1],
-                            created_by_id=first.created_by_id))  # fmt: skip
+                            created_by_id=placed_link.created_by_id))  # fmt: skip
     made = sync_grades(world.engine)
     assert (made.queued, made.sent) == (1, 1), made
     column = world.platform.line_items[f"{world.platform.base}/lineitems/2"]
