@@ -70,7 +70,13 @@ DatabaseOption = Annotated[
 
 
 def main() -> None:
-    from learnway.cli import _bench_kt, _paths, _web, _xapi  # noqa: F401  (register their commands)
+    from learnway.cli import (  # noqa: F401  (register their commands)
+        _bench_kt,
+        _paths,
+        _privacy,
+        _web,
+        _xapi,
+    )
 
     app()
 

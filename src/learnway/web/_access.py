@@ -54,10 +54,13 @@ def _schools_of(user: User) -> Select[Any]:
     return select(Org.id).where(or_(Org.id == user.org_id, Org.parent_id == user.org_id))
 
 
-def visible_students(user: User) -> Select[Any]:
-    """Ids of the (enabled) students ``user`` may see, as a subquery."""
+def visible_students(user: User, *, disabled_too: bool = False) -> Select[Any]:
+    """Ids of the (enabled) students ``user`` may see, as a subquery; ``disabled_too`` (for
+    an administrator deleting or exporting a record on request) adds their disabled students."""
     if not user.enabled:
         return select(literal(-1)).where(literal(False))
+    if disabled_too and user.role in ("school_admin", "district_admin"):
+        return select(User.id).where(User.role == "student", User.org_id.in_(_schools_of(user)))
     if user.role == "student":
         return select(User.id).where(User.id == user.id, User.enabled)
     if user.role == "guardian":
@@ -138,22 +141,33 @@ def audit_many(session: Session, *, actor: User, student_ids: Iterable[int], res
 
 
 def open_student(
-    session: Session, *, actor: User, student_id: int, resource: str, change: bool = False
+    session: Session,
+    *,
+    actor: User,
+    student_id: int,
+    resource: str,
+    change: bool = False,
+    action: str | None = None,
 ) -> User:
     """The student with this id if ``actor`` may see them (and change, with ``change``);
-    records the access in the audit log. Otherwise 404, as for an unknown id."""
+    records the access in the audit log (as ``action`` when given: ``export``, ``delete``).
+    Otherwise 404, as for an unknown id."""
+    disabled_too = action in ("export", "delete")
     student = session.scalar(
         select(User).where(
             User.id == student_id,
             User.role == "student",
-            User.id.in_(visible_students(actor)),
+            User.id.in_(visible_students(actor, disabled_too=disabled_too)),
         )
     )
     if student is None:
         raise HTTPException(404, f"There is no student {student_id} that you can see.")
     if change and actor.role not in ("student", "teacher"):
         raise HTTPException(403, "Only the student and their teachers can change this.")
-    audit(session, actor=actor, student_id=student.id, resource=resource, change=change)
+    audit(
+        session, actor=actor, student_id=student.id, resource=resource, change=change,
+        action=action,
+    )  # fmt: skip
     return student
 
 

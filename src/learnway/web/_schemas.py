@@ -53,6 +53,12 @@ class TotpCodeIn(Input):
     code: str = Field(min_length=6, max_length=10, pattern=r"^[0-9]+$")
 
 
+class ErasureOut(BaseModel):
+    deleted: dict[str, int] = Field(description="rows deleted, by table")
+    emptied: dict[str, int] = Field(description="references to the student emptied, by column")
+    subject: str = Field(description="the keyed hash kept in the audit record of the deletion")
+
+
 class TotpOut(BaseModel):
     secret: str = Field(description="base32; shown once")
     uri: str = Field(description="an otpauth:// link for an authenticator app")

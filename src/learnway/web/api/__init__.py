@@ -2,10 +2,19 @@
 
 from fastapi import APIRouter
 
-from learnway.web.api import _account, _audit, _auth, _classes, _practice, _reports, _students
+from learnway.web.api import (
+    _account,
+    _audit,
+    _auth,
+    _classes,
+    _practice,
+    _records,
+    _reports,
+    _students,
+)
 
 router = APIRouter(prefix="/api/v1")
-for module in (_auth, _account, _audit, _students, _practice, _classes, _reports):
+for module in (_auth, _account, _audit, _students, _practice, _classes, _reports, _records):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -9,13 +9,14 @@ from learnway.web.pages import (
     _classes,
     _lti,
     _practice,
+    _records,
     _reports,
     _students,
 )
 from learnway.web.pages._render import error_page, make_templates
 
 router = APIRouter(include_in_schema=False)
-for module in (_auth, _account, _audit, _lti, _students, _practice, _classes, _reports):
+for module in (_auth, _account, _audit, _lti, _students, _practice, _classes, _reports, _records):
     router.include_router(module.router)
 
 __all__ = ["error_page", "make_templates", "router"]
