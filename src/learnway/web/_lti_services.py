@@ -204,7 +204,7 @@ def send_scores(
     """Post the pending scores that are due; failures wait and are retried later."""
     now = now or dt.datetime.now(dt.UTC)
     report = GradeReport()
-    due = session.execute(
+    query = (
         select(LtiScore, LtiLink, LtiContext, LtiPlatform, LtiAccount.sub)
         .join(LtiLink, LtiLink.id == LtiScore.link_id)
         .join(LtiContext, LtiContext.id == LtiLink.context_id)
@@ -216,7 +216,12 @@ def send_scores(
         .where(LtiScore.status == "pending", LtiScore.next_try_at <= now)
         .order_by(LtiScore.id)
         .limit(limit)
-    ).all()
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # several workers: each claims its rows (and their links, whose line item it may
+        # make); SQLite serializes writers
+        query = query.with_for_update(skip_locked=True, of=(LtiScore, LtiLink))
+    due = session.execute(query).all()
     tokens: dict[tuple[int, bool], str] = {}
     done: set[int] = set()
     for row, link, context, platform, sub in due:
