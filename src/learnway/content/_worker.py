@@ -33,8 +33,22 @@ def limit_memory(memory_limit_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when the server that started it dies, so that no check
+    outlives it; elsewhere the worker stops when its socket closes."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def serve(connection: Connection) -> None:
     """Import the function named in the first message, then answer calls until hung up on."""
+    die_with_parent()
     with contextlib.suppress(OSError):
         os.nice(NICE)  # the web server comes first, even while this worker starts
     try:
