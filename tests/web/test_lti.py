@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from typer.testing import CliRunner
 
 from learnway.cli import app as cli
@@ -25,7 +25,8 @@ from learnway.settings import Settings
 from learnway.store import transaction
 from learnway.store._schema import Enrollment, Section, User
 from learnway.web import create_app
-from learnway.web._lti_models import LtiLink
+from learnway.web._lti_models import LtiAccount, LtiContext, LtiLink, LtiScore
+from learnway.web._lti_services import send_scores
 from learnway.web._models import LtiLaunchState, LtiPlatform
 from web.lti_platform import serve
 from web.support import engine_of
@@ -435,3 +436,42 @@ def test_dynamic_registration_needs_a_code_from_an_administrator(app: FastAPI) -
     assert client.get("/lti/register").status_code == 422
     with transaction(engine_of(app)) as session:
         assert session.scalar(select(func.count()).select_from(LtiPlatform)) == 0
+
+
+def test_a_score_another_worker_is_sending_is_left_to_it(app: FastAPI, platform: Platform) -> None:
+    """On PostgreSQL a worker claims the pending scores it sends (FOR UPDATE SKIP LOCKED): a
+    second worker skips a row the first holds instead of posting it again. SQLite serializes
+    writers, so there the row is simply taken."""
+    engine = engine_of(app)
+    with transaction(engine) as session:
+        row = session.scalars(select(LtiPlatform)).one()
+        row.token_url = "http://127.0.0.1:9/token"  # nothing listens: a try fails at once
+        teacher = session.scalars(select(User).where(User.username == "teacher")).one()
+        student = session.scalars(select(User).where(User.username == "student01")).one()
+        context = LtiContext(platform_id=row.id, context_id="c-1", title="C")
+        session.add(context)
+        session.flush()
+        link = LtiLink(
+            key="k",
+            context_id=context.id,
+            title="T",
+            competency_ids=[1],
+            lineitem_url="http://127.0.0.1:9/lineitems/1",
+            created_by_id=teacher.id,
+        )
+        session.add_all([link, LtiAccount(platform_id=row.id, sub="s-1", user_id=student.id)])
+        session.flush()
+        session.add(LtiScore(link_id=link.id, user_id=student.id, score=50.0))  # fmt: skip
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as holder:
+        holder.begin()
+        if postgres:
+            holder.execute(select(LtiScore).with_for_update())
+            with transaction(engine) as session:
+                session.execute(text("SET LOCAL lock_timeout = '5s'"))
+                skipped = send_scores(session)
+            assert (skipped.sent, skipped.retrying) == (0, 0)
+        holder.rollback()
+    with transaction(engine) as session:
+        taken = send_scores(session)
+    assert (taken.sent, taken.retrying) == (0, 1) and "failed" in taken.errors[0]
