@@ -103,7 +103,7 @@ def test_demo_builds_then_reuses_the_school(tmp_path: Path) -> None:
     calibrated = runner.invoke(app, ["calibrate", "--database", url])
     assert calibrated.exit_code == 0, calibrated.output
     assert "oatutor-openstax-elementary-algebra:" in calibrated.output
-    assert "mastery replayed for 90 students" in calibrated.output
+    assert "model version 1 now serves" in calibrated.output
     unknown = runner.invoke(app, ["calibrate", "--database", url, "--course", "nope"])
     assert unknown.exit_code == 1 and "No course" in unknown.output
 
