@@ -14,10 +14,9 @@ cv="bkt-forget,pfa,best-lr+,best-lr+ C=0.1,boosted"
 for dataset in dkvmn/STATICS dkvmn/assist2009_updated; do
   "$bin/learnway" bench kt --dataset "$dataset" --memory --fit-repeats 1 --cv-models "$cv"
 done
+# assist2009-dkt can also run the DKT models (the deep extra: torch): add dkt,dkt-features to
+# --models there, and dkt-features to --cv-models (several minutes per fit on 2 cores)
+"$bin/learnway" bench kt --dataset assist2009-dkt --memory --fit-repeats 1 --cv-models "$cv"
 "$bin/learnway" bench kt --dataset synthetic-5 --memory --fit-repeats 1 --cv-models "$cv" \
   --models bkt,bkt-forget,bkt-item,pfa,best-lr,best-lr+,elo,boosted,pybkt,pybkt-forget
-# assist2009-dkt also runs DKT with its feature head (the deep extra: torch); it is not a
-# candidate of the cross-validated choice (3 more fits of several minutes each on 2 cores)
-"$bin/learnway" bench kt --dataset assist2009-dkt --memory --fit-repeats 1 --cv-models "$cv" \
-  --models bkt,bkt-forget,pfa,best-lr,best-lr+,elo,boosted,dkt-features,pybkt,pybkt-forget
 "$bin/python" benchmarks/kt/summarize.py benchmarks/results
