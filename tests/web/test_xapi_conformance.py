@@ -35,12 +35,13 @@ def served_store(
     request: pytest.FixtureRequest, empty_template: Any
 ) -> Iterator[tuple[Lrs, Engine, str]]:
     engine: Engine = empty_template()
+    postgres = request.getfixturevalue("postgres") if engine.dialect.name == "postgresql" else None
     key, secret = new_client(engine, "conformance", ("all",))
     with served(create_app(engine, settings=SETTINGS)) as server:
         yield Lrs(server.base, key, secret), engine, server.base
     engine.dispose()
-    if engine.dialect.name == "postgresql":
-        request.getfixturevalue("postgres").release(engine)
+    if postgres is not None:
+        postgres.release(engine)
 
 
 @pytest.fixture

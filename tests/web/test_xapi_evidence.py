@@ -52,17 +52,21 @@ def school(
     request: pytest.FixtureRequest, demo_template: Callable[[], Engine]
 ) -> Iterator[Callable[[], Engine]]:
     """Copies of the demo school (each backend), released after the test."""
-    made: list[Engine] = []
+    made: list[tuple[Engine, Any]] = []
 
     def copy() -> Engine:
-        made.append(demo_template())
-        return made[-1]
+        engine = demo_template()
+        server = (
+            request.getfixturevalue("postgres") if engine.dialect.name == "postgresql" else None
+        )
+        made.append((engine, server))
+        return engine
 
     yield copy
-    for engine in made:
+    for engine, server in made:
         engine.dispose()
-        if engine.dialect.name == "postgresql":
-            request.getfixturevalue("postgres").release(engine)
+        if server is not None:
+            server.release(engine)
 
 
 def _student(engine: Engine, username: str = "student01") -> tuple[int, str, int]:
@@ -218,21 +222,23 @@ def empty_like(
     request: pytest.FixtureRequest, tmp_path: Any
 ) -> Iterator[Callable[[Engine], Engine]]:
     """A new, migrated, empty database on the backend of a given one."""
-    made: list[Engine] = []
+    made: list[tuple[Engine, Any]] = []
 
     def make(like: Engine) -> Engine:
-        if like.dialect.name == "postgresql":
-            made.append(make_engine(request.getfixturevalue("postgres").create()))
+        server = request.getfixturevalue("postgres") if like.dialect.name == "postgresql" else None
+        if server is not None:
+            engine = make_engine(server.create())
         else:
-            made.append(make_engine(f"sqlite:///{tmp_path / f'{len(made)}.db'}"))
-        upgrade(made[-1])
-        return made[-1]
+            engine = make_engine(f"sqlite:///{tmp_path / f'{len(made)}.db'}")
+        upgrade(engine)
+        made.append((engine, server))
+        return engine
 
     yield make
-    for engine in made:
+    for engine, server in made:
         engine.dispose()
-        if engine.dialect.name == "postgresql":
-            request.getfixturevalue("postgres").release(engine)
+        if server is not None:
+            server.release(engine)
 
 
 def test_forwarding_loses_nothing_while_the_district_store_is_down(
