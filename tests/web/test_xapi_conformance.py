@@ -137,6 +137,21 @@ def test_the_same_statement_twice_is_accepted_once(lrs: Lrs, served_store: Any) 
     assert count == 1
 
 
+@covers("Communication 2.1.1: one statement sent at once by many is stored once")
+def test_the_same_statement_sent_concurrently_is_stored_once(lrs: Lrs, served_store: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    made = statement()
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: lrs.post(made).status_code, range(8)))
+    assert codes == [200] * 8
+    with transaction(served_store[1]) as session:
+        count = session.scalar(
+            select(func.count()).select_from(XapiStatement).where(XapiStatement.id == made["id"])
+        )
+    assert count == 1
+
+
 @covers("XAPI-00326")
 def test_a_batch_with_one_bad_statement_stores_nothing(lrs: Lrs) -> None:
     good, bad = statement(), statement()

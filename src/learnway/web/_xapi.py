@@ -267,15 +267,24 @@ def _write_statements(context: WebContext, xreq: XRequest) -> Response:
         model.validate_statement(statement)
     _check_attachments(batch, parts)
     settings = context.settings
-    with transaction(context.engine) as session:
-        saved = lrs.save_statements(
-            session, batch, client_id=xreq.client.id,
-            authority=lrs.authority(xreq.client.name, settings.xapi_home_page), attachments=parts,
-        )  # fmt: skip
-        lrs.ingest(
-            session, saved.new, home_page=settings.xapi_home_page,
-            course_of=lambda framework_id: context.course(session, framework_id)[0],
-        )  # fmt: skip
+    for tries_left in (2, 1, 0):
+        try:
+            with transaction(context.engine) as session:
+                saved = lrs.save_statements(
+                    session, batch, client_id=xreq.client.id,
+                    authority=lrs.authority(xreq.client.name, settings.xapi_home_page),
+                    attachments=parts,
+                )  # fmt: skip
+                lrs.ingest(
+                    session, saved.new, home_page=settings.xapi_home_page,
+                    course_of=lambda framework_id: context.course(session, framework_id)[0],
+                )  # fmt: skip
+            break
+        except IntegrityError:
+            # another request stored the same statement (or attachment) at the same moment:
+            # try again, now as a statement the store holds
+            if not tries_left:
+                raise
     if xreq.method == "PUT":
         return Response(status_code=204)
     return _json(saved.ids)
