@@ -38,8 +38,15 @@ def add_xapi_client(
         console.print(f"[bold red]{error}[/]")
         raise typer.Exit(code=1) from None
     console.print(f"Client {name}: give the tool these credentials (shown once).")
-    console.print(f"  HTTP Basic: user {key}, password {secret}", markup=False, highlight=False)
-    console.print(f"  or Authorization: Bearer {key}.{secret}", markup=False, highlight=False)
+    console.print(
+        f"  HTTP Basic: user {key}, password {secret}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"  or Authorization: Bearer {key}.{secret}", markup=False, highlight=False, soft_wrap=True
+    )
 
 
 @app.command("map-xapi-activity")
