@@ -48,17 +48,33 @@ def _coroutine(call: Callable[..., Any]) -> Callable[..., Any] | None:
     return None
 
 
+OFFLOADERS = frozenset({"run_in_threadpool", "run_sync", "to_thread"})
+"""Calls that run their arguments in a thread: what is handed to them is not run on the loop."""
+
+
 def _names(function: Callable[..., Any]) -> set[str]:
-    """Every name, attribute and parameter a function's code mentions (not its docstring)."""
+    """Every name, attribute and parameter a function's code mentions (not its docstring), but
+    for what it hands to a thread (``await run_in_threadpool(work, engine)``)."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     found: set[str] = set()
-    for node in ast.walk(tree):
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Call):
+            called = (
+                node.func.attr
+                if isinstance(node.func, ast.Attribute)
+                else getattr(node.func, "id", "")
+            )
+            if called in OFFLOADERS:
+                continue
         if isinstance(node, ast.Name):
             found.add(node.id)
         elif isinstance(node, ast.Attribute):
             found.add(node.attr)
         elif isinstance(node, ast.arg):
             found.add(node.arg)
+        pending.extend(ast.iter_child_nodes(node))
     return found
 
 

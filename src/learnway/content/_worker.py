@@ -11,6 +11,8 @@ import contextlib
 import importlib
 import os
 import sys
+import threading
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -34,16 +36,16 @@ def limit_memory(memory_limit_mb: int) -> None:
 
 
 def die_with_parent() -> None:
-    """Ask Linux to kill this process when the server that started it dies, so that no check
-    outlives it; elsewhere the worker stops when its socket closes."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
+    """Stop this process (even in the middle of a check) once the server that started it is
+    gone, so that no check outlives it: a thread watches for the parent to change."""
+    parent = os.getppid()
 
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="learnway-parent-watch", daemon=True).start()
 
 
 def serve(connection: Connection) -> None:

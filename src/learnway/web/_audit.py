@@ -10,9 +10,7 @@ Neither stores any of the data itself: the route, the student's id, the status c
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -26,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from learnway.store import transaction
 from learnway.store._schema import Org, User
 from learnway.web._access import RESOURCE
+from learnway.web._csv import Cell, csv_text
 from learnway.web._models import AuditEvent
 
 DENIED = frozenset({401, 403, 404})
@@ -160,21 +159,15 @@ def audit_records(
     ]
 
 
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run: text starting with = + - @ is quoted with '."""
-    text = (
-        "" if value is None else value.isoformat() if isinstance(value, dt.datetime) else str(value)
-    )
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _plain(value: object) -> Cell:
+    """A value as a CSV cell: times in ISO 8601 (``csv_text`` escapes formula-leading text)."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
 def audit_csv(rows: list[AuditRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(getattr(row, c)) for c in COLUMNS])
-    return out.getvalue()
+    return csv_text(COLUMNS, ([_plain(getattr(row, c)) for c in COLUMNS] for row in rows))
 
 
 def audit_json(rows: list[AuditRow]) -> list[dict[str, object]]:

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Sequence
 
 from fastapi.responses import Response
 
-__all__ = ["FORMULA_START", "csv_response", "csv_text", "safe_cell"]
+__all__ = ["CSV_MEDIA_TYPE", "FORMULA_START", "Cell", "csv_response", "csv_text", "safe_cell"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 Cell = str | int | float | bool | None
 
 
@@ -49,6 +50,6 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[C
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", filename) or "export.csv"
     return Response(
         csv_text(header, rows),
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV_MEDIA_TYPE,
         headers={"content-disposition": f'attachment; filename="{name}"'},
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from learnway.store._schema import User
 from learnway.web._audit import AuditRow, audit_csv, audit_json, audit_records
+from learnway.web._csv import CSV_MEDIA_TYPE
 from learnway.web._deps import Leader, SessionDep
 from learnway.web._schemas import MAX_NAME
 
@@ -45,9 +46,10 @@ def read_audit(
 def export(rows: list[AuditRow], format: Format) -> Response:
     if format == "csv":
         return Response(
-            audit_csv(rows), media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
-        )  # fmt: skip
+            audit_csv(rows),
+            media_type=CSV_MEDIA_TYPE,
+            headers={"content-disposition": 'attachment; filename="audit.csv"'},
+        )
     return JSONResponse({"records": audit_json(rows)})
 
 

@@ -3,8 +3,6 @@ its deletion on request by an administrator."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -14,6 +12,7 @@ from sqlalchemy.orm import Session
 from learnway.store._erase import erase_student, student_record
 from learnway.store._schema import User
 from learnway.web._access import open_student
+from learnway.web._csv import Cell, csv_response
 from learnway.web._deps import ContextDep, Id, Leader, Roles, SessionDep
 from learnway.web._schemas import ErasureOut, Problem
 
@@ -24,21 +23,18 @@ RecordReader = Annotated[User, Depends(RECORD_READERS)]
 Format = Literal["json", "csv"]
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _plain(value: object) -> Cell:
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
-def record_csv(record: dict[str, list[dict[str, Any]]]) -> str:
+def record_rows(record: dict[str, list[dict[str, Any]]]) -> list[list[Cell]]:
     """One line per stored value: table, row number, column, value."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["table", "row", "column", "value"])
-    for table, rows in record.items():
-        for n, row in enumerate(rows, 1):
-            for column, value in row.items():
-                writer.writerow([table, n, column, _cell(value)])
-    return out.getvalue()
+    return [
+        [table, n, column, _plain(value)]
+        for table, rows in record.items()
+        for n, row in enumerate(rows, 1)
+        for column, value in row.items()
+    ]
 
 
 def record_response(session: Session, *, actor: User, student_id: int, format: Format) -> Response:
@@ -48,10 +44,7 @@ def record_response(session: Session, *, actor: User, student_id: int, format: F
     record = student_record(session, student_id=student.id)
     name = f"learnway-record-{student.id}"
     if format == "csv":
-        return Response(
-            record_csv(record), media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )  # fmt: skip
+        return csv_response(f"{name}.csv", ["table", "row", "column", "value"], record_rows(record))
     return JSONResponse(
         {"student_id": student.id, "record": record},
         headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
