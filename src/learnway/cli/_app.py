@@ -676,7 +676,16 @@ def calibrate(
                 f"attempts by {report.students} students in {report.fit_seconds:.2f} s; "
                 f"{len(report.kept)} with too few attempts kept their parameters."
             )
+            for row in report.candidates:
+                console.print(
+                    f"  {row['name']}: held-out AUC {row['mean_auc']:.4f} "
+                    f"(± {row['std_auc']:.4f} over folds of students)"
+                )
             if report.version is not None:
+                console.print(
+                    f"  chosen: {report.family}, the higher held-out AUC of the models that "
+                    "can serve the live state."
+                )
                 versions.append((key, report.version))
     if versions and not background:
         _step("building the learner state under the new model", lambda: build_all(versions))

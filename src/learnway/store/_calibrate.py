@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from learnway.learner import BKT, attempts_from_frame
+from learnway.learner import BKT, attempts_from_frame, select_model
 from learnway.store._engine import transaction
 from learnway.store._jobs import enqueue
 from learnway.store._progress import aligned_attempts, load_course
@@ -40,7 +40,9 @@ from learnway.store._schema import (
 )
 from learnway.store._state import active_version, live_course, replay_students
 
-MODEL = "bkt-forgetting-em"  # what ``competency_fits.model`` and ``learner_models.family`` name
+CANDIDATES = ("bkt", "bkt-forgetting")
+"""The model families that can serve the live state (they have its online update), compared
+on held-out students by every calibration."""
 BUILD_JOB = "build_model"
 CHUNK = 200  # students replayed per transaction while a version is built
 
@@ -56,6 +58,8 @@ class CalibrationReport:
     kept: tuple[str, ...]  # competencies with attempts but too few to fit: parameters unchanged
     fit_seconds: float
     version: int | None  # the model version built from the fit (None: nothing was fitted)
+    family: str | None = None  # the candidate chosen
+    candidates: tuple[dict[str, Any], ...] = ()  # each candidate's held-out figures
 
 
 def attempt_table(session: Session, framework_id: int) -> pd.DataFrame:
@@ -80,10 +84,11 @@ def calibrate_course(
     n_restarts: int = 5,
     random_state: int = 0,
 ) -> CalibrationReport:
-    """Fit BKT with forgetting on the course's stored attempts and record the parameters
-    (prior, learn, guess, slip, forget) of every competency with at least ``min_attempts``
-    attempts by ``min_students`` students as a new model version, queued to be built
-    (:func:`build_model`)."""
+    """Choose between BKT and BKT with forgetting by student-grouped cross-validation on the
+    course's stored attempts (held-out AUC), fit the better one on them all, and record the
+    parameters (prior, learn, guess, slip, forget) of every competency with at least
+    ``min_attempts`` attempts by ``min_students`` students as a new model version, with the
+    candidates' figures, queued to be built (:func:`build_model`)."""
     header = session.get(FrameworkRow, framework_id)
     if header is None:
         raise LookupError(f"no framework with id {framework_id}")
@@ -96,12 +101,21 @@ def calibrate_course(
     )
     fitted = sorted(per_competency.index[enough].tolist())
     kept = sorted(per_competency.index[~enough].tolist())
-    seconds, version = 0.0, None
+    seconds, version, family, candidates = 0.0, None, None, ()
     students = sorted(set(table["student_id"].tolist()))
     if fitted:
         started = time.perf_counter()
-        model = BKT(forgetting=True, n_restarts=n_restarts, random_state=random_state).fit(
-            table[table["competency_id"].isin(fitted)]
+        options = {"n_restarts": n_restarts, "random_state": random_state}
+        selection = select_model(
+            table[table["competency_id"].isin(fitted)],
+            {"bkt": BKT(**options), "bkt-forgetting": BKT(forgetting=True, **options)},
+            n_folds=3,
+            random_state=random_state,
+        )
+        model, family = selection.estimator, selection.name
+        candidates = tuple(
+            {k: row[k] for k in ("name", "mean_auc", "std_auc", "fold_auc")}
+            for row in selection.cv_results
         )
         seconds = time.perf_counter() - started
         values = np.c_[model.prior_, model.learn_, model.guess_, model.slip_, model.forget_]
@@ -117,8 +131,9 @@ def calibrate_course(
             for code in fitted
         }
         row = LearnerModelRow(
-            framework_id=framework_id, family=MODEL, status="building", params=params,
-            figures={"attempts": len(table), "students": len(students), "fit_seconds": seconds},
+            framework_id=framework_id, family=family, status="building", params=params,
+            figures={"attempts": len(table), "students": len(students), "fit_seconds": seconds,
+                     "held_out": list(candidates), "folds": selection.n_folds},
         )  # fmt: skip
         session.add(row)
         session.flush()
@@ -132,6 +147,8 @@ def calibrate_course(
         kept=tuple(kept),
         fit_seconds=seconds,
         version=version,
+        family=family,
+        candidates=candidates,
     )
 
 
@@ -143,7 +160,7 @@ def build_model(engine: Engine, version: int) -> None:
         model = session.get(LearnerModelRow, version)
         if model is None or model.status != "building":
             return
-        framework_id, params = model.framework_id, dict(model.params)
+        framework_id, params, family = model.framework_id, dict(model.params), model.family
         started = dt.datetime.now(dt.UTC)
         live = live_course(
             session, load_course(session, framework_id, params=params), framework_id,
@@ -171,7 +188,7 @@ def build_model(engine: Engine, version: int) -> None:
             )
         )
         replay_students(session, live, late, cause="recalibration")
-        _activate(session, framework_id, version, params)
+        _activate(session, framework_id, version, params, family)
 
 
 def _course_steps(framework_id: int) -> Any:
@@ -185,7 +202,11 @@ def _course_steps(framework_id: int) -> Any:
 
 
 def _activate(
-    session: Session, framework_id: int, version: int, params: dict[str, dict[str, Any]]
+    session: Session,
+    framework_id: int,
+    version: int,
+    params: dict[str, dict[str, Any]],
+    family: str,
 ) -> None:
     """Swap the live version in one transaction: fits written, old state dropped."""
     old = active_version(session, framework_id)
@@ -198,7 +219,7 @@ def _activate(
         ).all()
     )
     rows = [
-        {"competency_id": ids[code], **{k: fit[k] for k in KT_PARAMETERS}, "model": MODEL,
+        {"competency_id": ids[code], **{k: fit[k] for k in KT_PARAMETERS}, "model": family,
          "attempts": fit["attempts"], "students": fit["students"], "fitted_at": now}
         for code, fit in params.items()
         if code in ids
