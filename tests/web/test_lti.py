@@ -26,6 +26,7 @@ from learnway.store import transaction
 from learnway.store._schema import Enrollment, Section, User
 from learnway.web import create_app
 from learnway.web._lti_models import LtiAccount, LtiContext, LtiLink, LtiScore
+from learnway.web._lti_register import registration_code
 from learnway.web._lti_services import send_scores
 from learnway.web._models import LtiLaunchState, LtiPlatform
 from web.lti_platform import serve
@@ -434,6 +435,14 @@ def test_dynamic_registration_needs_a_code_from_an_administrator(app: FastAPI) -
     )
     assert answer.status_code == 403 and "unknown, used or expired" in answer.text
     assert client.get("/lti/register").status_code == 422
+    with transaction(engine_of(app)) as session:
+        code = registration_code(session)
+    for _ in range(2):  # a registration that fails leaves its code for another try
+        failed = client.get(
+            "/lti/register",
+            params={"code": code, "openid_configuration": "http://127.0.0.1:9/configuration"},
+        )
+        assert failed.status_code == 403 and "could not be read" in failed.text, failed.text
     with transaction(engine_of(app)) as session:
         assert session.scalar(select(func.count()).select_from(LtiPlatform)) == 0
 

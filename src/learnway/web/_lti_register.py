@@ -7,9 +7,10 @@ could register a platform and launch as any person of the roster. The flow:
 
 1. The LMS opens ``/lti/register?code=..`` adding ``openid_configuration`` (a URL) and usually
    ``registration_token``.
-2. :func:`register` spends the code, fetches the platform's OpenID configuration (its issuer
-   must be on the same host as that URL), and posts Learnway's client metadata with its LTI
-   tool configuration to the platform's ``registration_endpoint``.
+2. :func:`register` checks the code (spent once the platform is stored), fetches the
+   platform's OpenID configuration (its issuer must be on the same host as that URL), and posts
+   Learnway's client metadata with its LTI tool configuration to the platform's
+   ``registration_endpoint``.
 3. The platform answers with the ``client_id`` (and the deployment id) it gave Learnway; the
    platform is stored with its key set URL, token endpoint and authorization endpoint.
 """
@@ -94,16 +95,15 @@ def tool_metadata(base_url: str, scopes: list[str]) -> dict[str, Any]:
     }
 
 
-def _spend_code(session: Session, code: str) -> LtiRegistrationCode:
+def _live_code(session: Session, code: str) -> LtiRegistrationCode:
+    """The code's row, when it is known, unused and unexpired (spent once the platform is
+    registered, so that a registration that failed half-way can be tried again)."""
     row = session.get(LtiRegistrationCode, _digest(code))
-    now = dt.datetime.now(dt.UTC)
-    if row is None or row.used_at is not None or row.expires_at < now:
+    if row is None or row.used_at is not None or row.expires_at < dt.datetime.now(dt.UTC):
         raise RegistrationError(
             "This registration URL is unknown, used or expired: ask for a new one "
             "(learnway lti-registration-url)."
         )
-    row.used_at = now
-    session.flush()
     return row
 
 
@@ -123,7 +123,7 @@ def register(
     base_url: str,
 ) -> LtiPlatform:
     """Register the platform that sent this dynamic registration; the stored row."""
-    granted = _spend_code(session, code)
+    granted = _live_code(session, code)
     try:
         config = http_json(openid_configuration, headers={"Accept": "application/json"}).body
     except ServiceError as error:
@@ -168,6 +168,7 @@ def register(
     if isinstance(deployment, str) and deployment:
         platform.deployment_ids = sorted({*platform.deployment_ids, deployment})
     session.add(platform)
+    granted.used_at = dt.datetime.now(dt.UTC)
     session.flush()
     return platform
 
