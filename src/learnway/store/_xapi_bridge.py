@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import json
 import urllib.error
 import urllib.request
@@ -74,14 +75,39 @@ def competency_iri(home_page: str, framework_key: str, code: str) -> str:
 # --- out: attempts as statements -------------------------------------------------------------
 
 
+def sync_all(engine: Engine, *, home_page: str, forward: bool) -> int:
+    """:func:`sync_attempts` in transactions of one chunk each, so that writing a school's
+    history holds the database for a moment at a time; a chunk another process wrote at the
+    same moment is skipped. Returns how many statements this call wrote."""
+    written, clashes = 0, 0
+    while True:
+        try:
+            with transaction(engine) as session:
+                done = sync_attempts(session, home_page=home_page, forward=forward, chunks=1)
+        except IntegrityError:
+            clashes += 1  # written by another process in the meantime: look again
+            if clashes > 3:
+                raise
+            continue
+        written += done
+        if done < SYNC_CHUNK:
+            return written
+
+
 def sync_attempts(
-    session: Session, *, home_page: str, forward: bool, now: dt.datetime | None = None
+    session: Session,
+    *,
+    home_page: str,
+    forward: bool,
+    now: dt.datetime | None = None,
+    chunks: int | None = None,
 ) -> int:
     """Write the statement of every attempt that has none yet (attempts that came in as
-    statements excepted); queue them for forwarding if asked. Returns how many were written."""
+    statements excepted), ``chunks`` chunks of them at most; queue them for forwarding if
+    asked. Returns how many were written."""
     now = now or dt.datetime.now(dt.UTC)
     written = 0
-    while True:
+    for _ in itertools.count() if chunks is None else range(chunks):
         rows = session.execute(
             select(Attempt, User.sourced_id, StepRow.key, ItemRow.title)
             .join(User, User.id == Attempt.student_id)
@@ -120,6 +146,7 @@ def sync_attempts(
             session.execute(insert(XapiOutbox), queued)
         session.flush()
         written += len(saved.new)
+    return written
 
 
 def _competencies_of(
@@ -387,11 +414,7 @@ def _send(
 def forward_pending(engine: Engine, settings: Settings) -> Forwarded:
     """One round of the forwarding worker (and of ``learnway xapi-forward``): write the
     statements of new attempts, then send what is due."""
-    try:
-        with transaction(engine) as session:
-            sync_attempts(session, home_page=settings.xapi_home_page, forward=True)
-    except IntegrityError:
-        pass  # a request wrote the same statements at the same moment; they are queued
+    sync_all(engine, home_page=settings.xapi_home_page, forward=True)
     return forward_once(
         engine,
         url=settings.xapi_forward_url,

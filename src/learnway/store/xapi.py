@@ -41,6 +41,7 @@ from learnway.store._xapi_bridge import (
     step_iri,
     step_of_activity,
     student_of,
+    sync_all,
     sync_attempts,
 )
 
@@ -80,6 +81,7 @@ __all__ = [
     "step_iri",
     "step_of_activity",
     "student_of",
+    "sync_all",
     "sync_attempts",
     "write_document",
 ]

@@ -388,13 +388,9 @@ def _get_statements(context: WebContext, xreq: XRequest) -> Response:
         if tag.strip()
     ]
     settings = context.settings
-    try:
-        with transaction(context.engine) as session:
-            lrs.sync_attempts(
-                session, home_page=settings.xapi_home_page, forward=bool(settings.xapi_forward_url)
-            )
-    except IntegrityError:
-        pass  # another request wrote the same statements at the same moment
+    lrs.sync_all(
+        context.engine, home_page=settings.xapi_home_page, forward=bool(settings.xapi_forward_url)
+    )
     moment = dt.datetime.now(dt.UTC)
     headers = {CONSISTENT: model.format_timestamp(moment)}
     single = {"statementId", "voidedStatementId"} & set(xreq.params)
@@ -659,9 +655,10 @@ HANDLERS: dict[str, Callable[[WebContext, XRequest], Response]] = {
 
 
 class ForwardWorker:
-    """Writes statements for new attempts and forwards them while the server runs, if
-    ``LEARNWAY_XAPI_FORWARD_URL`` is set: every ``xapi_forward_interval_s`` seconds, and a failed
-    batch waits longer each time (up to ``xapi_forward_max_delay_s``)."""
+    """Writes the statements of attempts made in Learnway in the background while the server
+    runs: once at start (a school's history), and, when ``LEARNWAY_XAPI_FORWARD_URL`` is set,
+    every ``xapi_forward_interval_s`` seconds, forwarding them too; a failed batch waits longer
+    each time (up to ``xapi_forward_max_delay_s``)."""
 
     def __init__(self, context: WebContext) -> None:
         self.context = context
@@ -669,7 +666,7 @@ class ForwardWorker:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        if self.context.settings.xapi_forward_url and self._thread is None:
+        if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="xapi-forward", daemon=True)
             self._thread.start()
 
@@ -680,10 +677,14 @@ class ForwardWorker:
             self._thread = None
 
     def _run(self) -> None:
-        settings = self.context.settings
+        settings, engine = self.context.settings, self.context.engine
         while not self._stop.is_set():
             try:
-                lrs.forward_pending(self.context.engine, settings)
+                if settings.xapi_forward_url:
+                    lrs.forward_pending(engine, settings)
+                else:
+                    lrs.sync_all(engine, home_page=settings.xapi_home_page, forward=False)
+                    return
             except Exception:  # the worker must outlive a bad moment; the rows stay queued
                 logger.exception("xAPI forwarding round failed")
             self._stop.wait(settings.xapi_forward_interval_s)
