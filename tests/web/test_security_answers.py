@@ -200,6 +200,15 @@ def test_malicious_answers_are_refused_while_students_answer_on(
         before = session.scalar(select(func.count()).select_from(Attempt))
     results = asyncio.run(_scenario(server, attack_step, steps, MALICIOUS))
 
+    ordered = sorted(results.latencies)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    worst_refusal = max((s for _, _, s, _ in results.refusals), default=0.0)
+    print(
+        f"\n{demo_engine.dialect.name}: {len(ordered)} ordinary answers, p50 "
+        f"{ordered[len(ordered) // 2] * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max "
+        f"{ordered[-1] * 1000:.0f} ms; {len(results.refusals)} malicious answers, slowest "
+        f"refusal {worst_refusal:.2f} s"
+    )
     slow = [(r, round(s, 2)) for r, status, s, _ in results.refusals if s > REFUSAL_LIMIT_S]
     wrong = [(r, status, d) for r, status, _, d in results.refusals
              if status != 422 or "too large to check" not in d]  # fmt: skip
@@ -207,16 +216,6 @@ def test_malicious_answers_are_refused_while_students_answer_on(
     assert not wrong, f"not refused as too large to check: {wrong}"
     assert not slow, f"refused too late: {slow}"
     assert all(status == 200 for status in results.statuses), sorted(set(results.statuses))
-    ordered = sorted(results.latencies)
-    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    worst_refusal = max(s for _, _, s, _ in results.refusals)
-    print(
-        f"\n{demo_engine.dialect.name}: {len(ordered)} ordinary answers, p50 "
-        f"{ordered[len(ordered) // 2] * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max "
-        f"{ordered[-1] * 1000:.0f} ms; {len(MALICIOUS)} malicious answers refused, slowest "
-        f"refusal {worst_refusal:.2f} s"
-    )
-    assert p99 < P99_LIMIT_S, f"ordinary p99 {p99 * 1000:.0f} ms"
     with transaction(demo_engine) as session:
         stored = session.scalar(
             select(func.count()).select_from(Attempt).where(Attempt.response.in_(MALICIOUS))
@@ -224,3 +223,4 @@ def test_malicious_answers_are_refused_while_students_answer_on(
         after = session.scalar(select(func.count()).select_from(Attempt))
     assert stored == 0, "a refused answer was stored as an attempt"
     assert (after or 0) - (before or 0) == len(results.statuses) + 1  # each ordinary one stored
+    assert p99 < P99_LIMIT_S, f"ordinary p99 {p99 * 1000:.0f} ms"
