@@ -484,3 +484,22 @@ def test_a_score_another_worker_is_sending_is_left_to_it(app: FastAPI, platform:
     with transaction(engine) as session:
         taken = send_scores(session)
     assert (taken.sent, taken.retrying) == (0, 1) and "failed" in taken.errors[0]
+
+
+def test_a_registration_by_hand_names_its_keys_once(app: FastAPI, tmp_path: Path) -> None:
+    url = engine_of(app).url.render_as_string(hide_password=False)
+    keys = tmp_path / "jwks.json"
+    keys.write_text(json.dumps(Platform().jwks()))
+    base = ["add-lti-platform", "--issuer", ISSUER, "--client-id", CLIENT, "--auth-url",
+            f"{ISSUER}/auth", "--deployment", DEPLOYMENT, "--database", url]  # fmt: skip
+    for extra, reason in [
+        ([], "one of them"),
+        (["--jwks", str(keys), "--jwks-url", f"{ISSUER}/jwks"], "one of them"),
+        (["--jwks-url", "http://lms.example.edu/jwks"], "not an HTTPS address"),
+        (["--jwks", str(keys), "--frame-ancestor", "https://lms.example.edu/path"], "origins"),
+        (["--jwks", str(keys), "--school", "no-such-school"], "No school"),
+    ]:
+        result = CliRunner().invoke(cli, [*base, *extra])
+        assert result.exit_code == 1 and reason in " ".join(result.output.split()), result.output
+    with transaction(engine_of(app)) as session:
+        assert session.scalar(select(func.count()).select_from(LtiPlatform)) == 0
