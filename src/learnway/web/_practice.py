@@ -23,6 +23,7 @@ from learnway.store._schema import (
 )
 from learnway.web._catalog import STATUS_LABELS
 from learnway.web._context import WebContext
+from learnway.web._evidence import hints_shown, record_hints_shown, scoped_attempt_id
 from learnway.web._learning import course_for, mastery_grid
 from learnway.web._schemas import (
     AnswerIn,
@@ -94,14 +95,21 @@ def item_view(session: Session, item_key: str) -> ItemOut:
     )
 
 
-def hints_view(session: Session, *, step_id: int, shown: int) -> HintsOut:
-    """The first ``shown`` hints of a step (scaffolds come with their answer)."""
+def hints_view(
+    session: Session, *, step_id: int, shown: int, student_id: int | None = None
+) -> HintsOut:
+    """The first ``shown`` hints of a step (scaffolds come with their answer); shown to a
+    student, they are recorded as evidence (:func:`learnway.web._evidence.hints_shown`)."""
     step_of(session, step_id)
     rows = session.scalars(
         select(HintRow).where(HintRow.step_id == step_id).order_by(HintRow.position)
     ).all()
     if shown < 0:
         raise HTTPException(422, "The number of hints must not be negative.")
+    if student_id is not None:
+        record_hints_shown(
+            session, student_id=student_id, step_id=step_id, shown=min(shown, len(rows))
+        )
     return HintsOut(
         step=step_id,
         available=len(rows),
@@ -179,17 +187,17 @@ def submit_answer(
 ) -> AnswerOut:
     """Store the attempt of a checked response (``check_response``) and update mastery."""
     step = step_of(session, step_id)
-    if answer.attempt_id is not None:
-        earlier = session.get(Attempt, answer.attempt_id)
-        if earlier is not None:
-            same = (earlier.student_id, earlier.step_id, earlier.response) == (
-                student.id, step.id, answer.response,
+    stored_id = scoped_attempt_id(student.id, answer.attempt_id) if answer.attempt_id else None
+    earlier = session.get(Attempt, stored_id) if stored_id else None
+    if earlier is not None:
+        same = (earlier.student_id, earlier.step_id, earlier.response) == (
+            student.id, step.id, answer.response,
+        )  # fmt: skip
+        if not same:
+            raise HTTPException(
+                422, f"The attempt was refused: you already used id {answer.attempt_id} "
+                "for another answer.",
             )  # fmt: skip
-            if not same:
-                raise HTTPException(
-                    422, f"The attempt was refused: id {answer.attempt_id} is already used "
-                    "for another answer.",
-                )  # fmt: skip
     correct, reason = verdict.correct, verdict.reason
     course, catalog = course_for(session, context, student)
     aligned = [
@@ -200,16 +208,17 @@ def submit_answer(
         if c in catalog.column_of_id
     ]
     before = mastery_grid(session, context, catalog, [student.id])
-    earlier = session.get(Attempt, answer.attempt_id) if answer.attempt_id else None
     attempt = AttemptIn(
-        id=answer.attempt_id or f"web-{uuid.uuid4().hex}",
+        id=stored_id or f"web-{uuid.uuid4().hex}",
         student_id=student.id,
         step_id=step.id,
         correct=correct,
         timestamp=earlier.timestamp if earlier else dt.datetime.now(dt.UTC),
         source="web",
         score=1.0 if correct else 0.0,
-        hints_used=earlier.hints_used if earlier else answer.hints_used,
+        hints_used=earlier.hints_used
+        if earlier
+        else hints_shown(session, student_id=student.id, step_id=step.id),
         duration_s=earlier.duration_s if earlier else answer.duration_s,
         response=answer.response,
     )

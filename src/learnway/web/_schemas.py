@@ -283,7 +283,9 @@ class HintsOut(BaseModel):
 
 class AnswerIn(Input):
     response: str = Field(min_length=1, max_length=MAX_RESPONSE)
-    hints_used: int = Field(default=0, ge=0, le=50)
+    hints_used: int = Field(
+        default=0, ge=0, le=50, description="ignored: the server counts the hints it has shown"
+    )
     attempt_id: str | None = Field(default=None, min_length=8, max_length=64,
                                    pattern=r"^[A-Za-z0-9_.:-]+$")  # fmt: skip
     duration_s: float | None = Field(default=None, ge=0, le=86_400)

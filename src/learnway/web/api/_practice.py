@@ -27,8 +27,8 @@ def get_hints(
     session: SessionDep,
     shown: Annotated[int, Query(ge=0, le=50)] = 1,
 ) -> HintsOut:
-    """The first ``shown`` hints of a step."""
-    return hints_view(session, step_id=step_id, shown=shown)
+    """The first ``shown`` hints of a step, recorded as seen (the attempt's ``hints_used``)."""
+    return hints_view(session, step_id=step_id, shown=shown, student_id=user.id)
 
 
 @router.post(

@@ -36,7 +36,10 @@ def _page(
     current = step_id if step_id in ids else ids[0] if ids else None
     if current is None:
         raise HTTPException(404, f"Item {item.key} has no steps.")
-    shown = hints_view(session, step_id=current, shown=hints)
+    viewer = getattr(request.state, "viewer", None)
+    shown = hints_view(
+        session, step_id=current, shown=hints, student_id=viewer.id if viewer else None
+    )
     return render(
         request, "practice.html", title=f"Practice: {item.title}", item=item,
         current=current, position=ids.index(current), hints=shown, result=result,
