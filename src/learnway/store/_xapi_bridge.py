@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -61,6 +61,8 @@ from learnway.store._xapi import authority, save_statements
 
 LEARNWAY_AUTHORITY = "learnway"
 SYNC_CHUNK = 2000
+SYNC_LOCK = 7_262_021
+"""The PostgreSQL advisory lock that lets one process at a time write attempts' statements."""
 
 
 def step_iri(home_page: str, step_key: str) -> str:
@@ -83,12 +85,17 @@ def sync_all(engine: Engine, *, home_page: str, forward: bool) -> int:
     while True:
         try:
             with transaction(engine) as session:
+                if engine.dialect.name == "postgresql":  # one writer at a time, no wasted work
+                    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_LOCK})
                 done = sync_attempts(session, home_page=home_page, forward=forward, chunks=1)
         except IntegrityError:
-            clashes += 1  # written by another process in the meantime: look again
-            if clashes > 3:
+            # another process wrote these statements in the meantime (so it made progress):
+            # look again
+            clashes += 1
+            if clashes > 100:
                 raise
             continue
+        clashes = 0
         written += done
         if done < SYNC_CHUNK:
             return written
