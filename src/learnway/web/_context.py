@@ -34,8 +34,6 @@ class WebContext:
     templates: Jinja2Templates
     signer: CookieSigner
     _courses: dict[int, tuple[LiveCourse, Catalog]] = field(default_factory=dict)
-    cache: dict[object, object] = field(default_factory=dict)
-    """Derived figures keyed by what they depend on (reports replayed from evidence)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     login_by_user: RateLimiter = field(init=False)
     login_by_address: RateLimiter = field(init=False)
