@@ -12,15 +12,17 @@ demoted: its worker drops to the lowest CPU priority and a fresh worker joins th
 place, so a burst of slow answers cannot hold up everyone else's. When every worker stays busy
 for ``wait_s`` seconds, a check is refused with :class:`CheckerBusy` instead of waiting on.
 
-Each worker is a process of its own (``python -m learnway.content._worker``), below the web
-server's CPU priority. :class:`WorkerPool` is the general mechanism, for any importable
-module-level function.
+Workers are forked by one *zygote* process (``python -m learnway.content._worker``) that has
+imported the checker once, so a replacement is ready in milliseconds; all run below the web
+server's CPU priority and stop when the server is gone. :class:`WorkerPool` is the general
+mechanism, for any importable module-level function.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +31,7 @@ import time
 import weakref
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import recv_handle
 from typing import Any, Generic, TypeVar
 
 from learnway.content._answers import AnswerCheck, check_answer
@@ -61,7 +64,20 @@ class CheckerBusy(RuntimeError):
 
 
 class _Worker:
-    """One worker process (``python -m learnway.content._worker``) and our end of its socket."""
+    """One worker process (forked by the zygote) and our end of its socket."""
+
+    def __init__(self, pid: int, connection: Connection) -> None:
+        self.pid = pid
+        self.connection = connection
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        self.connection.close()
+
+
+class _Zygote:
+    """``python -m learnway.content._worker``: imports the function once, then forks workers."""
 
     def __init__(self, function: Callable[..., Any], memory_limit_mb: int) -> None:
         ours, theirs = socket.socketpair()
@@ -75,18 +91,34 @@ class _Worker:
         finally:
             theirs.close()
         self.connection = Connection(ours.detach())
+        self.lock = threading.Lock()
         try:
             self.connection.send(
                 (list(sys.path), function.__module__, function.__qualname__, memory_limit_mb)
             )
             if not self.connection.poll(_START_TIMEOUT_S) or self.connection.recv()[0] != "ready":
-                raise RuntimeError("a worker process did not start")
+                raise RuntimeError("the worker processes did not start")
         except (EOFError, OSError) as exc:
             self.stop()
-            raise RuntimeError("a worker process did not start") from exc
+            raise RuntimeError("the worker processes did not start") from exc
         except BaseException:
             self.stop()
             raise
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def fork(self) -> _Worker:
+        with self.lock:
+            try:
+                self.connection.send("fork")
+                if not self.connection.poll(_START_TIMEOUT_S):
+                    raise RuntimeError("no worker process was forked")
+                pid = self.connection.recv()
+                handle = recv_handle(self.connection)
+            except (EOFError, OSError) as exc:
+                raise RuntimeError("no worker process was forked") from exc
+        return _Worker(pid, Connection(handle))
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -143,6 +175,8 @@ class WorkerPool(Generic[T]):
         self._slow = 0  # workers busy with a demoted call
         self._closed = False
         self._ready = threading.Condition()
+        self._zygote: _Zygote | None = None
+        self._zygote_lock = threading.Lock()
         self.killed = 0
         """How many calls were stopped at a limit."""
 
@@ -153,10 +187,10 @@ class WorkerPool(Generic[T]):
         demoted = healthy = False
         try:
             worker.connection.send(kwargs)
-            started, cpu_before = time.monotonic(), _cpu_seconds(worker.process.pid)
+            started, cpu_before = time.monotonic(), _cpu_seconds(worker.pid)
             while not worker.connection.poll(_POLL_S):
                 wall = time.monotonic() - started
-                cpu = _cpu_seconds(worker.process.pid)
+                cpu = _cpu_seconds(worker.pid)
                 used = wall if cpu is None or cpu_before is None else cpu - cpu_before
                 if used > self.time_limit_s or wall > self.wall_limit_s:
                     raise LimitExceeded(
@@ -193,6 +227,10 @@ class WorkerPool(Generic[T]):
             self._ready.notify_all()
         for worker in idle:
             worker.stop()
+        with self._zygote_lock:
+            if self._zygote is not None:
+                self._zygote.stop()
+                self._zygote = None
 
     def _acquire(self) -> _Worker:
         deadline = time.monotonic() + self.wait_s
@@ -210,12 +248,24 @@ class WorkerPool(Generic[T]):
                     raise CheckerBusy("every worker is busy")
                 self._ready.wait(remaining)
         try:
-            return _Worker(self.function, self.memory_limit_mb)
+            return self._new_worker()
         except BaseException:
             with self._ready:
                 self._normal -= 1
                 self._ready.notify()
             raise
+
+    def _new_worker(self) -> _Worker:
+        """A worker forked by the zygote (started, or restarted, first when needed)."""
+        with self._zygote_lock:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            if self._zygote is None or not self._zygote.alive():
+                if self._zygote is not None:
+                    self._zygote.stop()
+                self._zygote = _Zygote(self.function, self.memory_limit_mb)
+            zygote = self._zygote
+        return zygote.fork()
 
     def _demote(self, worker: _Worker) -> bool:
         """Move a slow call out of the way; False when too many are demoted already."""
@@ -225,7 +275,7 @@ class WorkerPool(Generic[T]):
             self._slow += 1
             self._normal -= 1
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, worker.process.pid, 19)
+            os.setpriority(os.PRIO_PROCESS, worker.pid, 19)
         self._top_up()
         return True
 
@@ -255,7 +305,7 @@ class WorkerPool(Generic[T]):
 
     def _start_one(self) -> None:
         try:
-            worker = _Worker(self.function, self.memory_limit_mb)
+            worker = self._new_worker()
         except BaseException:
             with self._ready:
                 self._normal -= 1
