@@ -14,8 +14,13 @@ from typing import Any
 ORDER = ["assist2009-dkt", "dkvmn/assist2009_updated", "dkvmn/assist2015", "dkvmn/STATICS",
          "synthetic-5"]  # fmt: skip
 PEERS = {"pybkt", "pybkt-forget"}
-MEMORY_MODELS = ("bkt-forget", "pybkt-forget", "best-lr+", "boosted", "dkt-features")
+MEMORY_MODELS = ("bkt-forget", "pybkt-forget", "best-lr+", "boosted")
 NAN = float("nan")
+
+
+def _f(value: float, spec: str) -> str:
+    """A figure, or a blank where the results file has none."""
+    return "" if value != value else format(value, spec)
 
 
 def _results(results_dir: Path) -> list[dict[str, Any]]:
@@ -38,18 +43,23 @@ def accuracy_table(runs: list[dict[str, Any]]) -> list[str]:
     for r in runs:
         name, pub = r["dataset"], r["published_best_deep"]
         load = r["machine"]["load_average_1_5_15_min"]["start"][0]
-        for split, s in r["summary"].items():
+        for run in r["splits"]:
+            split, s = run["split"], r["summary"][run["split"]]
+            if "selection" not in run:  # a results file of the earlier harness: no choice made
+                s = {**s, "best_row": s.get("best_model"), "best_row_auc": s.get("best_auc"),
+                     "best_model": "not run (earlier harness)", "best_auc": NAN,
+                     "best_minus_best_peer": NAN, "best_minus_published": NAN}  # fmt: skip
             lines.append(
-                f"| {name} | {split} | {s.get('bkt_auc_minus_pybkt', NAN):+.4f} | "
-                f"{s.get('pybkt_fit_over_bkt_fit', NAN):.1f}x | "
-                f"{s.get('bkt-forget_auc_minus_pybkt-forget', NAN):+.4f} | "
-                f"{s.get('pybkt-forget_fit_over_bkt-forget_fit', NAN):.1f}x | "
-                f"{s.get('best_model')} | {s.get('best_auc', NAN):.4f} | "
-                f"{s.get('best_minus_best_peer', NAN):+.4f} | {pub['auc']:.3f} | "
-                f"{s.get('best_minus_published', NAN):+.4f} | {s.get('best_row')} | "
-                f"{s.get('best_row_auc', NAN):.4f} | {load:.2f} |"
+                f"| {name} | {split} | {_f(s.get('bkt_auc_minus_pybkt', NAN), '+.4f')} | "
+                f"{_f(s.get('pybkt_fit_over_bkt_fit', NAN), '.1f')}x | "
+                f"{_f(s.get('bkt-forget_auc_minus_pybkt-forget', NAN), '+.4f')} | "
+                f"{_f(s.get('pybkt-forget_fit_over_bkt-forget_fit', NAN), '.1f')}x | "
+                f"{s.get('best_model')} | {_f(s.get('best_auc', NAN), '.4f')} | "
+                f"{_f(s.get('best_minus_best_peer', NAN), '+.4f')} | {pub['auc']:.3f} | "
+                f"{_f(s.get('best_minus_published', NAN), '+.4f')} | {s.get('best_row')} | "
+                f"{_f(s.get('best_row_auc', NAN), '.4f')} | {load:.2f} |"
             )
-        if len(r["splits"]) > 1:  # folds: means over the folds
+        if len(r["splits"]) > 1 and all("selection" in run for run in r["splits"]):
             n = len(r["splits"])
             chosen = sum(s["best_auc"] for s in r["summary"].values()) / n
             names = set.intersection(*(set(run["models"]) for run in r["splits"]))
@@ -76,6 +86,8 @@ def memory_table(runs: list[dict[str, Any]]) -> list[str]:
     for r in runs:
         whole = r.get("fit_memory_mb", {}).get("bkt-forget")
         for i, run in enumerate(r["splits"]):
+            if "selection" not in run:  # the earlier harness measured no fit's own memory
+                continue
             cells = [
                 f"{run['models'][m]['peak_memory_mb']:,.0f}" if m in run["models"] else ""
                 for m in MEMORY_MODELS
