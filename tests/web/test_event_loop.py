@@ -84,7 +84,7 @@ def _async_callables(app: FastAPI) -> Iterator[tuple[str, Callable[..., Any]]]:
             for call in _calls(route.dependant):
                 coroutine = _coroutine(call)
                 if coroutine is not None:
-                    yield f"{sorted(route.methods)} {route.path}", coroutine
+                    yield f"{sorted(route.methods or ())} {route.path}", coroutine
     for handler in app.exception_handlers.values():
         if inspect.iscoroutinefunction(handler):
             yield "exception handler", handler
