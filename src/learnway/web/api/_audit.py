@@ -15,6 +15,7 @@ from learnway.web._audit import AuditRow, audit_csv, audit_json, audit_records
 from learnway.web._csv import CSV_MEDIA_TYPE
 from learnway.web._deps import Leader, SessionDep
 from learnway.web._schemas import MAX_NAME
+from learnway.web.api._records import JSON_OR_CSV
 
 router = APIRouter(tags=["audit"])
 
@@ -53,7 +54,7 @@ def export(rows: list[AuditRow], format: Format) -> Response:
     return JSONResponse({"records": audit_json(rows)})
 
 
-@router.get("/audit", response_class=JSONResponse)
+@router.get("/audit", response_class=JSONResponse, responses=JSON_OR_CSV)
 def get_audit(
     user: Leader,
     session: SessionDep,

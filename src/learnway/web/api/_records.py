@@ -21,6 +21,9 @@ router = APIRouter(tags=["records"], responses={404: {"model": Problem}})
 RECORD_READERS = Roles("student", "guardian", "school_admin", "district_admin")
 RecordReader = Annotated[User, Depends(RECORD_READERS)]
 Format = Literal["json", "csv"]
+JSON_OR_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "text/csv": {}}, "description": "JSON or CSV"}
+}
 
 
 def _plain(value: object) -> Cell:
@@ -51,7 +54,7 @@ def record_response(session: Session, *, actor: User, student_id: int, format: F
     )
 
 
-@router.get("/students/{student_id}/record", response_class=JSONResponse)
+@router.get("/students/{student_id}/record", response_class=JSONResponse, responses=JSON_OR_CSV)
 def get_record(
     student_id: Id,
     user: RecordReader,
