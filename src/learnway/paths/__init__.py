@@ -8,6 +8,8 @@ from learnway.paths._course import CourseGraph
 from learnway.paths._graph import CompetencyGraph, StepBank
 from learnway.paths._groups import Group, suggest_groups
 from learnway.paths._mastery import (
+    P_MAX,
+    P_MIN,
     BKTParams,
     LearnerState,
     MasteryPolicy,
@@ -24,6 +26,8 @@ from learnway.paths._planner import Planner, PlannerConfig, Scores, goal_mask
 from learnway.paths._reasons import REASON_TEMPLATES, Activity, Reason, Recommendation
 
 __all__ = [
+    "P_MAX",
+    "P_MIN",
     "REASON_TEMPLATES",
     "Activity",
     "BKTParams",

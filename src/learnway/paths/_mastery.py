@@ -237,9 +237,9 @@ def apply_attempts(
     """Apply one attempt for each listed student (at most one per student) and return the new state.
 
     A hinted attempt counts as incorrect for knowledge tracing. The estimate moves with the
-    evidence: a wrong answer never raises it and a right one never lowers it (the learning or
-    forgetting transition that follows an attempt is kept only where it agrees with the
-    evidence), and it stays within ``[P_MIN, P_MAX]``. A correct, unhinted attempt is also
+    evidence: a wrong answer lowers it and a right one raises it (Bayes' rule on the answer; the
+    learning or forgetting step that follows is kept only where it goes the same way), within
+    ``[P_MIN, P_MAX]``. A correct, unhinted attempt is also
     tempered evidence that its direct prerequisites are known: each receives the likelihood of
     a correct answer raised to ``policy.prereq_credit``, so advanced work raises their
     probability (*likely known*) without making them mastered. Deeper prerequisites are
@@ -259,7 +259,7 @@ def apply_attempts(
     was_mastered = is_mastered(state, policy)[s, c]
     spaced = (t - state.last_seen[s, c]) >= policy.review_spacing_days
     p_before = state.p_known[s, c]
-    _, p_after = bkt_update(
+    p_correct, p_after = bkt_update(
         p_before,
         ok,
         p_learn=params.p_learn[c],
@@ -267,8 +267,10 @@ def apply_attempts(
         p_slip=params.p_slip[c],
         p_forget=params.p_forget[c],
     )
+    slip = params.p_slip[c]
+    posterior = np.where(ok, p_before * (1 - slip) / p_correct, p_before * slip / (1 - p_correct))
     p_after = np.clip(
-        np.where(ok, np.maximum(p_after, p_before), np.minimum(p_after, p_before)), P_MIN, P_MAX
+        np.where(ok, np.maximum(p_after, posterior), np.minimum(p_after, posterior)), P_MIN, P_MAX
     )
     new.p_known[s, c] = p_after
     new.evidence[s, c] += 1.0
