@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from learnway.store._erase import erase_student, student_record
 from learnway.store._schema import User
 from learnway.web._access import open_student
-from learnway.web._csv import Cell, csv_response
+from learnway.web._csv import CSV_MEDIA_TYPE, Cell, csv_response
 from learnway.web._deps import ContextDep, Id, Leader, Roles, SessionDep
 from learnway.web._schemas import ErasureOut, Problem
 
@@ -22,7 +22,10 @@ RECORD_READERS = Roles("student", "guardian", "school_admin", "district_admin")
 RecordReader = Annotated[User, Depends(RECORD_READERS)]
 Format = Literal["json", "csv"]
 JSON_OR_CSV: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/json": {}, "text/csv": {}}, "description": "JSON or CSV"}
+    200: {
+        "content": {"application/json": {}, CSV_MEDIA_TYPE.split(";")[0]: {}},
+        "description": "JSON or CSV",
+    }
 }
 
 
