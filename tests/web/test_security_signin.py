@@ -85,9 +85,10 @@ def test_concurrent_wrong_passwords_cannot_stall_or_outguess_the_limit(
         assert seen["statuses"] == {"200": len(latencies)}, seen["statuses"]
         assert set(statuses) <= {401, 429}, statuses
         assert statuses[401] == 5 and checked["teacher"] == 5, (statuses, checked)
-        # 500 ms on a machine that hashes a password in 60 ms; proportionally more on a
-        # machine busy with other work (a stall, as before the fix, took 30 s)
-        bound = 0.5 * max(1.0, slowness / 0.06)
+        # 500 ms on a machine that hashes a password in 60 ms, proportionally more on a machine
+        # busy with other work (a stall, as before the fix, took 30 s). With 400 attackers the
+        # load client's own work takes much of a small machine: 2 s there (figures in docs/web)
+        bound = (0.5 if attackers <= 40 else 2.0) * max(1.0, slowness / 0.06)
         print(f"\n{attackers} wrong passwords in {found['seconds']:.2f} s: {statuses}; "
               f"{len(latencies)} ordinary requests, p99 {p99(latencies) * 1000:.0f} ms "
               f"(bound {bound * 1000:.0f} ms; one hash took {slowness * 1000:.0f} ms)")  # fmt: skip

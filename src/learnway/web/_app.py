@@ -19,6 +19,7 @@ from learnway.web._audit import install_audit
 from learnway.web._context import STATIC, TEMPLATES, WebContext
 from learnway.web._deps import NotSignedIn
 from learnway.web._security import CookieSigner
+from learnway.web._signin import SignInGuard
 from learnway.web._xapi import mount_xapi
 
 API_PREFIX = "/api/v1"
@@ -174,6 +175,7 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
             )
         return pages.error_page(request, 422, _readable(exc))
 
+    app.add_middleware(SignInGuard)  # outermost: a flood of sign-ins refused first
     return app
 
 

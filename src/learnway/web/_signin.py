@@ -10,10 +10,14 @@ a request never holds two connections, nor one while hashing.
 from __future__ import annotations
 
 import ipaddress
+import json
+import logging
 import threading
 from functools import lru_cache
+from typing import Any
 
 from fastapi import HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +31,7 @@ from learnway.web._security import verify_password
 from learnway.web._totp import totp_required, verify_totp
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+security_log = logging.getLogger("learnway.security")
 HASHING = 1
 """Password hashes verified at once by one process (argon2 hashes with four lanes, in 64 MiB):
 more sign-ins wait their turn instead of starving every other request of the cores."""
@@ -98,6 +103,66 @@ def remember_device(request: Request, response: Response, context: WebContext, u
         secure=context.secure_cookies,
         path="/",
     )
+
+
+class SignInGuard:
+    """Pure ASGI, outside every other middleware: a ``POST /api/v1/tokens`` for an account or
+    from an address that this process already knows must wait (see :func:`sign_in`) is answered
+    429 at once, before the application's middleware and validation run, so that a flood of
+    guesses costs a fraction of a millisecond each and does not hold up everyone else's
+    requests. Anything it cannot decide on goes through unchanged."""
+
+    PATH = "/api/v1/tokens"
+    MAX_BODY = 16_384
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.PATH:
+            await self.app(scope, receive, send)
+            return
+        messages: list[dict[str, Any]] = []
+        body = b""
+        while len(body) <= self.MAX_BODY:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        wait = self._known_wait(scope, body)
+        if wait:
+            refusal = _too_many(wait)
+            response = JSONResponse(
+                {"detail": refusal.detail}, status_code=429, headers=refusal.headers
+            )
+            security_log.warning("sign-in refused: too many attempts")
+            await response(scope, receive, send)
+            return
+
+        async def replay() -> Any:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    def _known_wait(scope: Any, body: bytes) -> float:
+        try:
+            username = json.loads(body).get("username")
+        except (ValueError, AttributeError):
+            return 0.0
+        context = getattr(scope.get("app"), "state", None)
+        context = getattr(context, "web", None)
+        if not isinstance(username, str) or not isinstance(context, WebContext):
+            return 0.0
+        request = Request(scope)
+        user_key, address_key = _keys(request, context, username)
+        return max(
+            context.login_by_user.blocked_for(user_key),
+            context.login_by_address.blocked_for(address_key) if address_key else 0.0,
+        )
 
 
 def _too_many(wait: float) -> HTTPException:
