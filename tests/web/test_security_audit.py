@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from learnway.cli import app as cli
 from learnway.store import transaction
 from learnway.store._schema import Section
 from learnway.web._access import section_students
@@ -88,3 +91,22 @@ def test_administrators_read_and_export_the_record(app: FastAPI) -> None:
     page = api_client(app, "district").get("/audit", params={"student": student})
     assert page.status_code == 200 and "teacher" in page.text
     assert teacher.get("/api/v1/audit").status_code == 403
+
+
+def test_the_audit_command_reads_and_exports(app: FastAPI, tmp_path: Path) -> None:
+    from learnway.cli import _privacy  # noqa: F401  (registers its commands)
+
+    engine = engine_of(app)
+    student = user_id(engine, "student01")
+    api_client(app, "teacher").get(f"/api/v1/students/{student}")
+    url = engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "audit.csv"
+    result = CliRunner().invoke(
+        cli, ["audit", "--student", "student01", "--person", "teacher", "--format", "csv",
+              "--output", str(out), "--database", url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert rows and {(r["actor"], r["student_id"]) for r in rows} == {("teacher", str(student))}
+    shown = CliRunner().invoke(cli, ["audit", "--person", "teacher", "--database", url])
+    assert shown.exit_code == 0 and "teacher" in shown.output
