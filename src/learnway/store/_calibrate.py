@@ -101,14 +101,19 @@ def calibrate_course(
     )
     fitted = sorted(per_competency.index[enough].tolist())
     kept = sorted(per_competency.index[~enough].tolist())
-    seconds, version, family, candidates = 0.0, None, None, ()
+    seconds, version, family = 0.0, None, None
+    candidates: tuple[dict[str, Any], ...] = ()
     students = sorted(set(table["student_id"].tolist()))
     if fitted:
         started = time.perf_counter()
-        options = {"n_restarts": n_restarts, "random_state": random_state}
         selection = select_model(
             table[table["competency_id"].isin(fitted)],
-            {"bkt": BKT(**options), "bkt-forgetting": BKT(forgetting=True, **options)},
+            {
+                "bkt": BKT(n_restarts=n_restarts, random_state=random_state),
+                "bkt-forgetting": BKT(
+                    forgetting=True, n_restarts=n_restarts, random_state=random_state
+                ),
+            },
             n_folds=3,
             random_state=random_state,
         )
