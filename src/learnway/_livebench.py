@@ -562,8 +562,10 @@ def render_markdown(results: dict[str, Any]) -> str:
             f"| recall among practised competencies | {t['recall_practised']} |",
             f"| recall counting likely known | {t['recall_with_likely_known']} |",
             f"| next-answer AUC of the shown probability | {t['auc_shown']} |",
-            f"| next-answer AUC of the same BKT offline | {t['auc_offline']} |",
-            f"| calibration error (ECE) shown / offline | {t['ece_shown']} / {t['ece_offline']} |",
+            f"| next-answer AUC of the same model replayed offline | {t['auc_offline']} |",
+            f"| next-answer AUC of plain BKT, same parameters | {t['auc_plain_bkt']} |",
+            f"| calibration error (ECE): shown / offline / plain BKT | {t['ece_shown']} / "
+            f"{t['ece_offline']} / {t['ece_plain_bkt']} |",
             "",
         ]
     return "\n".join(lines) + "\n"

@@ -143,13 +143,20 @@ def _pacing_frame(
     session: Session, section: Section, students: list[User], grid: MasteryGrid
 ) -> tuple[np.ndarray, np.ndarray, object]:
     today = dt.date.today()
-    firsts = dict(
-        session.execute(
-            select(Attempt.student_id, func.min(Attempt.timestamp))
-            .where(Attempt.student_id.in_([s.id for s in students]))
-            .group_by(Attempt.student_id)
-        ).all()
+    # each student's first attempt: one index probe per student, whatever the history's length
+    first = (
+        select(func.min(Attempt.timestamp))
+        .where(Attempt.student_id == User.id)
+        .correlate(User)
+        .scalar_subquery()
     )
+    firsts = {
+        sid: at
+        for sid, at in session.execute(
+            select(User.id, first).where(User.id.in_([s.id for s in students]))
+        )
+        if at is not None
+    }
     now = dt.datetime.now(dt.UTC)
     elapsed = np.array(
         [
@@ -170,10 +177,19 @@ def _day(today: dt.date, offset: float) -> dt.date | None:
     return today + dt.timedelta(days=float(offset))
 
 
-def pacing_view(session: Session, context: WebContext, section: Section) -> PacingOut:
+def pacing_view(
+    session: Session,
+    context: WebContext,
+    section: Section,
+    *,
+    students: list[User] | None = None,
+    grid: MasteryGrid | None = None,
+) -> PacingOut:
+    """The section's pacing (``students`` and their ``grid``, where the caller has them)."""
     _, catalog = section_course(session, context, section)
-    students = section_students(session, section_id=section.id)
-    grid = mastery_grid(session, context, catalog, [s.id for s in students])
+    if students is None or grid is None:
+        students = section_students(session, section_id=section.id)
+        grid = mastery_grid(session, context, catalog, [s.id for s in students])
     today = dt.date.today()
     rows: list[PacingRow] = []
     if students:
@@ -206,7 +222,7 @@ def needs_view(session: Session, context: WebContext, section: Section) -> Needs
     today = dt.date.today()
     now_day = day_of(dt.datetime.now(dt.UTC))
     needs: list[NeedOut] = []
-    pacing = pacing_view(session, context, section).students
+    pacing = pacing_view(session, context, section, students=students, grid=grid).students
     supports = session.execute(
         select(Support.student_id, Support.kind, Support.start_date).where(
             Support.student_id.in_([s.id for s in students]),
