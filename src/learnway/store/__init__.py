@@ -95,6 +95,7 @@ __all__ = [
     "record_practice",
     "replay_job",
     "replay_students",
+    "roster_export",
     "run_one",
     "run_pending",
     "save_course",
