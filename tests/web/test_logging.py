@@ -111,13 +111,20 @@ def test_no_log_line_holds_a_students_name_or_username(
     students = _student_words(shared_app)
     # the records reach caplog even where an earlier test set up Learnway's own handler (which
     # stops them at the "learnway" logger)
-    learnway = logging.getLogger("learnway")
-    learnway.addHandler(caplog.handler)
+    loggers = [logging.getLogger(n) for n in ("learnway", "learnway.access", "learnway.security")]
+    kept = [(lg.level, lg.disabled) for lg in loggers]
+    for lg in loggers:  # as configured for serving, whatever an earlier test left behind
+        lg.disabled = False
+        lg.setLevel(logging.INFO)
+    loggers[0].addHandler(caplog.handler)
     try:
         with caplog.at_level(logging.DEBUG):
             _exercise(shared_app)
     finally:
-        learnway.removeHandler(caplog.handler)
+        loggers[0].removeHandler(caplog.handler)
+        for lg, (level, disabled) in zip(loggers, kept, strict=True):
+            lg.setLevel(level)
+            lg.disabled = disabled
     records = caplog.records
     access = [r for r in records if r.name == "learnway.access"]
     security = [r for r in records if r.name == "learnway.security"]
