@@ -13,10 +13,7 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
@@ -26,7 +23,7 @@ from sqlalchemy import Engine, func, select
 from learnway.store import transaction
 from learnway.store._schema import Attempt, StepRow, User
 from learnway.web import DEMO_PASSWORD, set_demo_passwords
-from web.served import free_port
+from web.served import free_port, learnway_serve
 
 pytestmark = pytest.mark.slow
 
@@ -34,37 +31,6 @@ STUDENTS = [f"student{n:02d}" for n in range(1, 11)]
 KILL_AFTER = 40
 """Acknowledged attempts before the kill (it comes mid-stream: others are in flight)."""
 KILL_BY_S = 90.0
-START_TIMEOUT_S = 90.0
-
-
-@contextmanager
-def learnway_serve(engine: Engine, folder: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    env = {**os.environ, "LEARNWAY_SECRET_KEY": "a-secret-key-for-the-durability-test-0123456789",
-           "LEARNWAY_DATA_DIR": str(folder)}  # fmt: skip
-    url = engine.url.render_as_string(hide_password=False)
-    with (folder / f"server-{port}.log").open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from learnway.cli import main; main()", "serve",
-             "--host", "127.0.0.1", "--port", str(port), "--database", url],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail(f"learnway serve did not start: {log.name}")
-            time.sleep(0.2)
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=30)
 
 
 def _steps(engine: Engine) -> list[int]:

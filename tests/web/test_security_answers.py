@@ -13,10 +13,6 @@ such an attack is a performance target, measured, not asserted here.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +25,7 @@ from sqlalchemy import Engine, func, select
 from learnway.store import transaction
 from learnway.store._schema import Attempt, StepRow
 from learnway.web import DEMO_PASSWORD, set_demo_passwords
+from web.served import free_port, learnway_serve
 
 pytestmark = pytest.mark.slow
 
@@ -61,55 +58,15 @@ ATTACKERS = [f"student{n:02d}" for n in range(21, 41)]
 P99_LIMIT_S = 3.0
 PAUSE_S = 1.0
 REFUSAL_LIMIT_S = 5.0
-START_TIMEOUT_S = 90.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def server(demo_engine: Engine, tmp_path: Path) -> Iterator[str]:
     """``learnway serve`` on the demo school, in a process of its own."""
     set_demo_passwords(demo_engine)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LEARNWAY_SECRET_KEY": "a-secret-key-for-the-served-security-test-0123456789",
-        "LEARNWAY_DATA_DIR": str(tmp_path),
-    }
-    url = demo_engine.url.render_as_string(hide_password=False)
-    command = "from learnway.cli import main; main()"
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-c", command, "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--database", url],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        try:
-            if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail(f"learnway serve did not start: {(tmp_path / 'server.log').read_text()}")
-        time.sleep(0.2)
-    try:
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    port = free_port()
+    with learnway_serve(demo_engine, tmp_path, port):
+        yield f"http://127.0.0.1:{port}"
 
 
 @dataclass
