@@ -27,7 +27,7 @@ from sqlalchemy import Engine, func, insert, select
 from learnway.demo import build_demo
 from learnway.learner import bkt_update
 from learnway.learner._metrics import auc
-from learnway.paths import Status, mastery_status
+from learnway.paths import CourseGraph, Status, mastery_status
 from learnway.sim import KNOWN, practise, retrieval, sample_students, simulate_history
 from learnway.store import (
     AttemptIn,
@@ -76,7 +76,7 @@ class School:
     steps_of: dict[int, list[int]]  # competency index -> step ids aligned to it alone or first
 
     @property
-    def course(self) -> Any:
+    def course(self) -> CourseGraph:
         return self.live.course
 
 
@@ -296,8 +296,7 @@ def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 4, seed: i
                 rec = recs[0]
                 column = course.graph.index[rec.competency]
                 options = where.steps_of.get(column)
-                if not options:
-                    truth_.last_practice[s, column] = truth_.last_practice[s, column]
+                if not options:  # a competency with no step of its own: the day ends
                     break
                 for _ in range(min(per_recommendation, attempts_per_day - done)):
                     day = day_of(moment) - start_day
