@@ -43,6 +43,9 @@ EVENT_CAUSES = ("attempt", "replay", "recalibration", "placement")
 JOB_STATUSES = ("queued", "running", "done", "failed")
 MODEL_STATUSES = ("building", "active", "retired")
 ATTEMPT_SOURCES = ("web", "xapi", "import", "simulation", "lti")
+#: What a piece of evidence is: an answer (right or wrong), a placement check's answer, or a
+#: worked example the student studied (neither right nor wrong: it informs learning only).
+ATTEMPT_KINDS = ("answer", "placement", "worked_example")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -215,7 +218,22 @@ class Section(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
     term_id: Mapped[int | None] = mapped_column(ForeignKey("academic_sessions.id"))
     deadline: Mapped[dt.date | None] = mapped_column(Date)
+    #: The weekdays the class practises, Monday first, e.g. "1111100"; none means every day.
+    practice_weekdays: Mapped[str | None] = mapped_column(String(7))
     extensions: Mapped[dict[str, str] | None] = mapped_column(JSON)
+
+
+class SectionDayOff(Base):
+    """Days a section does not practise (a holiday or a break), both ends included."""
+
+    __tablename__ = "section_days_off"
+    __table_args__ = (CheckConstraint("end_date >= start_date", name="ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(255), default="")
 
 
 class Enrollment(Base):
@@ -418,6 +436,7 @@ class Attempt(Base):
     __tablename__ = "attempts"
     __table_args__ = (
         _one_of("source", ATTEMPT_SOURCES),
+        _one_of("kind", ATTEMPT_KINDS),
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 1)", name="score_range"),
         CheckConstraint("hints_used >= 0", name="hints_nonnegative"),
         Index("ix_attempts_student_time", "student_id", "timestamp"),
@@ -434,6 +453,7 @@ class Attempt(Base):
     response: Mapped[str | None] = mapped_column(Text)
     timestamp: Mapped[dt.datetime] = mapped_column(Timestamp())
     source: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20), default="answer", server_default="answer")
     recorded_at: Mapped[dt.datetime] = mapped_column(Timestamp(), server_default=func.now())
 
 
@@ -605,6 +625,38 @@ class GroupMember(Base):
 
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+
+NEED_KINDS = ("stuck", "off_pace", "inactive", "support")
+
+
+class Message(Base):
+    """A short note from a teacher to a student, shown on the student's path until read."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_student_created", "student_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+
+
+class NeedSeen(Base):
+    """A teacher saw one of a student's needs in one section on one day ("mark as seen"): that
+    need leaves the day's list, and comes back the next day if its rule still fires."""
+
+    __tablename__ = "needs_seen"
+    __table_args__ = (_one_of("kind", NEED_KINDS),)
+
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    seen_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    seen_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
 
 
 # --- xAPI learning record store (docs/xapi.md) -------------------------------------------------
