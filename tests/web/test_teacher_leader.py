@@ -9,7 +9,7 @@ from sqlalchemy import select
 from learnway.store import transaction
 from learnway.store._schema import Section
 from learnway.web._models import Assignment
-from learnway.web._reports import MIN_CELL
+from learnway.analytics import MIN_CELL
 from web.support import api_client, counts, engine_of, user_id
 
 

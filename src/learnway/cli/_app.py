@@ -74,6 +74,7 @@ def main() -> None:
         _bench_kt,
         _paths,
         _privacy,
+        _reports,
         _web,
         _xapi,
     )

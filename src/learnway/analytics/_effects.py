@@ -1,0 +1,291 @@
+"""Intention-to-treat analysis of an experiment: effects with intervals, Hedges' g, attrition
+against the What Works Clearinghouse boundaries, subgroups with small-cell suppression, and
+control of multiple comparisons.
+
+Every student randomized stays in the condition they were assigned to (intention to treat);
+a student without an outcome counts as attrition, never as a member of another arm. Effects
+are ordinary least squares of the outcome on the condition (and any pre-registered
+covariates), with HC2 standard errors when students were assigned and standard errors
+clustered by section (t with G - 1 degrees of freedom) when sections were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import statsmodels.api as sm
+from numpy.typing import ArrayLike, NDArray
+from statsmodels.stats.multitest import multipletests
+
+Float = NDArray[np.float64]
+
+MIN_CELL = 10
+
+# The What Works Clearinghouse's attrition boundaries (Procedures and Standards Handbook):
+# the largest differential attrition (percentage points) with which a randomized study keeps
+# "low attrition", at each level of overall attrition, under the cautious and the optimistic
+# assumption about how attrition relates to the outcome. Anchors every five points; between
+# them the boundary is interpolated; beyond the last anchor attrition is high.
+_WWC_OVERALL = np.array([0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60], dtype=float)
+_WWC_CAUTIOUS = np.array(
+    [5.7, 6.1, 6.3, 5.9, 5.4, 4.8, 4.1, 3.3, 2.4, 1.4, 0.3, -1, -1], dtype=float
+)
+_WWC_OPTIMISTIC = np.array(
+    [10.0, 10.5, 11.1, 11.5, 11.9, 12.1, 12.2, 12.2, 12.0, 11.7, 11.2, 10.5, 9.7], dtype=float
+)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """The effect of ``condition`` against ``control`` on one outcome (outcome units)."""
+
+    condition: str
+    control: str
+    estimate: float
+    std_error: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    hedges_g: float
+    g_ci_low: float
+    g_ci_high: float
+    mean_condition: float
+    mean_control: float
+    students_condition: int
+    students_control: int
+    clusters: int | None
+    method: str
+
+    @property
+    def significant(self) -> bool:
+        return self.ci_low > 0 or self.ci_high < 0
+
+
+def _arrays(
+    outcome: ArrayLike, condition: Sequence[str], cluster: Sequence[object] | None
+) -> tuple[Float, NDArray[np.str_], NDArray[np.object_] | None]:
+    y = np.asarray(outcome, dtype=float)
+    c = np.asarray(condition, dtype=str)
+    if y.ndim != 1 or len(y) != len(c):
+        raise ValueError("outcome and condition must be one value per student")
+    g = None if cluster is None else np.asarray(cluster, dtype=object)
+    if g is not None and len(g) != len(y):
+        raise ValueError("cluster must be one value per student")
+    return y, c, g
+
+
+def estimate_effects(
+    outcome: ArrayLike,
+    condition: Sequence[str],
+    *,
+    control: str,
+    cluster: Sequence[object] | None = None,
+    covariates: ArrayLike | None = None,
+    alpha: float = 0.05,
+) -> list[Effect]:
+    """The intention-to-treat effect of every other condition against ``control``.
+
+    ``outcome`` is NaN for a student randomized without an outcome (attrition: left out of the
+    estimate, counted by :func:`attrition`). ``cluster`` (the section of each student) makes the
+    standard errors cluster-robust; ``covariates`` (students x k, measured before assignment)
+    are centred and adjusted for.
+    """
+    y, c, g = _arrays(outcome, condition, cluster)
+    if control not in set(c.tolist()):
+        raise ValueError(f"no student is in the control condition {control!r}")
+    x_cov = None
+    if covariates is not None:
+        x_cov = np.asarray(covariates, dtype=float).reshape(len(y), -1)
+    out = []
+    for name in sorted(set(c.tolist()) - {control}):
+        keep = np.isin(c, [name, control]) & np.isfinite(y)
+        if x_cov is not None:
+            keep &= np.all(np.isfinite(x_cov), axis=1)
+        yt, treated = y[keep], (c[keep] == name).astype(float)
+        n1, n0 = int(treated.sum()), int((1 - treated).sum())
+        if n1 < 2 or n0 < 2:
+            raise ValueError(f"too few students with an outcome to compare {name!r}")
+        cols = [np.ones_like(yt), treated]
+        if x_cov is not None:
+            xc = x_cov[keep]
+            cols.extend((xc - xc.mean(axis=0)).T)
+        model = sm.OLS(yt, np.column_stack(cols))
+        clusters = None
+        if g is None:
+            fit = model.fit(cov_type="HC2", use_t=True)
+            method = "least squares, HC2 standard errors"
+        else:
+            groups = np.unique(g[keep].astype(str), return_inverse=True)[1]
+            clusters = int(groups.max() + 1)
+            if clusters < 4:
+                raise ValueError("a section-level comparison needs at least 4 sections")
+            fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+            method = f"least squares, standard errors clustered by section ({clusters})"
+        est, se = float(fit.params[1]), float(fit.bse[1])
+        low, high = (float(v) for v in np.asarray(fit.conf_int(alpha=alpha))[1])
+        s1, s0 = yt[treated == 1].std(ddof=1), yt[treated == 0].std(ddof=1)
+        pooled = float(np.sqrt(((n1 - 1) * s1**2 + (n0 - 1) * s0**2) / (n1 + n0 - 2)))
+        j = 1 - 3 / (4 * (n1 + n0) - 9)  # Hedges' small-sample correction
+        scale = j / pooled if pooled > 0 else float("nan")
+        out.append(
+            Effect(
+                condition=name, control=control, estimate=est, std_error=se,
+                ci_low=low, ci_high=high, p_value=float(fit.pvalues[1]),
+                hedges_g=est * scale, g_ci_low=low * scale, g_ci_high=high * scale,
+                mean_condition=float(yt[treated == 1].mean()),
+                mean_control=float(yt[treated == 0].mean()),
+                students_condition=n1, students_control=n0, clusters=clusters, method=method,
+            )
+        )  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True)
+class Attrition:
+    """Overall and differential attrition (shares), against the WWC boundaries."""
+
+    randomized: dict[str, int]
+    analyzed: dict[str, int]
+    overall: float
+    differential: float
+    cautious_limit: float | None
+    optimistic_limit: float | None
+
+    @property
+    def low_cautious(self) -> bool:
+        return self.cautious_limit is not None and self.differential <= self.cautious_limit
+
+    @property
+    def low_optimistic(self) -> bool:
+        return self.optimistic_limit is not None and self.differential <= self.optimistic_limit
+
+    @property
+    def verdict(self) -> str:
+        if self.low_cautious:
+            return "low attrition (within the What Works Clearinghouse's cautious boundary)"
+        if self.low_optimistic:
+            return "low attrition only under the optimistic boundary"
+        return "high attrition: the groups may no longer be comparable"
+
+
+def _limit(table: Float, overall_pct: float) -> float | None:
+    if overall_pct > _WWC_OVERALL[-1]:
+        return None
+    value = float(np.interp(overall_pct, _WWC_OVERALL, table))
+    return None if value < 0 else value / 100
+
+
+def attrition(randomized: Mapping[str, int], analyzed: Mapping[str, int]) -> Attrition:
+    """Attrition of an experiment from the number randomized and analyzed in each condition;
+    differential attrition is the largest gap between two conditions' rates."""
+    if set(randomized) != set(analyzed) or len(randomized) < 2:
+        raise ValueError("randomized and analyzed must name the same two or more conditions")
+    rates = {}
+    for k, n in randomized.items():
+        if n <= 0 or not 0 <= analyzed[k] <= n:
+            raise ValueError(f"condition {k!r}: need 0 <= analyzed <= randomized, randomized > 0")
+        rates[k] = 1 - analyzed[k] / n
+    total = sum(randomized.values())
+    overall = 1 - sum(analyzed.values()) / total
+    differential = max(rates.values()) - min(rates.values())
+    return Attrition(
+        randomized=dict(randomized), analyzed=dict(analyzed), overall=overall,
+        differential=differential, cautious_limit=_limit(_WWC_CAUTIOUS, overall * 100),
+        optimistic_limit=_limit(_WWC_OPTIMISTIC, overall * 100),
+    )  # fmt: skip
+
+
+def suppressed_groups(counts: Mapping[str, int], min_cell: int = MIN_CELL) -> set[str]:
+    """Groups not to show: primary (fewer than ``min_cell``) and secondary (when exactly one is
+    hidden, the next smallest too, so a total cannot give it away)."""
+    hidden = {g for g, n in counts.items() if n < min_cell}
+    if len(hidden) == 1 and len(counts) > 1:
+        rest = sorted((n, g) for g, n in counts.items() if g not in hidden)
+        hidden.add(rest[0][1])
+    return hidden
+
+
+@dataclass(frozen=True)
+class SubgroupEffect:
+    group: str
+    students: int | None
+    effect: Effect | None
+    suppressed: bool
+
+
+def subgroup_effects(
+    outcome: ArrayLike,
+    condition: Sequence[str],
+    subgroup: Sequence[str],
+    *,
+    control: str,
+    treated: str,
+    cluster: Sequence[object] | None = None,
+    min_cell: int = MIN_CELL,
+) -> tuple[list[SubgroupEffect], float | None]:
+    """The effect of ``treated`` within each subgroup, with groups of fewer than ``min_cell``
+    students in either arm suppressed, and the p-value of the test that the effect is the same
+    in every shown subgroup (None when fewer than two are shown)."""
+    y, c, g = _arrays(outcome, condition, cluster)
+    s = np.asarray(subgroup, dtype=str)
+    keep = np.isin(c, [treated, control]) & np.isfinite(y)
+    counts = {}
+    for name in sorted(set(s[keep].tolist())):
+        in_group = keep & (s == name)
+        counts[name] = int(min((c[in_group] == treated).sum(), (c[in_group] == control).sum()))
+    hidden = suppressed_groups(counts, min_cell)
+    rows = []
+    for name in sorted(counts):
+        if name in hidden:
+            rows.append(SubgroupEffect(name, None, None, True))
+            continue
+        m = keep & (s == name)
+        effect = estimate_effects(
+            y[m], c[m].tolist(), control=control, cluster=None if g is None else g[m].tolist()
+        )[0]
+        rows.append(SubgroupEffect(name, int(m.sum()), effect, False))
+    shown = [r.group for r in rows if not r.suppressed]
+    if len(shown) < 2:
+        return rows, None
+    m = keep & np.isin(s, shown)
+    t = (c[m] == treated).astype(float)
+    dummies = (s[m][:, None] == np.array(shown[1:])[None, :]).astype(float)
+    x = np.column_stack([np.ones_like(t), t, dummies, dummies * t[:, None]])
+    if g is None:
+        fit = sm.OLS(y[m], x).fit(cov_type="HC2", use_t=True)
+    else:
+        groups = np.unique(g[m].astype(str), return_inverse=True)[1]
+        fit = sm.OLS(y[m], x).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    k = len(shown) - 1
+    restriction = np.zeros((k, x.shape[1]))
+    restriction[np.arange(k), 2 + k + np.arange(k)] = 1
+    return rows, float(fit.f_test(restriction).pvalue)
+
+
+def adjust_pvalues(p_values: Sequence[float], method: str = "holm") -> list[float]:
+    """p-values adjusted for testing several outcomes at once (Holm by default; "fdr_bh" for
+    Benjamini-Hochberg)."""
+    if not p_values:
+        return []
+    return [float(v) for v in multipletests(list(p_values), method=method)[1]]
+
+
+def describe(effect: Effect, *, outcome: str, level: float = 0.95) -> str:
+    """The result in one plain sentence, with its interval."""
+    width = f"{level:.0%}"
+    interval = f"({width} interval {effect.ci_low:+.3g} to {effect.ci_high:+.3g})"
+    if effect.significant:
+        direction = "more" if effect.estimate > 0 else "less"
+        return (
+            f"Students in {effect.condition} had {abs(effect.estimate):.3g} {direction} "
+            f"{outcome} than those in {effect.control} {interval}; an effect size of "
+            f"{effect.hedges_g:+.2f} standard deviations. The difference is unlikely to be "
+            "chance."
+        )
+    return (
+        f"No clear difference: students in {effect.condition} had {effect.estimate:+.3g} "
+        f"{outcome} compared with {effect.control} {interval}. The interval includes zero, so "
+        "this experiment cannot tell the conditions apart."
+    )
