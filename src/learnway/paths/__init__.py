@@ -8,6 +8,7 @@ from learnway.paths._course import CourseGraph
 from learnway.paths._graph import CompetencyGraph, StepBank
 from learnway.paths._groups import Group, suggest_groups
 from learnway.paths._mastery import (
+    EVIDENCE_KINDS,
     P_MAX,
     P_MIN,
     BKTParams,
@@ -15,6 +16,7 @@ from learnway.paths._mastery import (
     MasteryPolicy,
     Status,
     apply_attempts,
+    is_durable,
     is_mastered,
     mastery_status,
     predicted_recall,
@@ -26,6 +28,7 @@ from learnway.paths._planner import Planner, PlannerConfig, Scores, goal_mask
 from learnway.paths._reasons import REASON_TEMPLATES, Activity, Reason, Recommendation
 
 __all__ = [
+    "EVIDENCE_KINDS",
     "P_MAX",
     "P_MIN",
     "REASON_TEMPLATES",
@@ -47,6 +50,7 @@ __all__ = [
     "apply_attempts",
     "forecast_pacing",
     "goal_mask",
+    "is_durable",
     "is_mastered",
     "mastery_status",
     "predicted_recall",

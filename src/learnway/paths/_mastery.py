@@ -20,6 +20,11 @@ from learnway.paths._graph import CompetencyGraph
 
 Float = NDArray[np.float64]
 
+EVIDENCE_KINDS = ("answer", "placement", "worked_example")
+"""Kinds of evidence: an answer (right or wrong, the student practises), a placement check's
+answer (a test of what is known: no learning step), a worked example the student studied
+(neither right nor wrong: it informs learning, never the estimate of what is known)."""
+
 
 class Status(IntEnum):
     """Where a student stands on one competency."""
@@ -102,8 +107,14 @@ class MasteryPolicy:
     A prerequisite counts as *nearly mastered* (ready) at ``ready_fraction * threshold``.
     Stuck: ``stuck_attempts`` attempts in a row without raising the best probability by
     ``progress_margin``, or a recent hint rate of ``stuck_hint_rate`` or more.
-    Review: predicted recall halves every ``half_life_days``, multiplied by ``half_life_growth``
-    after each successful spaced review; due when it drops under ``review_recall``.
+    Review: predicted recall halves every ``half_life_days`` (one value, or one per competency
+    as a fitted memory model gives, see :class:`learnway.paths.MemoryModel`), multiplied by
+    ``half_life_growth`` after each successful spaced review; due when it drops under
+    ``review_recall``. Mastery is *durable* once confirmed by a right answer on a later day
+    (a successful spaced review); with ``durable_days`` 2 the planner opens a competency's
+    successors only then, unless nothing else is left (see :func:`is_durable`).
+    A worked example (evidence of kind ``worked_example``) moves the estimate by
+    ``worked_example_learning`` of a practice's learning step and nothing else.
     A correct answer on a competency counts as ``prereq_credit`` of an observation on each of its
     direct prerequisites.
     """
@@ -116,10 +127,12 @@ class MasteryPolicy:
     stuck_hint_rate: float = 0.6
     hint_memory: float = 0.3
     review_recall: float = 0.7
-    half_life_days: float = 3.0
+    half_life_days: float | Float = 3.0
     half_life_growth: float = 2.0
-    review_spacing_days: float = 1.0
+    review_spacing_days: float = 0.5
     prereq_credit: float = 0.5
+    durable_days: int = 2
+    worked_example_learning: float = 0.5
 
     def __post_init__(self) -> None:
         thr = np.asarray(self.threshold, dtype=np.float64)
@@ -129,10 +142,15 @@ class MasteryPolicy:
             raise ValueError("ready_fraction must lie in (0, 1]")
         if not 0 < self.review_recall < 1:
             raise ValueError("review_recall must lie in (0, 1)")
-        if self.min_evidence < 0 or self.stuck_attempts < 1 or self.half_life_days <= 0:
+        half_life = np.asarray(self.half_life_days, dtype=np.float64)
+        if self.min_evidence < 0 or self.stuck_attempts < 1 or np.any(half_life <= 0):
             raise ValueError("min_evidence >= 0, stuck_attempts >= 1, half_life_days > 0")
         if not 0 <= self.prereq_credit <= 1:
             raise ValueError("prereq_credit must lie in [0, 1]")
+        if self.durable_days not in (1, 2):
+            raise ValueError("durable_days must be 1 (one session) or 2 (two separate days)")
+        if not 0 <= self.worked_example_learning <= 1:
+            raise ValueError("worked_example_learning must lie in [0, 1]")
 
     def thresholds(self, n: int) -> Float:
         return np.broadcast_to(np.asarray(self.threshold, dtype=np.float64), (n,))
@@ -193,6 +211,17 @@ def is_mastered(state: LearnerState, policy: MasteryPolicy) -> NDArray[np.bool_]
     return (state.p_known >= thr) & (state.attempts >= max(policy.min_evidence, 1.0))
 
 
+def is_durable(state: LearnerState, policy: MasteryPolicy) -> NDArray[np.bool_]:
+    """Mastered and confirmed across sessions: a right answer at least
+    ``review_spacing_days`` after the last one, once mastered (a successful spaced review;
+    knowledge placed as known counts as reviewed). With ``durable_days`` 1, mastered is
+    durable."""
+    mastered = is_mastered(state, policy)
+    if policy.durable_days <= 1:
+        return mastered
+    return mastered & (state.reviews > 0)
+
+
 def predicted_recall(state: LearnerState, policy: MasteryPolicy, now: float | Float) -> Float:
     """The planner's forgetting curve: ``2 ** (-elapsed / half_life)``; 1 where never seen."""
     half_life = policy.half_life_days * policy.half_life_growth ** state.reviews.astype(float)
@@ -233,8 +262,16 @@ def apply_attempts(
     graph: CompetencyGraph,
     policy: MasteryPolicy,
     hints: ArrayLike = 0,
+    kind: ArrayLike = "answer",
 ) -> LearnerState:
     """Apply one attempt for each listed student (at most one per student) and return the new state.
+
+    ``kind`` (one of :data:`EVIDENCE_KINDS`, or one per attempt) says what the evidence is. An
+    ``answer`` is as below. A ``placement`` answer is an observation without the learning step
+    (a check, not practice). A ``worked_example`` is neither right nor wrong: the estimate moves
+    by ``policy.worked_example_learning`` of the learning step only, it is no attempt of the
+    competency's own (so never mastery), and it clears the stuck counters (the student studied
+    the solution; what they do next is new evidence). ``correct`` is ignored for it.
 
     A hinted attempt counts as incorrect for knowledge tracing. The estimate moves with the
     evidence: a wrong answer lowers it and a right one raises it (Bayes' rule on the answer; the
@@ -250,11 +287,27 @@ def apply_attempts(
     hinted = np.broadcast_to(np.asarray(hints, dtype=np.float64), s.shape) > 0
     ok = (np.broadcast_to(np.asarray(correct, dtype=np.float64), s.shape) > 0.5) & ~hinted
     t = np.broadcast_to(np.asarray(now, dtype=np.float64), s.shape)
+    kinds = np.broadcast_to(np.asarray(kind, dtype=object), s.shape)
+    unknown = set(kinds.tolist()) - set(EVIDENCE_KINDS)
+    if unknown:
+        raise ValueError(f"unknown kind of evidence {sorted(map(str, unknown))}: use one of "
+                         f"{', '.join(EVIDENCE_KINDS)}")  # fmt: skip
     new = state.copy()
     if s.size == 0:
         return new
     if np.unique(s).size != s.size:
         raise ValueError("apply_attempts takes at most one attempt per student per call")
+    studied = kinds == "worked_example"
+    if studied.any():
+        new = _study(new, s[studied], c[studied], t[studied], params, policy)
+        keep = ~studied
+        if not keep.any():
+            return new
+        state, s, c, hinted, ok, t, kinds = (
+            new, s[keep], c[keep], hinted[keep], ok[keep], t[keep], kinds[keep]
+        )  # fmt: skip
+        new = state.copy()
+    checked = kinds == "placement"
 
     was_mastered = is_mastered(state, policy)[s, c]
     spaced = (t - state.last_seen[s, c]) >= policy.review_spacing_days
@@ -269,6 +322,7 @@ def apply_attempts(
     )
     slip = params.p_slip[c]
     posterior = np.where(ok, p_before * (1 - slip) / p_correct, p_before * slip / (1 - p_correct))
+    p_after = np.where(checked, posterior, p_after)
     p_after = np.clip(
         np.where(ok, np.maximum(p_after, posterior), np.minimum(p_after, posterior)), P_MIN, P_MAX
     )
@@ -306,6 +360,26 @@ def apply_attempts(
     return new
 
 
+def _study(
+    state: LearnerState,
+    s: NDArray[np.int64],
+    c: NDArray[np.int64],
+    t: Float,
+    params: BKTParams,
+    policy: MasteryPolicy,
+) -> LearnerState:
+    """Worked examples studied (``state`` is already a copy and is changed in place)."""
+    p = state.p_known[s, c]
+    learned = (1 - p) * params.p_learn[c] * policy.worked_example_learning
+    p_after = np.clip(p + learned, P_MIN, P_MAX)
+    state.p_known[s, c] = p_after
+    state.peak[s, c] = np.maximum(state.peak[s, c], p_after)
+    state.no_progress[s, c] = 0
+    state.hint_rate[s, c] = 0.0
+    state.last_seen[s, c] = np.where(np.isnan(state.last_seen[s, c]), t, state.last_seen[s, c])
+    return state
+
+
 def replay_attempts(
     state: LearnerState,
     students: ArrayLike,
@@ -317,6 +391,7 @@ def replay_attempts(
     graph: CompetencyGraph,
     policy: MasteryPolicy,
     hints: ArrayLike = 0,
+    kind: ArrayLike = "answer",
     on_round: Callable[[NDArray[np.int64], LearnerState, LearnerState], None] | None = None,
 ) -> LearnerState:
     """Apply many attempts, each student's in the order given, and return the final state.
@@ -330,6 +405,7 @@ def replay_attempts(
     ok = np.broadcast_to(np.asarray(correct), s.shape)
     t = np.broadcast_to(np.asarray(now, dtype=np.float64), s.shape)
     h = np.broadcast_to(np.asarray(hints, dtype=np.int64), s.shape)
+    k = np.broadcast_to(np.asarray(kind, dtype=object), s.shape)
     if s.size == 0:
         return state
     order = np.argsort(s, kind="stable")
@@ -343,7 +419,7 @@ def replay_attempts(
         at = by_round[lo:hi]
         after = apply_attempts(
             state, s[at], c[at], ok[at], now=t[at], params=params, graph=graph, policy=policy,
-            hints=h[at],
+            hints=h[at], kind=k[at],
         )  # fmt: skip
         if on_round is not None:
             on_round(at, state, after)
