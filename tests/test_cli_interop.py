@@ -86,14 +86,22 @@ def test_a_case_package_with_parentless_items_imports_with_its_warnings(tmp_path
     assert "Imported Fractions" in words
 
 
-def test_a_bundle_refused_for_real_errors_still_shows_what_was_tolerated(tmp_path: Path) -> None:
+def test_a_shared_bundle_imports_and_lists_each_row_tolerated_or_left_out(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'school.db'}"
     bundle = SHARED / "interop" / "oneroster" / "catalyst-moodle-enrol_oneroster"
-    refused = runner.invoke(
-        app, ["import", "oneroster", str(bundle / "Test_full_data_set.zip"), "--database", url]
-    )
+    command = ["import", "oneroster", str(bundle / "Test_full_data_set.zip"), "--database", url]
+    done = runner.invoke(app, command)
+    assert done.exit_code == 0, done.output
+    words = _words(done.output)
+    assert "2 warning(s) (read, not refused)" in words  # the reading: 1.0 status, a department
+    assert "status 'inactive': read as active" in words
+    assert "a department that classes or people name as their school: read as a school" in words
+    assert "12 warning(s) (read, not refused)" in words  # the writing
+    assert "enrollment enr-s-222-12345-987654: left out: user usr-222-987654 is a teacher" in words
+    assert words.count("left out: its class cls-222-123478 is marked tobedeleted") == 3
+    # strictly read, it is refused whole, each problem named, nothing written
+    refused = runner.invoke(app, [*command, "--strict"])
     assert refused.exit_code == 1
     words = _words(refused.output)
-    assert "1 warning(s) (read, not refused)" in words
-    assert "status 'inactive': read as active" in words
-    assert "Nothing was imported." in words and "is a teacher, enrolled as student" in words
+    assert "Nothing was imported." in words
+    assert "status 'inactive' is not active or tobedeleted" in words

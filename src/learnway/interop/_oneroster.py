@@ -17,7 +17,9 @@ a warning (``Roster.warnings``) rather than a refusal: ``ext_*`` and ``metadata.
 and columns OneRoster does not define, are kept as each record's extension data; optional
 columns may be missing; a 1.0-style bundle without ``manifest.csv`` is read as bulk files, and
 1.0 column names (``userId``, ``schoolYearId``, ``grade``, ``agents``) and the 1.0 status
-``inactive`` are read; short rows are padded. ``strict=True`` refuses all of these instead.
+``inactive`` are read; short rows are padded; an org of another type (a department) that classes
+or people name as their school is read as a school. ``strict=True`` refuses all of these
+instead. What the writing tolerates is said in :func:`learnway.store.save_roster`.
 
 OneRoster roles map onto Learnway's: ``student``; ``teacher`` and ``aide`` (teacher, enrolled as
 an aide); ``parent``, ``guardian`` and ``relative`` (guardian); ``administrator`` (1.1; school or
@@ -312,12 +314,16 @@ def read_oneroster(
                 roster.delta.add(name)
         elif mode != "absent":
             reader.problem("manifest.csv", f"file.{name}", f"unknown mode {mode!r}")
+        if name not in tables:
+            roster.absent.add(name)
     _orgs(reader, roster, tables.get("orgs", []))
     _sessions(reader, roster, tables.get("academicSessions", []))
     _courses(reader, roster, tables.get("courses", []))
     _classes(reader, roster, tables.get("classes", []))
     _users(reader, roster, tables.get("users", []), tables.get("roles"))
     _enrollments(reader, roster, tables.get("enrollments", []))
+    if not strict:
+        _orgs_named_as_schools(reader, roster, tables.get("orgs", []))
     _demographics(reader, roster, tables.get("demographics", []))
     if reader.problems:
         log.info("refused %s: %d problem(s)", source.name, len(reader.problems))
@@ -463,6 +469,29 @@ def _orgs(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:
                     _extensions(reader, "orgs", row),
                 )
             )  # fmt: skip
+
+
+def _orgs_named_as_schools(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:
+    """An org of another type (a department, say) that the bundle's classes or people name as
+    their school is read as a school: real exports whose only org is a department mean it as
+    the school, and leaving it out would leave every class and person without one."""
+    named = {c.school for c in roster.classes} | {u.org for u in roster.users}
+    others = {row["sourcedId"]: row for _, row in rows if row["sourcedId"] in named}
+    kept = []
+    for kind, sourced_id, why in roster.skipped:
+        row = others.get(sourced_id) if kind == "org" else None
+        if row is None:
+            kept.append((kind, sourced_id, why))
+            continue
+        roster.orgs.append(
+            OrgRecord(
+                sourced_id, row["name"], "school", row["identifier"] or None,
+                row["parentSourcedId"] or None, _extensions(reader, "orgs", row),
+            )
+        )  # fmt: skip
+        reader.warn("orgs.csv", sourced_id, f"a {row['type']} that classes or people name as "
+                    "their school: read as a school")  # fmt: skip
+    roster.skipped[:] = kept
 
 
 def _sessions(reader: _Reader, roster: Roster, rows: list[tuple[str, Row]]) -> None:

@@ -212,6 +212,7 @@ class Roster:
     demographics: list[DemographicsRecord] = field(default_factory=list)
     removed: dict[str, list[str]] = field(default_factory=dict)  # tobedeleted, by file
     delta: set[str] = field(default_factory=set)  # the files that hold changes only
+    absent: set[str] = field(default_factory=set)  # the files read that the bundle lacks
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, sourcedId, why)
     warnings: list[Problem] = field(default_factory=list)  # what was tolerated, and where
     strict: bool = False  # read with strict=True: save_roster tolerates nothing either

@@ -16,9 +16,14 @@ an administrator sets a password (or through single sign-on).
 
 Each record's extension data (``ext_*``, ``metadata.*`` and other columns OneRoster does not
 define) is stored with it, a person's ``identifier`` and ``userIds`` too (searchable: see
-:func:`find_users`). Unless the roster was read with ``strict=True``, an agent link between a
-student and someone who is not a guardian in Learnway (Learnway gives each person one role) is
-left out with a warning in ``roster.warnings`` instead of refusing the bundle.
+:func:`find_users`). Unless the roster was read with ``strict=True``, what real exports do is
+written with a warning in ``roster.warnings`` instead of refusing the bundle: an agent link
+between a student and someone who is not a guardian in Learnway (Learnway gives each person one
+role) is left out; an org's or a term's parent that resolves nowhere is dropped (the parent is
+optional); a class's course that resolves nowhere, in a bundle without ``courses.csv``, is made
+from the class. Rows left out are listed in ``roster.skipped`` with their reason (and as a
+warning): an enrollment of a class the bundle marks ``tobedeleted``, and one whose role is not
+the person's (a teacher enrolled as a student).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, or_, select, tuple_, update
@@ -34,7 +40,12 @@ from sqlalchemy.orm import Session
 
 from learnway._errors import InputError, Problem
 from learnway.interop import Roster
-from learnway.interop._oneroster_records import DEMOGRAPHIC_FLAGS, OrgRecord, SessionRecord
+from learnway.interop._oneroster_records import (
+    DEMOGRAPHIC_FLAGS,
+    CourseRecord,
+    OrgRecord,
+    SessionRecord,
+)
 from learnway.store._load import ImportReport, _chunks, _insert, _select_in, _sync
 from learnway.store._schema import (
     AcademicSession,
@@ -93,21 +104,53 @@ def save_roster(
         why = f"was left out ({left_out[org]})" if org in left_out else "is unknown"
         problem(kind, sourced_id, f"org {org} {why}")
 
+    def tolerate(kind: str, sourced_id: str, message: str) -> None:
+        roster.warnings.append(Problem(roster.title, f"{kind} {sourced_id}", message))
+
+    def leave_out(kind: str, sourced_id: str, why: str) -> None:
+        roster.skipped.append((kind, sourced_id, why))
+        tolerate(kind, sourced_id, f"left out: {why}")
+
+    orgs = []
     for org in roster.orgs:
         if org.parent and org.parent not in org_type and org.parent not in left_out:
-            problem("org", org.sourced_id, f"parent {org.parent} is in neither bundle nor school")
+            message = f"parent {org.parent} is in neither bundle nor school"
+            if roster.strict:
+                problem("org", org.sourced_id, message)
+            else:
+                tolerate("org", org.sourced_id, f"{message}: read without a parent")
+                org = replace(org, parent=None)
+        orgs.append(org)
     terms = _Known(session, AcademicSession, {s.sourced_id: s for s in roster.sessions})
     removed_sessions = set(roster.removed.get("academicSessions", []))
+    sessions = []
     for term in roster.sessions:
         if term.parent and term.parent not in terms and term.parent not in removed_sessions:
-            problem("academic session", term.sourced_id, f"parent {term.parent} is unknown")
+            if roster.strict:
+                problem("academic session", term.sourced_id, f"parent {term.parent} is unknown")
+            else:
+                tolerate("academic session", term.sourced_id, f"parent {term.parent} is in "
+                         "neither bundle nor school: read without a parent")  # fmt: skip
+                term = replace(term, parent=None)
+        sessions.append(term)
     courses = _Known(session, Course, {c.sourced_id: c for c in roster.courses})
+    made: dict[str, CourseRecord] = {}
     for course in roster.courses:
         if course.org not in org_type:
             org_problem("course", course.sourced_id, course.org)
     sections = _Known(session, Section, {c.sourced_id: c for c in roster.classes})
     for section in roster.classes:
-        if section.course not in courses:
+        if section.course in made:
+            pass
+        elif section.course not in courses and "courses" in roster.absent and not roster.strict:
+            # the bundle carries no courses.csv: the class stands for its course
+            made[section.course] = CourseRecord(
+                section.course, section.title, None, section.school, {}
+            )
+            tolerate("class", section.sourced_id, f"course {section.course} is in neither "
+                     "bundle nor school, and the bundle has no courses.csv: the course is "
+                     f"made from the class, titled {section.title!r}")  # fmt: skip
+        elif section.course not in courses:
             problem("class", section.sourced_id, f"course {section.course} is unknown")
         if section.school not in org_type:
             org_problem("class", section.sourced_id, section.school)
@@ -133,15 +176,27 @@ def save_roster(
     roles = _Known(session, User, user_role, "role")
 
     pairs: set[tuple[str, str]] = set()
+    removed_classes = set(roster.removed.get("classes", []))
+    enrollments = []
     for enrollment in roster.enrollments:
         where = ("enrollment", enrollment.sourced_id)
+        role = roles.get(enrollment.user)
+        if enrollment.section not in sections and enrollment.section in removed_classes:
+            # the class is deleted by this very bundle: so are its enrollments
+            leave_out(*where, f"its class {enrollment.section} is marked tobedeleted")
+            continue
         if enrollment.section not in sections:
             problem(*where, f"class {enrollment.section} is unknown")
-        role = roles.get(enrollment.user)
         if enrollment.user not in roles:
             problem(*where, f"user {enrollment.user} is unknown")
         elif (enrollment.role == "student") != (role == "student"):
-            problem(*where, f"user {enrollment.user} is a {role}, enrolled as {enrollment.role}")
+            message = f"user {enrollment.user} is a {role}, enrolled as {enrollment.role}"
+            if roster.strict:
+                problem(*where, message)
+            else:  # Learnway gives each person one role
+                leave_out(*where, f"{message} (a person has one role in Learnway)")
+                continue
+        enrollments.append(enrollment)
         pair = (enrollment.section, enrollment.user)
         if pair in pairs:
             problem(*where, f"user {enrollment.user} is enrolled in {enrollment.section} twice")
@@ -175,6 +230,10 @@ def save_roster(
     if problems:
         log.info("refused %s: %d problem(s)", roster.title, len(problems))
         raise InputError(problems)
+    roster = replace(  # what was read, as tolerated; warnings and skipped rows stay shared
+        roster, orgs=orgs, sessions=sessions, courses=[*roster.courses, *made.values()],
+        enrollments=enrollments,
+    )  # fmt: skip
     report = _write(session, roster, user_role, links, progress or _quiet)
     log.info("wrote %s: %d row(s) changed", roster.title, report.changed)
     return report
