@@ -19,9 +19,9 @@ import statsmodels.api as sm
 from numpy.typing import ArrayLike, NDArray
 from statsmodels.stats.multitest import multipletests
 
-Float = NDArray[np.float64]
+from learnway.analytics._reports import MIN_CELL, suppressed
 
-MIN_CELL = 10
+Float = NDArray[np.float64]
 
 # The What Works Clearinghouse's attrition boundaries (Procedures and Standards Handbook):
 # the largest differential attrition (percentage points) with which a randomized study keeps
@@ -197,16 +197,6 @@ def attrition(randomized: Mapping[str, int], analyzed: Mapping[str, int]) -> Att
     )  # fmt: skip
 
 
-def suppressed_groups(counts: Mapping[str, int], min_cell: int = MIN_CELL) -> set[str]:
-    """Groups not to show: primary (fewer than ``min_cell``) and secondary (when exactly one is
-    hidden, the next smallest too, so a total cannot give it away)."""
-    hidden = {g for g, n in counts.items() if n < min_cell}
-    if len(hidden) == 1 and len(counts) > 1:
-        rest = sorted((n, g) for g, n in counts.items() if g not in hidden)
-        hidden.add(rest[0][1])
-    return hidden
-
-
 @dataclass(frozen=True)
 class SubgroupEffect:
     group: str
@@ -235,7 +225,7 @@ def subgroup_effects(
     for name in sorted(set(s[keep].tolist())):
         in_group = keep & (s == name)
         counts[name] = int(min((c[in_group] == treated).sum(), (c[in_group] == control).sum()))
-    hidden = suppressed_groups(counts, min_cell)
+    hidden = suppressed(counts, min_cell=min_cell)
     rows = []
     for name in sorted(counts):
         if name in hidden:

@@ -85,9 +85,7 @@ def simulate_experiment(
     return ExperimentData(section, school_of, rate, hours, mastered, outcome)
 
 
-def pilot_variance(
-    rng: np.random.Generator, school: School, runs: int = 20
-) -> tuple[float, float]:
+def pilot_variance(rng: np.random.Generator, school: School, runs: int = 20) -> tuple[float, float]:
     """The outcome's standard deviation and intra-section correlation, estimated from
     ``runs`` control-only terms (what a school would read from last year's data)."""
     sds, iccs = [], []
