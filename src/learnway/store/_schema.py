@@ -776,3 +776,85 @@ class XapiOutbox(Base):
     tries: Mapped[int] = mapped_column(Integer, default=0)
     next_try: Mapped[dt.datetime] = mapped_column(Timestamp(), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- Experiments (docs/evidence.md) ------------------------------------------------------------
+
+EXPERIMENT_KINDS = (
+    "content_variant", "hint_style", "review_schedule", "planner_policy", "intervention",
+)  # fmt: skip
+EXPERIMENT_UNITS = ("student", "section")
+EXPERIMENT_STATUSES = ("draft", "running", "finished")
+EXCLUSION_REASONS = ("consent", "accommodation", "other")
+
+
+class Experiment(Base):
+    """A randomized experiment: what varies, its conditions and shares, the unit of
+    assignment, the population, the dates, the primary outcome and the analysis plan (in
+    ``design``, fixed at launch); ``result`` is the analysis frozen when it finishes."""
+
+    __tablename__ = "experiments"
+    __table_args__ = (
+        _one_of("kind", EXPERIMENT_KINDS),
+        _one_of("unit", EXPERIMENT_UNITS),
+        _one_of("status", EXPERIMENT_STATUSES),
+        CheckConstraint("end_date >= start_date", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))
+    unit: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    design: Mapped[dict[str, Any]] = mapped_column(JSON)
+    analysis_plan: Mapped[str] = mapped_column(Text, default="")
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+    launched_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ExperimentAssignment(Base):
+    """A student's condition in an experiment (by their own hash, or their section's)."""
+
+    __tablename__ = "experiment_assignments"
+
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"))
+    condition: Mapped[str] = mapped_column(String(64))
+    assigned_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+
+
+class ExperimentExclusion(Base):
+    """A student kept out of an experiment (no consent, an accommodation): they see the
+    usual product and are counted, never analysed."""
+
+    __tablename__ = "experiment_exclusions"
+    __table_args__ = (_one_of("reason", EXCLUSION_REASONS),)
+
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+
+
+class ExperimentExposure(Base):
+    """Append-only: a student was shown their condition (where: practice, planner)."""
+
+    __tablename__ = "experiment_exposures"
+    __table_args__ = (
+        Index("ix_experiment_exposures_experiment_student", "experiment_id", "student_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    condition: Mapped[str] = mapped_column(String(64))
+    context: Mapped[str] = mapped_column(String(20))
+    at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
