@@ -424,6 +424,8 @@ def _ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
 
 TARGET_MS = 25.0
 PAGE_TARGET_MS = 200.0
+HTTP_RATIO = 0.5
+HTTP_P99_MS = 100.0
 
 
 def run_live_benchmark(
@@ -463,6 +465,11 @@ def run_live_benchmark(
             if "section" in parts:
                 progress(f"a section of 150 students on {backend}")
                 results.setdefault("section", {})[backend] = section_pages(make("section"))
+            if "http" in parts:
+                from learnway._httpbench import http_benchmark
+
+                progress(f"answers through HTTP against a bare endpoint on {backend}")
+                results.setdefault("http", {})[backend] = http_benchmark(make("http"))
         if "truth" in parts:
             progress("a simulated school year through the live path (SQLite)")
             results["truth"] = truth(
@@ -543,6 +550,31 @@ def render_markdown(results: dict[str, Any]) -> str:
                 for p in ("heatmap", "needs", "groups", "pacing")
             )
             lines.append(f"| {backend} | {r['attempts_per_student']} | {cells} |")
+        lines.append("")
+    if "http" in results:
+        lines += [
+            "## Answers through HTTP against a bare endpoint on the same database",
+            "",
+            "Concurrent simulated students answering on loopback, each as soon as its last "
+            "answer came back: `learnway serve --workers N` (sign-in, access, the answer "
+            "checked, stored, the live state updated, audited) against a FastAPI endpoint that "
+            "only inserts the attempt and upserts one state row, with as many workers, one "
+            f"after the other. Target: at least {HTTP_RATIO:g} of the bare throughput, p99 "
+            f"under {HTTP_P99_MS:g} ms, nothing acknowledged lost.",
+            "",
+            "| database | clients | workers | server | answers/s | p50 (ms) | p99 (ms) | "
+            "acknowledged | stored once | lost | ratio |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for backend, r in results["http"].items():
+            for server in ("learnway", "bare"):
+                x = r[server]
+                lines.append(
+                    f"| {backend} | {r['clients']} | {r['workers']} | {server} | "
+                    f"{x['answers_per_s']} | {x['p50_ms']} | {x['p99_ms']} | "
+                    f"{x['acknowledged']:,} | {x['stored_once']:,} | {x['lost']} | "
+                    f"{r['ratio'] if server == 'learnway' else ''} |"
+                )
         lines.append("")
     if "truth" in results:
         t = results["truth"]
