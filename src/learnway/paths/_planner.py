@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +67,22 @@ class PlannerConfig:
             raise ValueError("max_review >= 0 and minutes_per_day > 0")
         if self.consolidate_days < 0 or not 0 < self.consolidate_recall <= 1:
             raise ValueError("consolidate_days >= 0 and consolidate_recall in (0, 1]")
+
+    def with_settings(self, settings: Mapping[str, object]) -> PlannerConfig:
+        """This configuration with an experiment condition's settings applied (for example
+        ``{"review": False}`` or ``{"max_review": 1}``); an unknown name or a value of another
+        type is refused with a ValueError naming it."""
+        changes: dict[str, object] = {}
+        for name, value in settings.items():
+            if name not in self.__dataclass_fields__:
+                raise ValueError(f"planner setting {name!r} does not exist")
+            current = getattr(self, name)
+            if isinstance(current, bool) != isinstance(value, bool) or not isinstance(
+                value, int | float
+            ):
+                raise ValueError(f"planner setting {name!r} must be like {current!r}")
+            changes[name] = type(current)(value)
+        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
