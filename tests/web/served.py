@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,17 +51,23 @@ def served(app: FastAPI, *, timeout_s: float = 20.0) -> Iterator[str]:
 
 @contextmanager
 def learnway_serve(
-    engine: Engine, folder: Path, port: int, *, start_timeout_s: float = 90.0
+    engine: Engine,
+    folder: Path,
+    port: int,
+    *,
+    start_timeout_s: float = 90.0,
+    extra: Sequence[str] = (),
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``learnway serve`` on ``engine`` in a process of its own on 127.0.0.1:``port``, its log
-    in ``folder``; ready once its sign-in page answers. Stopped (if still running) at the end."""
+    in ``folder``; ready once its sign-in page answers. Stopped (if still running) at the end.
+    ``extra``: more options of ``learnway serve`` (``--workers 2``)."""
     env = {**os.environ, "LEARNWAY_SECRET_KEY": "a-secret-key-for-the-served-tests-0123456789",
            "LEARNWAY_DATA_DIR": str(folder)}  # fmt: skip
     url = engine.url.render_as_string(hide_password=False)
     with (folder / f"server-{port}.log").open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-c", "from learnway.cli import main; main()", "serve",
-             "--host", "127.0.0.1", "--port", str(port), "--database", url],
+             "--host", "127.0.0.1", "--port", str(port), "--database", url, *extra],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + start_timeout_s

@@ -15,6 +15,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     database: DatabaseOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Web processes sharing the port (e.g. one per core); "
+            "background jobs still run once.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web application (pages and the JSON API under /api/v1) until Ctrl+C."""
     from learnway.settings import get_settings
@@ -26,7 +35,7 @@ def serve(
         console.print("[bold red]The database has no schema yet.[/] Run `learnway init` first.")
         raise typer.Exit(code=1)
     upgrade(engine)  # in place: adds the web application's tables to an older database
-    run(engine, host=host, port=port, echo=console.print)
+    run(engine, host=host, port=port, echo=console.print, workers=workers)
 
 
 @app.command("worker")
@@ -67,15 +76,16 @@ def bench_live(
     days: Annotated[int, typer.Option(min=1)] = 180,
     attempts_per_day: Annotated[int, typer.Option(min=1)] = 4,
     part: Annotated[
-        list[str] | None, typer.Option(help="speed, section or truth (default: all)")
+        list[str] | None, typer.Option(help="speed, section, http or truth (default: all)")
     ] = None,
 ) -> None:
     """The live path measured end to end: answer and recommendation time against history,
-    teacher pages for a section of 150, and shown mastery against a simulated year's truth.
+    teacher pages for a section of 150, answers through HTTP against a bare endpoint, and
+    shown mastery against a simulated year's truth.
     Writes live.json and live.md."""
     from learnway._livebench import run_live_benchmark
 
-    parts = tuple(part or ("speed", "section", "truth"))
+    parts = tuple(part or ("speed", "section", "http", "truth"))
     run_live_benchmark(
         out_dir, postgres_url=postgres, repeats=repeats, days=days,
         attempts_per_day=attempts_per_day, parts=parts, progress=console.print,

@@ -18,6 +18,8 @@ from learnway.store import make_engine
 from learnway.web._audit import install_audit
 from learnway.web._context import STATIC, TEMPLATES, WebContext
 from learnway.web._deps import NotSignedIn
+from learnway.web._health import router as health_router
+from learnway.web._metrics import install_metrics, observe
 from learnway.web._security import CookieSigner
 from learnway.web._signin import SignInGuard
 from learnway.web._xapi import mount_xapi
@@ -102,6 +104,8 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
     app.include_router(api.router)
     app.include_router(apidocs.router, prefix=API_PREFIX)
     app.include_router(pages.router)
+    app.include_router(health_router)  # /healthz and /readyz
+    install_metrics(app, engine)  # /metrics
     install_audit(app)  # refused and probing requests, recorded in the audit trail
 
     @app.middleware("http")
@@ -134,14 +138,16 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
         if not request.url.path.startswith("/static"):
             response.headers.setdefault("cache-control", "no-store")
             viewer = getattr(request.state, "viewer", None)
+            route, elapsed = _route_template(request), time.perf_counter() - started
             log_request(
                 method=request.method,
-                route=_route_template(request),
+                route=route,
                 status=response.status_code,
-                duration_ms=(time.perf_counter() - started) * 1000,
+                duration_ms=elapsed * 1000,
                 user_id=getattr(viewer, "id", None),
                 role=getattr(viewer, "role", None),
             )
+            observe(request.method, route, response.status_code, elapsed)
         return response
 
     @app.exception_handler(NotSignedIn)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 import webbrowser
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -14,9 +17,10 @@ from learnway.web._demo import sign_in_links as demo_links
 
 if TYPE_CHECKING:
     import uvicorn
+    from fastapi import FastAPI
 
 
-def uvicorn_config(app: Any, *, host: str, port: int) -> uvicorn.Config:
+def uvicorn_config(app: Any, *, host: str, port: int, **more: Any) -> uvicorn.Config:
     """How Learnway is served. ``X-Forwarded-For`` is read only from the proxies named in
     ``LEARNWAY_TRUSTED_PROXIES`` (:func:`learnway.web._signin.client_address`), never by uvicorn,
     which would otherwise believe it from any client on loopback. No ``Server`` header is sent,
@@ -32,7 +36,36 @@ def uvicorn_config(app: Any, *, host: str, port: int) -> uvicorn.Config:
         server_header=False,  # no "Server: uvicorn"
         access_log=False,  # Learnway's own access log names routes, not paths (_logging.py)
         log_config=None,  # logging is set up by configure_logging
+        **more,
     )
+
+
+FACTORY = "learnway.web._serve:app_from_environment"
+"""What each web process of ``learnway serve --workers N`` imports and calls."""
+
+
+def app_from_environment() -> FastAPI:
+    """The application of one web process, its database and settings read from ``LEARNWAY_*``
+    (``serve`` names the database in ``LEARNWAY_DATABASE_URL`` before the processes start)."""
+    from learnway._logging import configure_logging
+    from learnway.web._app import create_app
+
+    app = create_app()
+    configure_logging(production=app.state.web.settings.environment == "production")
+    app.state.web.checker.warm()
+    return app
+
+
+def _prepare_processes(engine: Engine) -> None:
+    """What the web processes inherit: the database's URL, and a fresh folder in which
+    ``prometheus_client`` sums their counters (unless the operator named one)."""
+    os.environ["LEARNWAY_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        for stale in Path(folder).glob("*.db"):  # counters of an earlier run
+            stale.unlink()
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="learnway-metrics-")
 
 
 def serve(
@@ -43,22 +76,43 @@ def serve(
     open_browser: bool = False,
     sign_in_links: bool = False,
     echo: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> None:
     """Serve Learnway on ``host:port`` until interrupted.
 
     With ``sign_in_links``, print sign-in links for the demo's student, teacher and leader (password
     :data:`DEMO_PASSWORD`); with ``open_browser``, open the student's link once the server is up.
+    With ``workers`` above 1, that many web processes share the port (uvicorn's supervisor
+    restarts one that dies); the background job worker runs once, in this process, never in
+    each web process.
     """
     import uvicorn
 
     from learnway._logging import configure_logging
-    from learnway.web._app import create_app
     from learnway.worker import start
 
-    app = create_app(engine_url)
-    configure_logging(production=app.state.web.settings.environment == "production")
-    app.state.web.checker.warm()
-    _, stop_worker = start(app.state.web.engine)
+    if workers < 1:
+        raise ValueError(f"workers must be 1 or more, not {workers}")
+    if workers == 1:
+        from learnway.web._app import create_app
+
+        app: FastAPI | None = create_app(engine_url)
+        assert app is not None
+        engine = app.state.web.engine
+        configure_logging(production=app.state.web.settings.environment == "production")
+        app.state.web.checker.warm()
+    else:
+        from learnway.settings import get_settings
+        from learnway.store import make_engine
+
+        app = None
+        if engine_url is None or isinstance(engine_url, str):
+            engine = make_engine(engine_url or get_settings().resolved_database_url)
+        else:
+            engine = engine_url
+        configure_logging(production=get_settings().environment == "production")
+        _prepare_processes(engine)
+    _, stop_worker = start(engine)
     shown = "localhost" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     say = echo or print
@@ -71,6 +125,12 @@ def serve(
     if open_browser:
         threading.Timer(1.5, webbrowser.open, args=(links["student"],)).start()
     try:
-        uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()
+        if app is not None:
+            uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()
+        else:
+            from uvicorn.supervisors import Multiprocess
+
+            config = uvicorn_config(FACTORY, host=host, port=port, workers=workers, factory=True)
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
     finally:
         stop_worker.set()
