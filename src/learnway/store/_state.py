@@ -40,6 +40,7 @@ from learnway.paths import (
     mastery_status,
     replay_attempts,
 )
+from learnway.store._assignment import planner_config
 from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
 from learnway.store._jobs import enqueue
 from learnway.store._progress import day_of, evidence_of, load_course, moment_of
@@ -446,7 +447,8 @@ def recommend(
     course = live.course
     moment = now or dt.datetime.now(dt.UTC)
     state = load_state(session, live, [student_id])
-    planner = Planner(course.graph, course.bank, course.params, policy=live.policy)
+    config = planner_config(session, student_id=student_id, now=moment)  # experiments
+    planner = Planner(course.graph, course.bank, course.params, policy=live.policy, config=config)
     deadline_day = None
     if deadline is not None:
         deadline_day = day_of(dt.datetime.combine(deadline, dt.time(), tzinfo=dt.UTC))
