@@ -1,15 +1,23 @@
-"""A teacher's classes: heatmap, who needs me today, groups, assignments and pacing."""
+"""A teacher's classes: heatmap, groups, assignments and pacing (needs: ``_needs``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 from fastapi import HTTPException
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from learnway.paths import CourseGraph, Planner, forecast_pacing, suggest_groups
+from learnway.paths import (
+    CourseGraph,
+    Planner,
+    Status,
+    forecast_pacing,
+    mastery_status,
+    suggest_groups,
+)
 from learnway.store import MASTERED_NAMES, day_of, load_state
 from learnway.store._schema import (
     Activity,
@@ -19,8 +27,8 @@ from learnway.store._schema import (
     Enrollment,
     Group,
     GroupMember,
+    MasteryEvent,
     Section,
-    Support,
     User,
 )
 from learnway.web._access import section_students, visible_sections
@@ -37,15 +45,14 @@ from learnway.web._schemas import (
     HeatmapOut,
     HeatRow,
     Link,
-    NeedOut,
-    NeedsOut,
     PacingOut,
     PacingRow,
     SectionListOut,
     SectionOut,
 )
 
-INACTIVE_DAYS = 3
+RECENT_DAYS = 7
+"""The section's recent work: the week before its latest attempt."""
 
 
 def section_out(session: Session, section: Section) -> SectionOut:
@@ -84,15 +91,20 @@ def heatmap_view(
     unit: str | None,
     sort: str,
     likely_known: bool = True,
+    open_current: bool = False,
 ) -> HeatmapOut:
     """The section's heatmap; without ``likely_known``, cells known only on credit from
-    advanced work are shown as not started."""
+    advanced work are shown as not started. With ``open_current`` and no ``unit``, it shows the
+    unit of the section's recent work (:func:`current_unit`)."""
     _, catalog = section_course(session, context, section)
     students = section_students(session, section_id=section.id)
     grid = mastery_grid(session, context, catalog, [s.id for s in students])
     if not likely_known:
         credit = grid.status == "likely_known"
         grid.p[credit], grid.status[credit] = np.nan, "not_started"
+    current = current_unit(catalog, grid)
+    if unit is None and open_current:
+        unit = current
     if unit:
         chosen = next((u for u in catalog.units if u.code == unit), None)
         if chosen is None:
@@ -128,6 +140,7 @@ def heatmap_view(
     return HeatmapOut(
         section=section_out(session, section),
         unit=unit or None,
+        current_unit=current,
         units=[Link(label=u.title, href=u.code) for u in catalog.units],
         sort=sort,
         likely_known=likely_known,
@@ -137,6 +150,50 @@ def heatmap_view(
         ],
         rows=rows,
     )
+
+
+def current_unit(catalog: Catalog, grid: MasteryGrid) -> str | None:
+    """The unit where the section's recent work is: the most students' evidence in the week
+    before the section's latest attempt (None before any attempt)."""
+    last = grid.last
+    if not np.isfinite(last).any() or not catalog.units:
+        return None
+    recent = np.nan_to_num(last, nan=-np.inf) >= np.nanmax(last) - RECENT_DAYS
+    per_column = recent.sum(axis=0)
+    scores = [int(per_column[list(u.members)].sum()) if u.members else 0 for u in catalog.units]
+    return catalog.units[int(np.argmax(scores))].code
+
+
+def section_history(
+    session: Session, context: WebContext, section: Section, *, points: int = 30
+) -> list[tuple[dt.date, int]]:
+    """Competencies mastered by the whole section at the end of each day with a change (at most
+    ``points`` days, the last kept), read from the mastery events."""
+    _, catalog = section_course(session, context, section)
+    live, _ = context.live(session, catalog.framework_id)
+    ids = [s.id for s in section_students(session, section_id=section.id)]
+    if not ids:
+        return []
+    changes = session.execute(
+        select(MasteryEvent.at, MasteryEvent.mastered_change)
+        .where(
+            MasteryEvent.student_id.in_(ids),
+            MasteryEvent.model_version == live.version,
+            MasteryEvent.mastered_change != 0,
+            MasteryEvent.competency_id.in_(live.competency_ids.tolist()),
+        )
+        .order_by(MasteryEvent.at)
+    ).all()
+    by_day: dict[dt.date, int] = {}
+    running = 0
+    for at, change in changes:
+        running += change
+        by_day[at.date()] = running
+    days = sorted(by_day)
+    if len(days) > points:
+        keep = np.unique(np.linspace(0, len(days) - 1, points).round().astype(int))
+        days = [days[i] for i in keep]
+    return [(d, by_day[d]) for d in days]
 
 
 def _pacing_frame(
@@ -214,70 +271,6 @@ def pacing_view(
     )
 
 
-def needs_view(session: Session, context: WebContext, section: Section) -> NeedsOut:
-    """Who needs me today: stuck, off pace, inactive, or flagged for support; with evidence."""
-    _, catalog = section_course(session, context, section)
-    students = section_students(session, section_id=section.id)
-    grid = mastery_grid(session, context, catalog, [s.id for s in students])
-    today = dt.date.today()
-    now_day = day_of(dt.datetime.now(dt.UTC))
-    needs: list[NeedOut] = []
-    pacing = pacing_view(session, context, section, students=students, grid=grid).students
-    supports = session.execute(
-        select(Support.student_id, Support.kind, Support.start_date).where(
-            Support.student_id.in_([s.id for s in students]),
-            or_(Support.end_date.is_(None), Support.end_date >= today),
-        )
-    ).all()
-    support_of = {sid: (kind, start) for sid, kind, start in supports}
-    for i, s in enumerate(students):
-        who = person(s)
-        stuck = np.flatnonzero(grid.status[i] == "stuck")
-        if stuck.size:
-            c = int(stuck[0])
-            p = grid.p[i, c]
-            names = ", ".join(catalog.titles[j] for j in stuck[:3])
-            needs.append(
-                NeedOut(
-                    student=who, kind="stuck",
-                    evidence=f"Stuck on {names}: {int(grid.evidence[i, c])} attempts, "
-                    f"{0 if np.isnan(p) else p:.0%} sure of mastery.",
-                )
-            )  # fmt: skip
-        row = pacing[i]
-        if row.at_risk:
-            when = f"{row.forecast:%-d %b %Y}" if row.forecast else "beyond the horizon"
-            needs.append(
-                NeedOut(
-                    student=who, kind="off_pace",
-                    evidence=f"Forecast to finish {when}, after the deadline "
-                    f"{section.deadline:%-d %b %Y}; {row.mastered} of "
-                    f"{row.mastered + row.remaining} mastered.",
-                )
-            )  # fmt: skip
-        last = np.nanmax(grid.last[i]) if np.isfinite(grid.last[i]).any() else None
-        if last is None:
-            needs.append(NeedOut(student=who, kind="inactive", evidence="No practice yet."))
-        elif now_day - last >= INACTIVE_DAYS:
-            needs.append(
-                NeedOut(
-                    student=who, kind="inactive",
-                    evidence=f"Last practised {int(now_day - last)} days ago.",
-                )
-            )  # fmt: skip
-        if s.id in support_of:
-            kind, start = support_of[s.id]
-            needs.append(
-                NeedOut(
-                    student=who, kind="support",
-                    evidence=f"Receiving {kind} support since {start:%-d %b %Y}.",
-                )
-            )  # fmt: skip
-    order = {"stuck": 0, "off_pace": 1, "inactive": 2, "support": 3}
-    needs.sort(key=lambda n: (order[n.kind], n.student.name))
-    return NeedsOut(section=section_out(session, section), needs=needs)
-
-
 # --- groups and assignments -------------------------------------------------------------
 
 
@@ -319,6 +312,11 @@ def groups_view(session: Session, context: WebContext, section: Section) -> Grou
         planner = Planner(course.graph, course.bank, course.params, policy=live.policy)
         now = day_of(dt.datetime.now(dt.UTC))
         by_id = {str(s.id): s for s in students}
+        status = mastery_status(state, live.policy, now)
+        stuck_of = {
+            str(s.id): [catalog.titles[c] for c in np.flatnonzero(status[i] == Status.STUCK)]
+            for i, s in enumerate(students)
+        }
         for g in suggest_groups(planner, state, now, students=list(by_id)):
             title = catalog.title_of(g.competency)
             text = (
@@ -326,6 +324,14 @@ def groups_view(session: Session, context: WebContext, section: Section) -> Grou
                 if g.competency and title
                 else g.explanation
             )
+            if g.kind == "independent":
+                independent = [k for k in g.students if not stuck_of.get(k)]
+                with_me = [k for k in g.students if stuck_of.get(k)]
+                if with_me:
+                    suggested.append(_with_me(with_me, by_id, stuck_of))
+                if not independent:
+                    continue
+                g = replace(g, students=tuple(independent))
             suggested.append(
                 GroupOut(
                     id=None, name=f"{title}" if title else "Independent practice",
@@ -352,6 +358,18 @@ def groups_view(session: Session, context: WebContext, section: Section) -> Grou
             ).all()
         ],
     )
+
+
+def _with_me(keys: list[str], by_id: dict[str, User], stuck_of: dict[str, list[str]]) -> GroupOut:
+    """Stuck students are never left to practise alone: they work with the teacher."""
+    parts = [f"{by_id[k].given_name} on {stuck_of[k][0]}" for k in keys]
+    return GroupOut(
+        id=None, name="Work with me: stuck", kind="with_teacher", competency=None,
+        competency_title=None,
+        reason=f"Stuck, so not left to practise alone: {'; '.join(parts)}. "
+        "Sit with them, or assign a prerequisite from Who needs me today.",
+        students=[person(by_id[k]) for k in keys],
+    )  # fmt: skip
 
 
 def _members(session: Session, section: Section, student_ids: list[int]) -> list[int]:

@@ -343,6 +343,9 @@ class HeatRow(BaseModel):
 class HeatmapOut(BaseModel):
     section: SectionOut
     unit: str | None
+    current_unit: str | None = Field(
+        default=None, description="the unit of the section's most recent work"
+    )
     units: list[Link]
     sort: str
     likely_known: bool = True
@@ -354,7 +357,72 @@ class HeatmapOut(BaseModel):
 class NeedOut(BaseModel):
     student: PersonOut
     kind: Literal["stuck", "off_pace", "inactive", "support"]
+    rule: str = Field(description="the rule that fired, in words")
     evidence: str
+    competency: str | None = None
+    competency_title: str | None = None
+    prerequisite: str | None = Field(
+        default=None, description="a direct prerequisite to assign first, where there is one"
+    )
+    prerequisite_title: str | None = None
+
+
+class NeedSeenIn(Input):
+    student_id: DbId
+    kind: Literal["stuck", "off_pace", "inactive", "support"]
+
+
+class MessageIn(Input):
+    body: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class MessageOut(BaseModel):
+    id: int
+    sender: str
+    body: str
+    created_at: dt.datetime
+    read: bool
+
+
+class MessagesOut(BaseModel):
+    student: PersonOut
+    messages: list[MessageOut]
+
+
+class MemberIn(Input):
+    student_id: DbId
+
+
+class EvidenceAttempt(BaseModel):
+    at: dt.datetime
+    item: str
+    item_title: str
+    step_prompt: str
+    response: str | None
+    correct: bool
+    hints_used: int
+    kind: str = Field(description="answer, placement or worked_example")
+
+
+class EvidencePoint(BaseModel):
+    at: dt.datetime
+    p: float
+    status: str
+    cause: str
+
+
+class EvidenceOut(BaseModel):
+    """One student's evidence on one competency: attempts and the model's estimate over time."""
+
+    student: PersonOut
+    section: SectionOut
+    competency: str
+    title: str
+    status: str
+    status_label: str
+    p_mastery: float | None
+    attempts: list[EvidenceAttempt]
+    estimate: list[EvidencePoint]
 
 
 class NeedsOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from learnway.web._schemas import GrowthOut
@@ -46,3 +47,104 @@ def growth_chart(data: GrowthOut, width: int = 560, height: int = 220) -> Chart:
     else:
         text = "No practice recorded yet."
     return Chart(width, height, path, coords, [(round(y(t), 1), t) for t in ticks], labels, text)
+
+
+@dataclass(frozen=True)
+class PacingChart:
+    """Mastered competencies over time, then the forecast to the finish with its band, the
+    deadline and the goal line (drawn by ``_pacing_chart.html``)."""
+
+    width: int
+    height: int
+    history: str
+    forecast: str
+    band: str
+    deadline_x: float | None
+    goal_y: float
+    y_ticks: list[tuple[float, int]]
+    x_labels: list[tuple[float, str]]
+    description: str
+
+
+def pacing_chart(
+    history: list[tuple[dt.date, int]],
+    *,
+    total: int,
+    today: dt.date,
+    forecast: dt.date | None,
+    early: dt.date | None,
+    late: dt.date | None,
+    deadline: dt.date | None,
+    width: int = 560,
+    height: int = 220,
+) -> PacingChart:
+    """Mastered so far (``history``: day and count), then a dashed forecast from today to
+    ``total`` at ``forecast``, shaded between ``early`` and ``late``; dates beyond a year from
+    today are drawn at its end."""
+    left, right, top, bottom = 44, 14, 12, 30
+    horizon = today + dt.timedelta(days=365)
+    start = min([d for d, _ in history] + [today])
+    ends = [today, *(d for d in (forecast, early, late, deadline) if d is not None)]
+    end = min(max(ends), horizon)
+    if late is None or forecast is None:
+        end = horizon
+    span = max((end - start).days, 1)
+    top_value = max(total, 1)
+
+    def x(day: dt.date) -> float:
+        return round(left + (width - left - right) * (min(day, end) - start).days / span, 1)
+
+    def y(v: float) -> float:
+        return round(top + (height - top - bottom) * (1 - v / top_value), 1)
+
+    now = history[-1][1] if history else 0
+    line = [(x(d), y(m)) for d, m in history] + [(x(today), y(now))]
+    history_path = " ".join(f"{'M' if i == 0 else 'L'}{a},{b}" for i, (a, b) in enumerate(line))
+    finish = forecast or horizon
+    forecast_path = f"M{x(today)},{y(now)} L{x(finish)},{y(total)}"
+    band = f"{x(today)},{y(now)} {x(early or horizon)},{y(total)} {x(late or horizon)},{y(total)}"
+    months = sorted({dt.date(d.year, d.month, 1) for d in _days(start, end)} - {start})
+    step = max(1, len(months) // 6)
+    labels = [(x(m), f"{m:%b %Y}") for m in months[::step]]
+    ticks = sorted({0, top_value // 2, top_value})
+    when = f"{forecast:%-d %B %Y}" if forecast else "more than a year from now"
+    band_text = f" (80% band {early:%-d %b} to {late:%-d %b %Y})" if early and late else ""
+    text = f"{now} of {total} mastered by {today:%-d %B %Y}; forecast to finish {when}{band_text}"
+    text += f"; deadline {deadline:%-d %B %Y}." if deadline else "; no deadline set."
+    return PacingChart(
+        width, height, history_path, forecast_path, band,
+        x(deadline) if deadline and deadline <= end else None, y(total),
+        [(y(t), t) for t in ticks], labels, text,
+    )  # fmt: skip
+
+
+def _days(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def estimate_chart(
+    points: list[tuple[dt.datetime, float]], width: int = 560, height: int = 200
+) -> Chart:
+    """The model's estimate of mastery (0 to 100%) after each change, in time order."""
+    left, right, top, bottom = 44, 14, 10, 30
+    span_x = max(len(points) - 1, 1)
+
+    def x(i: int) -> float:
+        return round(left + (width - left - right) * i / span_x, 1)
+
+    def y(p: float) -> float:
+        return round(top + (height - top - bottom) * (1 - p), 1)
+
+    coords = [(x(i), y(p), f"{at:%-d %b %H:%M}: {p:.0%}") for i, (at, p) in enumerate(points)]
+    path = " ".join(f"{'M' if i == 0 else 'L'}{cx},{cy}" for i, (cx, cy, _) in enumerate(coords))
+    step = max(1, len(points) // 5)
+    labels = [(x(i), f"{at:%-d %b}") for i, (at, _) in enumerate(points) if i % step == 0]
+    if points:
+        text = (
+            f"The estimate went from {points[0][1]:.0%} on {points[0][0]:%-d %B} to "
+            f"{points[-1][1]:.0%} on {points[-1][0]:%-d %B}, over {len(points)} changes."
+        )
+    else:
+        text = "No change of the estimate recorded yet."
+    ticks = [(y(v / 100), v) for v in (0, 50, 100)]
+    return Chart(width, height, path, coords, ticks, labels, text)

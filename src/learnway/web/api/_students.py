@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from learnway.store._schema import User
 from learnway.web._access import audit_many, open_student, visible_students
-from learnway.web._deps import AnyUser, ContextDep, Id, SessionDep, StudentOrTeacher
+from learnway.web._deps import AnyUser, ContextDep, Id, SessionDep, StudentOrTeacher, Teacher
 from learnway.web._learning import (
     add_goal,
     course_for,
@@ -23,6 +23,7 @@ from learnway.web._learning import (
     set_interests,
     update_goal,
 )
+from learnway.web._needs import messages_view, send_message
 from learnway.web._profile import assignments_of, student_page
 from learnway.web._schemas import (
     GoalIn,
@@ -32,6 +33,8 @@ from learnway.web._schemas import (
     GrowthOut,
     InterestsIn,
     InterestsOut,
+    MessageIn,
+    MessagesOut,
     PathOut,
     Problem,
     RecommendationsOut,
@@ -146,3 +149,22 @@ def put_interests(
     )
     set_interests(session, student=student, interests=body.interests)
     return interests_view(session, student)
+
+
+@router.get("/students/{student_id}/messages", response_model=MessagesOut)
+def get_messages(student_id: Id, user: AnyUser, session: SessionDep) -> MessagesOut:
+    """Messages from the student's teachers, newest first (read by the student: marked read)."""
+    student = open_student(session, actor=user, student_id=student_id, resource="messages")
+    return messages_view(session, student=student, mark_read=user.id == student.id)
+
+
+@router.post("/students/{student_id}/messages", response_model=MessagesOut, status_code=201)
+def post_message(
+    student_id: Id, body: MessageIn, user: Teacher, session: SessionDep
+) -> MessagesOut:
+    """Send the student a short message (one of their teachers); it shows on their path."""
+    student = open_student(
+        session, actor=user, student_id=student_id, resource="messages", change=True
+    )
+    send_message(session, student=student, actor=user, body=body.body)
+    return messages_view(session, student=student, mark_read=False)

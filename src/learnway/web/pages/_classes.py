@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
+from learnway.store._schema import Group
 from learnway.web._deps import ContextDep, FormDep, Id, SessionDep, Staff, Teacher
-from learnway.web._schemas import AssignmentIn, GroupIn, GroupPatch, HeatmapOut
+from learnway.web._schemas import (
+    AssignmentIn,
+    GroupIn,
+    GroupPatch,
+    HeatmapOut,
+    MemberIn,
+    NeedSeenIn,
+)
+from learnway.web._svg import estimate_chart, pacing_chart
 from learnway.web.api import _classes as api
+from learnway.web.api import _students as students_api
 from learnway.web.pages._render import parse, render
 
 router = APIRouter()
@@ -33,9 +47,10 @@ def heatmap_page(
     sort: Annotated[str, Query(max_length=120)] = "name",
     likely_known: bool = True,
 ) -> HTMLResponse:
+    # no unit chosen: the unit of the class's recent work; "all": every unit
     data = api.get_heatmap(
-        section_id, user, session, context, unit=unit or None, sort=sort,
-        likely_known=likely_known,
+        section_id, user, session, context, unit=None if unit in (None, "", ALL) else unit,
+        sort=sort, likely_known=likely_known, open_current=unit is None,
     )  # fmt: skip
     return render(
         request, "heatmap.html", title=f"Heatmap: {data.section.title}", data=data,
@@ -43,6 +58,7 @@ def heatmap_page(
     )  # fmt: skip
 
 
+ALL = "all"
 SYMBOLS = {"mastered": "●", "practicing": "◐", "due_for_review": "↻", "stuck": "⚠",
            "likely_known": "◇", "not_started": ""}  # fmt: skip
 
@@ -50,16 +66,19 @@ SYMBOLS = {"mastered": "●", "practicing": "◐", "due_for_review": "↻", "stu
 def heatmap_body(data: HeatmapOut) -> Markup:
     """The heatmap's rows as HTML, built in one pass (thousands of cells: no template loop)."""
     out: list[str] = []
+    base = f"/sections/{data.section.id}/students"
+    codes = [quote(c.code, safe="") for c in data.columns]
     for row in data.rows:
         who = row.student
         out.append(f'<tr><th scope="row"><a href="/students/{who.id}">{escape(who.name)}</a></th>'
                    f"<td>{row.mastered}</td>")  # fmt: skip
-        for p, n, st in zip(row.p, row.evidence, row.status, strict=True):
+        for p, n, st, code in zip(row.p, row.evidence, row.status, codes, strict=True):
             if p is None:
                 out.append('<td class="h"></td>')
             else:
-                out.append(f'<td class="h s-{st} b{round(p * 10)}">{SYMBOLS[st]}{round(p * 100)}'
-                           f"<small>{n}</small></td>")  # fmt: skip
+                out.append(f'<td class="h s-{st} b{round(p * 10)}"><a href="{base}/{who.id}/'
+                           f'evidence/{code}">{SYMBOLS[st]}{round(p * 100)}'
+                           f"<small>{n}</small></a></td>")  # fmt: skip
         out.append("</tr>")
     return Markup("".join(out))
 
@@ -69,9 +88,53 @@ def needs_page(
     request: Request, section_id: Id, user: Staff, session: SessionDep, context: ContextDep
 ) -> HTMLResponse:
     data = api.get_needs(section_id, user, session, context)
+    groups = session.scalars(
+        select(Group).where(Group.section_id == section_id).order_by(Group.name, Group.id)
+    ).all()
     return render(
-        request, "needs.html", title=f"Who needs me today: {data.section.title}", data=data
-    )
+        request, "needs.html", title=f"Who needs me today: {data.section.title}", data=data,
+        groups=groups, can_edit=user.role == "teacher",
+    )  # fmt: skip
+
+
+@router.post("/sections/{section_id}/needs/seen")
+def needs_seen(section_id: Id, user: Teacher, session: SessionDep, form: FormDep) -> Response:
+    body = parse(NeedSeenIn, {"student_id": form.get("student_id"), "kind": form.get("kind")})
+    api.post_need_seen(section_id, body, user, session)
+    return RedirectResponse(f"/sections/{section_id}/needs?seen=1", 303)
+
+
+@router.post("/sections/{section_id}/needs/group")
+def needs_add_to_group(
+    section_id: Id, user: Teacher, session: SessionDep, context: ContextDep, form: FormDep
+) -> Response:
+    group_id = str(form.get("group_id", ""))
+    if not group_id.isdigit() or _section_of(session, int(group_id)) != section_id:
+        raise HTTPException(422, "Choose one of this class's groups.")
+    body = parse(MemberIn, {"student_id": form.get("student_id")})
+    saved = api.post_member(int(group_id), body, user, session, context)
+    return RedirectResponse(f"/sections/{section_id}/needs?added={quote(saved.name, safe='')}", 303)
+
+
+@router.get(
+    "/sections/{section_id}/students/{student_id}/evidence/{code:path}",
+    response_class=HTMLResponse,
+)
+def evidence_page(
+    request: Request,
+    section_id: Id,
+    student_id: Id,
+    code: str,
+    user: Staff,
+    session: SessionDep,
+    context: ContextDep,
+) -> HTMLResponse:
+    data = api.get_evidence(section_id, student_id, code, user, session, context)
+    chart = estimate_chart([(e.at, e.p) for e in data.estimate])
+    return render(
+        request, "evidence.html", title=f"{data.student.name}: {data.title}", data=data,
+        chart=chart,
+    )  # fmt: skip
 
 
 @router.get("/sections/{section_id}/pacing", response_class=HTMLResponse)
@@ -79,7 +142,53 @@ def pacing_page(
     request: Request, section_id: Id, user: Staff, session: SessionDep, context: ContextDep
 ) -> HTMLResponse:
     data = api.get_pacing(section_id, user, session, context)
-    return render(request, "pacing.html", title=f"Pacing: {data.section.title}", data=data)
+    history = api.section_history_of(section_id, user, session, context)
+    students = len(data.students)
+    total = sum(r.mastered + r.remaining for r in data.students)
+    chart = pacing_chart(
+        history, total=total, today=dt.date.today(), forecast=_median(r.forecast for r in
+        data.students), early=_median(r.early for r in data.students),
+        late=_median(r.late for r in data.students), deadline=data.deadline,
+    )  # fmt: skip
+    return render(
+        request, "pacing.html", title=f"Pacing: {data.section.title}", data=data, chart=chart,
+        history=history, students=students,
+    )  # fmt: skip
+
+
+@router.get("/sections/{section_id}/pacing/{student_id}", response_class=HTMLResponse)
+def pacing_student_page(
+    request: Request,
+    section_id: Id,
+    student_id: Id,
+    user: Staff,
+    session: SessionDep,
+    context: ContextDep,
+) -> HTMLResponse:
+    data = api.get_pacing(section_id, user, session, context)
+    row = next((r for r in data.students if r.student.id == student_id), None)
+    if row is None:
+        raise HTTPException(404, f"There is no student {student_id} in this class.")
+    growth = students_api.get_growth(student_id, user, session, context)
+    history = [(p.day, p.mastered) for p in growth.points]
+    chart = pacing_chart(
+        history, total=row.mastered + row.remaining, today=dt.date.today(),
+        forecast=row.forecast, early=row.early, late=row.late, deadline=data.deadline,
+    )  # fmt: skip
+    return render(
+        request, "pacing_student.html", title=f"Pacing: {row.student.name}", data=data,
+        row=row, chart=chart, history=history,
+    )  # fmt: skip
+
+
+def _median(values: Iterable[dt.date | None]) -> dt.date | None:
+    """The median of dates where a missing one (beyond a year) counts as the latest."""
+    far = dt.date.max
+    days = sorted(v or far for v in values)
+    if not days:
+        return None
+    middle = days[len(days) // 2]
+    return None if middle == far else middle
 
 
 @router.get("/sections/{section_id}/groups", response_class=HTMLResponse)
@@ -148,8 +257,6 @@ def groups_delete(group_id: Id, user: Teacher, session: SessionDep) -> Response:
 
 
 def _section_of(session: SessionDep, group_id: int) -> int:
-    from learnway.store._schema import Group
-
     group = session.get(Group, group_id)
     return group.section_id if group else 0
 
