@@ -1,6 +1,13 @@
 """The school's data: schema, migrations, engines, imports, the attempt log, and the bridge
 from stored evidence to the learner model and planner (``_progress``)."""
 
+from learnway.store._assignment import (
+    Condition,
+    condition_of,
+    hint_limit,
+    item_variant,
+    planner_config,
+)
 from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
 from learnway.store._calibrate import (
     BUILD_JOB,
@@ -18,6 +25,16 @@ from learnway.store._engine import (
     normalize_url,
     transaction,
     upgrade,
+)
+from learnway.store._experiments import (
+    OUTCOMES,
+    ExperimentError,
+    analyze_experiment,
+    define_experiment,
+    exclude_student,
+    finish_experiment,
+    launch_experiment,
+    monitor,
 )
 from learnway.store._export import mastery_export
 from learnway.store._jobs import enqueue, run_one, run_pending, work
@@ -58,25 +75,36 @@ __all__ = [
     "BUILD_JOB",
     "JOB_HANDLERS",
     "MASTERED_NAMES",
+    "OUTCOMES",
     "REPLAY_JOB",
     "STATUS_NAMES",
     "AttemptIn",
     "AttemptReport",
     "CalibrationReport",
+    "Condition",
+    "ExperimentError",
     "ImportReport",
     "LiveCourse",
     "active_version",
+    "analyze_experiment",
     "attempt_table",
     "build_model",
     "build_model_job",
     "calibrate_course",
+    "condition_of",
     "course_of_student",
     "current_revision",
     "daily_growth",
     "day_of",
+    "define_experiment",
     "enqueue",
+    "exclude_student",
     "find_users",
+    "finish_experiment",
     "has_schema",
+    "hint_limit",
+    "item_variant",
+    "launch_experiment",
     "learner_state",
     "live_course",
     "live_versions",
@@ -88,7 +116,9 @@ __all__ = [
     "mastered_counts",
     "mastery_export",
     "moment_of",
+    "monitor",
     "normalize_url",
+    "planner_config",
     "rebuild_job",
     "recommend",
     "record_attempts",

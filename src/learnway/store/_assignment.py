@@ -177,3 +177,26 @@ def planner_config(session: Session, *, student_id: int, now: dt.datetime) -> Pl
         if found is not None:
             settings.update(found.settings)
     return PlannerConfig().with_settings(settings) if settings else None
+
+
+def item_variant(session: Session, *, student_id: int, item_key: str, now: dt.datetime) -> str:
+    """The item to show in place of ``item_key``: the variant named by the student's condition
+    in a running content-variant experiment on that item (``{"item": key}``), else the item."""
+    found = condition_of(
+        session, student_id=student_id, kind="content_variant", context="practice", now=now,
+        target={"item": item_key},
+    )  # fmt: skip
+    if found is None:
+        return item_key
+    return str(found.settings.get("item", item_key))
+
+
+def hint_limit(session: Session, *, student_id: int, now: dt.datetime) -> int | None:
+    """The most hints a step shows the student under their condition in a running hint-style
+    experiment (``{"max_hints": n}``), else None (all of them)."""
+    found = condition_of(
+        session, student_id=student_id, kind="hint_style", context="practice", now=now
+    )
+    if found is None or "max_hints" not in found.settings:
+        return None
+    return max(int(found.settings["max_hints"]), 0)

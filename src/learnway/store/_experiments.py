@@ -110,6 +110,8 @@ def define_experiment(
         problems.append("conditions: every share must be a positive number")
     if control not in names:
         problems.append("control: must name one of the conditions")
+    if kind == "content_variant" and not (target or {}).get("item"):
+        problems.append("target: a content-variant experiment names the item it varies")
     if end_date < start_date:
         problems.append("end date: must not be before the start date")
     scope = {k: [int(v) for v in population.get(k, [])] for k in ("schools", "courses", "sections")}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from learnway.content import AnswerCheck, AnswerTooLarge, CheckerBusy
-from learnway.store import AttemptIn, record_practice
+from learnway.store import AttemptIn, hint_limit, item_variant, record_practice
 from learnway.store._schema import (
     Attempt,
     CompetencyRow,
@@ -107,6 +107,8 @@ def hints_view(
     if shown < 0:
         raise HTTPException(422, "The number of hints must not be negative.")
     if student_id is not None:
+        limit = hint_limit(session, student_id=student_id, now=dt.datetime.now(dt.UTC))
+        rows = rows if limit is None else rows[:limit]  # a hint-style experiment's condition
         record_hints_shown(
             session, student_id=student_id, step_id=step_id, shown=min(shown, len(rows))
         )
@@ -146,7 +148,11 @@ def item_for_competency(session: Session, *, student: User, code: str, framework
         )
     )
     fresh = [k for k, s in keys if s not in tried]
-    return (fresh or [k for k, _ in keys])[0]
+    chosen = (fresh or [k for k, _ in keys])[0]
+    # a content-variant experiment on this item shows the student their condition's variant
+    return item_variant(
+        session, student_id=student.id, item_key=chosen, now=dt.datetime.now(dt.UTC)
+    )
 
 
 def check_response(
