@@ -150,3 +150,62 @@ def test_params_from_a_fitted_bkt_with_defaults_for_unseen():
     assert params.p_slip[1] == pytest.approx(model.slip_[1])
     assert params.p_init[2] == pytest.approx(model.default_params_[0])
     assert ((params.p_guess >= 0) & (params.p_guess <= 1)).all()
+
+
+def test_a_worked_example_never_leaves_a_student_stuck():
+    """Studied, a worked example is neither right nor wrong: the estimate rises by learning only,
+    the stuck counters clear, and it is no attempt of its own (never mastery)."""
+    from learnway.paths import Planner, StepBank
+
+    state = practise(LearnerState.new(1, PARAMS), 0, [0] * 8)
+    policy = MasteryPolicy()
+    assert mastery_status(state, policy, 0.1)[0, 0] == Status.STUCK
+    before = state.copy()
+    state = apply_attempts(
+        state, [0], [0], [0], now=0.2, params=PARAMS, graph=CHAIN, policy=policy,
+        kind="worked_example",
+    )  # fmt: skip
+    assert state.p_known[0, 0] > before.p_known[0, 0]
+    assert state.attempts[0, 0] == before.attempts[0, 0]
+    assert mastery_status(state, policy, 0.2)[0, 0] == Status.PRACTICING
+    planner = Planner(CHAIN, StepBank.one_per_competency(CHAIN), PARAMS, policy=policy)
+    top = planner.recommend(state, 0.2)[0]
+    assert top.competency == "a" and top.activity.kind == "step"
+    worked = sum(r.activity.kind == "worked_example" for r in planner.recommend(before, 0.1))
+    assert worked == 1  # before it, stuck: the worked example was the offer
+
+
+def test_a_worked_example_alone_never_masters_and_a_placement_answer_teaches_nothing():
+    policy = MasteryPolicy()
+    state = LearnerState.new(1, PARAMS)
+    for i in range(20):
+        state = apply_attempts(
+            state, [0], [0], [1], now=i * 0.01, params=PARAMS, graph=CHAIN, policy=policy,
+            kind="worked_example",
+        )  # fmt: skip
+    assert state.attempts[0, 0] == 0 and mastery_status(state, policy, 1.0)[0, 0] != Status.MASTERED
+    checked = apply_attempts(
+        LearnerState.new(1, PARAMS), [0], [0], [1], now=0.0, params=PARAMS, graph=CHAIN,
+        policy=policy, kind="placement",
+    )  # fmt: skip
+    answered = apply_attempts(
+        LearnerState.new(1, PARAMS), [0], [0], [1], now=0.0, params=PARAMS, graph=CHAIN,
+        policy=policy,
+    )  # fmt: skip
+    assert PARAMS.p_init[0] < checked.p_known[0, 0] < answered.p_known[0, 0]
+    with pytest.raises(ValueError, match="unknown kind of evidence"):
+        apply_attempts(
+            state, [0], [0], [1], now=0.0, params=PARAMS, graph=CHAIN, policy=policy, kind="quiz"
+        )
+
+
+def test_mastery_is_durable_only_once_confirmed_on_a_later_day():
+    from learnway.paths import is_durable
+
+    policy = MasteryPolicy()
+    state = practise(LearnerState.new(1, PARAMS), 0, [1, 1, 1])
+    assert mastery_status(state, policy, 0.05)[0, 0] == Status.MASTERED
+    assert not is_durable(state, policy)[0, 0]
+    assert is_durable(state, MasteryPolicy(durable_days=1))[0, 0]
+    state = practise(state, 0, [1], start=1.0)
+    assert is_durable(state, policy)[0, 0]

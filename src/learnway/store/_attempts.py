@@ -17,7 +17,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from learnway._errors import InputError, Problem
-from learnway.store._schema import ATTEMPT_SOURCES, Attempt, StepRow, User
+from learnway.store._schema import ATTEMPT_KINDS, ATTEMPT_SOURCES, Attempt, StepRow, User
 
 MAX_RESPONSE = 2000
 
@@ -36,6 +36,7 @@ class AttemptIn:
     hints_used: int = 0
     duration_s: float | None = None
     response: str | None = None
+    kind: str = "answer"
 
 
 @dataclass
@@ -122,6 +123,7 @@ _PG_ARRAYS = {
     "hints_used": "integer",
     "duration_s": "float8",
     "response": "text",
+    "kind": "varchar",
 }
 
 
@@ -131,6 +133,8 @@ def _invalid(a: AttemptIn) -> str | None:
         return "id must be a non-empty string of at most 64 characters"
     if a.source not in ATTEMPT_SOURCES:
         return f"source must be one of {', '.join(ATTEMPT_SOURCES)}"
+    if a.kind not in ATTEMPT_KINDS:
+        return f"kind must be one of {', '.join(ATTEMPT_KINDS)}"
     if not isinstance(a.timestamp, dt.datetime) or a.timestamp.tzinfo is None:
         return "timestamp must be a date and time with a time zone"
     if a.score is not None and not (math.isfinite(a.score) and 0.0 <= a.score <= 1.0):

@@ -69,8 +69,10 @@ def attempt_table(session: Session, framework_id: int) -> pd.DataFrame:
         aligned_attempts().where(CompetencyRow.framework_id == framework_id)
     ).all()
     frame = pd.DataFrame(
-        rows, columns=["student_id", "competency_id", "correct", "hints", "timestamp", "id"]
+        rows,
+        columns=["student_id", "competency_id", "correct", "hints", "timestamp", "id", "kind"],
     )
+    frame = frame[frame["kind"] != "worked_example"]  # studied, not answered
     frame["correct"] = frame["correct"].astype(bool) & (frame["hints"] == 0)
     return attempts_from_frame(frame[["student_id", "competency_id", "correct", "timestamp"]])
 

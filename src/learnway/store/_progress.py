@@ -139,14 +139,14 @@ def course_of_student(session: Session, student_id: int) -> int | None:
     )
 
 
-def aligned_attempts() -> Select[int, str, bool, int, dt.datetime, str]:
+def aligned_attempts() -> Select[int, str, bool, int, dt.datetime, str, str]:
     """Stored attempts, one row per competency their step is aligned to: student, competency
-    code, correct, hints used, time and attempt id, in time order (steps' competencies in course
-    order)."""
+    code, correct, hints used, time, attempt id and kind of evidence, in time order (steps'
+    competencies in course order)."""
     return (
         select(
             Attempt.student_id, CompetencyRow.code, Attempt.correct, Attempt.hints_used,
-            Attempt.timestamp, Attempt.id,
+            Attempt.timestamp, Attempt.id, Attempt.kind,
         )
         .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
         .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
@@ -166,6 +166,7 @@ class Evidence:
     hints: NDArray[np.int64]
     days: NDArray[np.float64]
     attempt_ids: list[str]
+    kinds: NDArray[np.object_]
 
 
 def evidence_of(
@@ -189,6 +190,7 @@ def evidence_of(
         hints=np.array([r[3] for r in kept], dtype=np.int64),
         days=np.array([day_of(r[4]) for r in kept], dtype=np.float64),
         attempt_ids=[r[5] for r in kept],
+        kinds=np.array([r[6] for r in kept], dtype=object),
     )
 
 
@@ -208,5 +210,5 @@ def learner_state(
     return replay_attempts(
         LearnerState.new(len(student_ids), course.params), ev.students, ev.competencies,
         ev.correct, now=ev.days, params=course.params, graph=course.graph, policy=policy,
-        hints=ev.hints, on_round=on_round,
+        hints=ev.hints, kind=ev.kinds, on_round=on_round,
     )  # fmt: skip

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -271,6 +271,7 @@ class Observation:
     correct: bool
     hints: int
     day: float
+    kind: str = "answer"
 
 
 def lock_student(session: Session, student_id: int) -> None:
@@ -305,17 +306,26 @@ def advance(
     for obs in observations:
         after = apply_attempts(
             state, row, [obs.competency], [obs.correct], now=[obs.day], params=course.params,
-            graph=course.graph, policy=policy, hints=[obs.hints],
+            graph=course.graph, policy=policy, hints=[obs.hints], kind=[obs.kind],
         )  # fmt: skip
         _events(
             events, live, state, after, row, [student_id], np.array([obs.day]),
             cause="attempt", attempt_ids=[obs.attempt_id],
         )  # fmt: skip
         state = after
-    changed = (state.p_known != first.p_known) | (state.evidence != first.evidence)
-    changed |= state.last_seen != first.last_seen
-    _write(session, live, state, changed, [student_id], events, now or dt.datetime.now(dt.UTC))
+    _write(session, live, state, _changed(first, state), [student_id], events,
+           now or dt.datetime.now(dt.UTC))  # fmt: skip
     return True
+
+
+def _changed(before: LearnerState, after: LearnerState) -> NDArray[np.bool_]:
+    """The cells where any part of the state differs (two unseen cells, NaN last seen, are
+    equal): only these rows are written."""
+    out = np.zeros(after.shape, dtype=bool)
+    for f in fields(after):
+        a, b = getattr(before, f.name), getattr(after, f.name)
+        out |= (a != b) & ~(np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a != b
+    return out
 
 
 def observations_of(
@@ -338,7 +348,9 @@ def observations_of(
     for a in sorted(attempts, key=lambda a: (a.timestamp, a.id)):
         for c in aligned.get(a.step_id, ()):
             out.setdefault(a.student_id, []).append(
-                Observation(a.id, c, bool(a.correct), int(a.hints_used), day_of(a.timestamp))
+                Observation(
+                    a.id, c, bool(a.correct), int(a.hints_used), day_of(a.timestamp), a.kind
+                )
             )
     return out
 
@@ -394,7 +406,7 @@ def replay_students(
     state = replay_attempts(
         LearnerState.new(len(ids), live.course.params), ev.students, ev.competencies,
         ev.correct, now=ev.days, params=live.course.params, graph=live.course.graph,
-        policy=live.policy, hints=ev.hints, on_round=on_round,
+        policy=live.policy, hints=ev.hints, kind=ev.kinds, on_round=on_round,
     )  # fmt: skip
     _write(session, live, state, state.evidence > 0, ids, events, now or dt.datetime.now(dt.UTC))
     return state

@@ -227,6 +227,7 @@ def submit_answer(
         else hints_shown(session, student_id=student.id, step_id=step.id),
         duration_s=earlier.duration_s if earlier else answer.duration_s,
         response=answer.response,
+        kind=answer.kind,
     )
     live, _ = context.live(session, catalog.framework_id)
     report = record_practice(session, course, catalog.framework_id, [attempt], live=live)

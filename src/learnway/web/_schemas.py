@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 MAX_TEXT = 500
 MAX_RESPONSE = 200
@@ -282,13 +282,24 @@ class HintsOut(BaseModel):
 
 
 class AnswerIn(Input):
-    response: str = Field(min_length=1, max_length=MAX_RESPONSE)
+    """An answer to a step, or (``kind`` ``worked_example``) that the student studied the step's
+    worked example: evidence that is neither right nor wrong, recorded with no response checked
+    (``response`` is then ignored and may be empty)."""
+
+    kind: Literal["answer", "worked_example"] = "answer"
+    response: str = Field(default="", max_length=MAX_RESPONSE)
     hints_used: int = Field(
         default=0, ge=0, le=50, description="ignored: the server counts the hints it has shown"
     )
     attempt_id: str | None = Field(default=None, min_length=8, max_length=64,
                                    pattern=r"^[A-Za-z0-9_.:-]+$")  # fmt: skip
     duration_s: float | None = Field(default=None, ge=0, le=86_400)
+
+    @model_validator(mode="after")
+    def _answered(self) -> AnswerIn:
+        if self.kind == "answer" and not self.response:
+            raise ValueError("response: an answer needs at least 1 character")
+        return self
 
 
 class MasteryChange(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from learnway.content import AnswerCheck
 from learnway.web._access import open_student
 from learnway.web._deps import AnyUser, ContextDep, Id, SessionDep, Student
 from learnway.web._practice import check_response, hints_view, item_view, submit_answer
@@ -39,10 +40,15 @@ def get_hints(
 def post_attempt(
     step_id: Id, answer: AnswerIn, user: Student, session: SessionDep, context: ContextDep
 ) -> AnswerOut:
-    """Answer a step: checked at once, stored (idempotent by ``attempt_id``), mastery updated."""
-    verdict = check_response(  # first: no write of this request waits on the check
-        session, context, student_id=user.id, step_id=step_id, response=answer.response
-    )
+    """Answer a step: checked at once, stored (idempotent by ``attempt_id``), mastery updated.
+    With ``kind`` ``worked_example`` the student studied the step's worked example: nothing is
+    checked, and the evidence informs learning without counting as right or wrong."""
+    if answer.kind == "worked_example":
+        verdict = AnswerCheck(False, "Worked example studied.")
+    else:  # first: no write of this request waits on the check
+        verdict = check_response(
+            session, context, student_id=user.id, step_id=step_id, response=answer.response
+        )
     student = open_student(session, actor=user, student_id=user.id, resource="attempt", change=True)
     return submit_answer(
         session, context, student=student, step_id=step_id, answer=answer, verdict=verdict
