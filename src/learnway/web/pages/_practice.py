@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated
 
@@ -9,15 +10,48 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from learnway.store._schema import ItemRow
+from learnway.store._schema import ItemRow, StepRow, User
+from learnway.web._accommodations import Accommodations, accommodations_of, reduce_choices
 from learnway.web._deps import ContextDep, FormDep, Id, SessionDep, Student
-from learnway.web._learning import framework_of
+from learnway.web._learning import framework_of, recommendation_list
 from learnway.web._practice import hints_view, item_for_competency, item_view, step_of
-from learnway.web._schemas import AnswerIn, AnswerOut, ItemOut
+from learnway.web._schemas import AnswerIn, AnswerOut, ItemOut, RecommendationOut
 from learnway.web.api import _practice as api
 from learnway.web.pages._render import parse, render
 
 router = APIRouter()
+
+
+COMMANDS = {"cdot": "·", "times": "×", "div": "÷", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥",
+            "ne": "≠", "neq": "≠", "pi": "π", "sqrt": "√", "pm": "±"}  # fmt: skip
+
+
+def plain_text(text: str) -> str:
+    """Math written in LaTeX as plain text, for a browser tab: ``$$\\frac{1}{2}$$`` is 1/2."""
+    out = text.replace("$$", "").replace(r"\%", "%").replace(r"\$", "$")
+    out = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2", out)
+    out = re.sub(r"\\([a-zA-Z]+)", lambda m: COMMANDS.get(m.group(1), ""), out)
+    out = out.replace("{", "").replace("}", "")
+    return re.sub(r"\s+", " ", out).strip()
+
+
+def page_title(item: ItemOut) -> str:
+    """The page's title: the competency practised (the item's own title is often generic)."""
+    names = item.competencies[:2]
+    if not names:
+        return f"Practice: {plain_text(item.title)}"
+    more = f" and {len(item.competencies) - 2} more" if len(item.competencies) > 2 else ""
+    return f"Practice: {plain_text(' and '.join(names))}{more}"
+
+
+def _next_problem(
+    session: SessionDep, context: ContextDep, student: User, item: ItemOut
+) -> RecommendationOut | None:
+    """The planner's next pick after this problem, with its reason."""
+    for rec in recommendation_list(session, context, student):
+        if rec.item != item.key:
+            return rec
+    return None
 
 
 def _page(
@@ -31,6 +65,8 @@ def _page(
     response: str = "",
     error: str | None = None,
     status_code: int = 200,
+    context: ContextDep | None = None,
+    student: User | None = None,
 ) -> HTMLResponse:
     ids = [s.id for s in item.steps]
     current = step_id if step_id in ids else ids[0] if ids else None
@@ -40,15 +76,36 @@ def _page(
     shown = hints_view(
         session, step_id=current, shown=hints, student_id=viewer.id if viewer else None
     )
+    helps = accommodations_of(session, viewer.id) if viewer else Accommodations()
+    if helps.reduced_choices:
+        answers = session.scalar(select(StepRow.answers).where(StepRow.id == current)) or []
+        item = item.model_copy(
+            update={
+                "steps": [
+                    s.model_copy(
+                        update={"choices": reduce_choices(s.choices, [str(a) for a in answers])}
+                    )
+                    if s.id == current and s.choices
+                    else s
+                    for s in item.steps
+                ]
+            }
+        )
+    following = None
+    if (
+        result is not None and result.correct and result.next_step is None
+        and context is not None and student is not None
+    ):  # fmt: skip
+        following = _next_problem(session, context, student, item)
     return render(
-        request, "practice.html", title=f"Practice: {item.title}", item=item,
+        request, "practice.html", title=page_title(item), item=item,
         current=current, position=ids.index(current), hints=shown, result=result,
         response=response, error=error, attempt_id=f"web-{uuid.uuid4().hex}",
-        status_code=status_code,
+        status_code=status_code, helps=helps, following=following,
     )  # fmt: skip
 
 
-@router.get("/practice/competency/{code}")
+@router.get("/practice/competency/{code:path}")
 def practice_competency(code: str, user: Student, session: SessionDep) -> Response:
     key = item_for_competency(
         session, student=user, code=code, framework_id=framework_of(session, user)
@@ -96,4 +153,7 @@ def answer_step(
             request, session, item, step_id=step_id, hints=hints, response=raw[:200],
             error=str(exc.detail), status_code=exc.status_code,
         )  # fmt: skip
-    return _page(request, session, item, step_id=step_id, hints=hints, result=result, response=raw)
+    return _page(
+        request, session, item, step_id=step_id, hints=hints, result=result, response=raw,
+        context=context, student=user,
+    )  # fmt: skip
