@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+DEMO_STAMP := $(VENV)/.demo-stamp
 PYBKT  := benchmarks/.pybkt-venv/bin/python
 ARGS   ?=
 
@@ -10,11 +11,16 @@ ARGS   ?=
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml  ## everything: the application, PostgreSQL, DKT (torch), Ray, test tools
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
+
+$(DEMO_STAMP): pyproject.toml  ## only what the demo needs: the core and the application
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[app]'
+	touch $(DEMO_STAMP)
 
 $(PYBKT):  ## pyBKT, the knowledge-tracing benchmark's peer, in an environment of its own
 	bash benchmarks/kt/setup_pybkt.sh
@@ -22,7 +28,7 @@ $(PYBKT):  ## pyBKT, the knowledge-tracing benchmark's peer, in an environment o
 browser-deps:  ## Chromium (Debian) and axe-core (npm) for the browser tests
 	sh tests/web/install_browser_deps.sh
 
-demo: $(STAMP)  ## build the demo school and show it
+demo: $(DEMO_STAMP)  ## build the demo school and show it
 	$(BIN)/learnway demo $(ARGS)
 
 test: $(STAMP) browser-deps $(PYBKT)  ## every test, SQLite and PostgreSQL
