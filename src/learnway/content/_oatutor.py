@@ -7,15 +7,19 @@ default BKT parameters) and ``content-pool/<problem>/<problem>.json`` with
 
 Mapping to Learnway (see docs/architecture.md): each lesson becomes a competency of kind
 ``lesson`` and each skill a competency of kind ``skill`` whose parent is the first lesson
-that lists it. Lesson order gives the sequence, and the skills of each lesson are
-prerequisites of the skills of the next lesson. Problems become items, steps stay steps,
-hints and scaffolds keep their dependencies, the skill model becomes step alignments and
-the BKT parameters per-skill priors.
+that lists it. Where Learnway ships an alignment of the course to the Common Core
+(``data/alignment``), the prerequisites come from the standards' graph through that alignment,
+plus the order within a lesson (:func:`learnway.paths.aligned_prerequisites`), and the skills of
+a lesson follow the alignment's order; otherwise the skills of each lesson are prerequisites of
+the skills of the next lesson. Skill and lesson names are cleaned (:func:`clean_name`), and
+every change is logged. Problems become items, steps stay steps, hints and scaffolds keep their
+dependencies, the skill model becomes step alignments and the BKT parameters per-skill priors.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import tarfile
 import zlib
@@ -27,6 +31,8 @@ from typing import Any
 from learnway._errors import InputError, Problem
 from learnway.content._model import ANSWER_TYPES, PROBLEM_TYPES, Course, Hint, Item, Step
 from learnway.frameworks import Competency, Framework
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) as work advances."""
@@ -125,11 +131,16 @@ def _framework(
     plan: dict[str, Any], bkt: dict[str, Any], origin: str, problems: list[Problem]
 ) -> tuple[Framework, dict[str, str]]:
     lessons = plan.get("lessons") or []
+    title = plan.get("courseName", "")
+    key = "oatutor-" + _slug(title)
+    alignment = _alignment(key, problems)
+    aligned_order = {a.skill: i for i, a in enumerate(alignment or ())}
     competencies: list[Competency] = []
     prerequisites: list[tuple[str, str]] = []
     lesson_codes: dict[str, str] = {}
     homed: set[str] = set()
     previous: list[str] = []
+    changes: list[tuple[str, str, str]] = []
     for position, lesson in enumerate(lessons):
         record = f"coursePlans.json lesson {lesson.get('name', position)!r}"
         if not lesson.get("id") or not lesson.get("name"):
@@ -137,11 +148,16 @@ def _framework(
             continue
         code = "lesson-" + _slug(lesson["name"].removeprefix("Lesson "))
         lesson_codes[lesson["id"]] = code
-        competencies.append(
-            Competency(code=code, title=lesson.get("topics") or lesson["name"], kind="lesson")
-        )
+        raw_title = lesson.get("topics") or lesson["name"]
+        lesson_title = _LESSON_FIXES.get(raw_title, raw_title)
+        if lesson_title != raw_title:
+            changes.append((code, raw_title, lesson_title))
+        competencies.append(Competency(code=code, title=lesson_title, kind="lesson"))
         home: list[str] = []
-        for skill, threshold in (lesson.get("learningObjectives") or {}).items():
+        objectives = (lesson.get("learningObjectives") or {}).items()
+        if alignment is not None:
+            objectives = sorted(objectives, key=lambda kv: aligned_order.get(kv[0], -1))
+        for skill, threshold in objectives:
             if skill in homed:
                 continue
             homed.add(skill)
@@ -149,10 +165,14 @@ def _framework(
             priors = bkt.get(skill) or {}
             if not priors:
                 problems.append(Problem(origin, f"bktParams.json {skill}", "no BKT parameters"))
+            before = skill.replace("_", " ").replace(":", "").capitalize()
+            after = clean_name(skill)
+            if after != before:
+                changes.append((skill, before, after))
             competencies.append(
                 Competency(
                     code=skill,
-                    title=skill.replace("_", " ").replace(":", "").capitalize(),
+                    title=after,
                     kind="skill",
                     parent=code,
                     mastery_threshold=_probability(threshold),
@@ -162,14 +182,18 @@ def _framework(
                     p_slip=_probability(priors.get("probSlip")),
                 )
             )
-        prerequisites += [(before, after) for before in previous for after in home]
+        if alignment is None:
+            prerequisites += [(before, after) for before in previous for after in home]
         previous = home or previous
+    _report_names(origin, changes, [c.title for c in competencies])
+    skills = [c.code for c in competencies if c.kind == "skill"]
+    if alignment is not None:
+        prerequisites = _aligned_edges(key, skills, alignment, problems)
     source, _ = _oer(plan.get("courseOER", ""))
     license_url, license_name = _oer(plan.get("courseLicense", ""))
-    title = plan.get("courseName", "")
     framework = Framework.build(
         origin=origin,
-        key="oatutor-" + _slug(title),
+        key=key,
         title=title,
         source=source,
         license=license_name or license_url,
@@ -181,6 +205,124 @@ def _framework(
         prerequisites=tuple(prerequisites),
     )
     return framework, lesson_codes
+
+
+def _alignment(key: str, problems: list[Problem]) -> tuple[Any, ...] | None:
+    """The shipped Common Core alignment of the course, if Learnway ships one."""
+    from learnway.paths import read_alignment, shipped_alignment
+
+    path = shipped_alignment(key)
+    if path is None:
+        return None
+    try:
+        return read_alignment(path)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _aligned_edges(
+    key: str, skills: list[str], alignment: tuple[Any, ...], problems: list[Problem]
+) -> list[tuple[str, str]]:
+    """Prerequisites from the Common Core graph through the course's alignment."""
+    from learnway.data import CCSSM
+    from learnway.frameworks import read_ccssm
+    from learnway.paths import aligned_prerequisites, check_alignment, shipped_alignment
+
+    standards = read_ccssm(CCSSM)
+    found = check_alignment(alignment, skills, standards, str(shipped_alignment(key)))
+    if found:
+        problems.extend(found)
+        return []
+    edges = aligned_prerequisites(skills, alignment, standards)
+    logger.info(
+        "%s: %d prerequisites from the Common Core through the alignment (%d from the "
+        "standards' edges, %d from the order within lessons, before reduction; %d edges of the "
+        "standards against the course's order left out)",
+        key,
+        len(edges.edges),
+        edges.from_standards,
+        edges.from_lessons,
+        edges.against_course_order,
+    )
+    return list(edges.edges)
+
+
+# Skills that OATutor's skill model split at the commas of one learning objective, and a
+# lesson title cut short: each named here as the objective it is part of says.
+_NAME_FIXES = {
+    "identify_integers": "Identify integers",
+    "rational_numbers": "Identify rational numbers",
+    "irrational_numbers": "Identify irrational numbers",
+    "and_real_numbers": "Identify real numbers",
+    "convert_decimals": "Convert decimals to percents",
+    "fractions": "Convert fractions to decimals and percents",
+    "and_percents": "Convert percents to decimals",
+    "use_the_distance": "Find a distance with the distance, rate and time formula",
+    "rate": "Find a rate with the distance, rate and time formula",
+    "and_time_formula": "Find a time with the distance, rate and time formula",
+    "monomials": "Identify monomials",
+    "binomials": "Identify binomials",
+    "and_trinomials": "Identify trinomials",
+    "binomials_and_trinomials": "Identify binomials and trinomials",
+    "factor_trinomials_of_the_form_x**2+bx+c": (
+        "Factor trinomials of the form x^2 + bx + c with positive b and c"
+    ),
+    "factor_trinomials_of_the_form_x**2_+_bx_+_c": "Factor trinomials of the form x^2 + bx + c",
+    "add_and_subtract_decimals": "Add and subtract decimals",
+    "add_or_subtract_decimals.": "Add or subtract decimals with different places",
+}
+_LESSON_FIXES = {
+    "Factor Trinomials with Leading Coefficient Oth": (
+        "Factor Trinomials with Leading Coefficient Other than 1"
+    ),
+}
+_PROPER = {
+    "u.s.": "U.S.",
+    "fahrenheit": "Fahrenheit",
+    "celsius": "Celsius",
+    "gaussian": "Gaussian",
+    "gcf": "GCF",
+    "lcd": "LCD",
+}
+_FRAGMENT = re.compile(r"^(and|or|but)\b|\b(and|or)$", re.IGNORECASE)
+
+
+def clean_name(skill: str) -> str:
+    """A readable title for an OATutor skill code.
+
+    The skill model writes objectives as identifiers (``use_m=rise/run_...``, ``x**2``,
+    ``x__and_y__intercepts``, ``a(x___h)**2``, trailing dots) and splits some objectives at
+    their commas (``and_real_numbers``); pieces of a split objective are named as the objective
+    they belong to says, the rest is rewritten by rule.
+    """
+    if skill in _NAME_FIXES:
+        return _NAME_FIXES[skill]
+    text = skill.strip().rstrip(".").replace(":", "")
+    text = text.replace("___", " - ").replace("**", "^")
+    text = re.sub(r"([a-z])__and_", r"\1- and ", text)
+    text = re.sub(r"([a-z])__", r"\1-", text)
+    text = re.sub(r"\s+", " ", text.replace("_", " ")).strip()
+    words = [_PROPER.get(w.lower(), w.lower()) for w in text.split(" ")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def looks_broken(title: str) -> bool:
+    """Whether a name still reads as a piece of a split objective (starts or ends with a
+    conjunction)."""
+    return bool(_FRAGMENT.search(title.strip()))
+
+
+def _report_names(origin: str, changes: list[tuple[str, str, str]], titles: list[str]) -> None:
+    """Log every name the import changed, and every name that still looks broken."""
+    for code, before, after in changes:
+        logger.info("%s: name of %s cleaned: %r -> %r", origin, code, before, after)
+    if changes:
+        logger.info("%s: %d skill and lesson names cleaned", origin, len(changes))
+    for title in titles:
+        if looks_broken(title):
+            logger.warning("%s: the name %r still looks broken", origin, title)
 
 
 def _items(

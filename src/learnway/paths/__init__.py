@@ -4,6 +4,14 @@ Pure functions and small classes over arrays: a competency graph, a step bank, k
 parameters and the learner state in; statuses, scores and recommendations with reasons out.
 """
 
+from learnway.paths._alignment import (
+    AlignedEdges,
+    AlignedSkill,
+    aligned_prerequisites,
+    check_alignment,
+    read_alignment,
+    shipped_alignment,
+)
 from learnway.paths._course import CourseGraph
 from learnway.paths._graph import CompetencyGraph, StepBank
 from learnway.paths._groups import Group, suggest_groups
@@ -33,6 +41,8 @@ __all__ = [
     "P_MIN",
     "REASON_TEMPLATES",
     "Activity",
+    "AlignedEdges",
+    "AlignedSkill",
     "BKTParams",
     "CompetencyGraph",
     "CourseGraph",
@@ -47,14 +57,18 @@ __all__ = [
     "Scores",
     "Status",
     "StepBank",
+    "aligned_prerequisites",
     "apply_attempts",
+    "check_alignment",
     "forecast_pacing",
     "goal_mask",
     "is_durable",
     "is_mastered",
     "mastery_status",
     "predicted_recall",
+    "read_alignment",
     "replay_attempts",
     "section_pacing",
+    "shipped_alignment",
     "suggest_groups",
 ]
