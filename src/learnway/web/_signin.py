@@ -266,6 +266,7 @@ def links_of(user: User | Viewer) -> list[Link]:
         base = f"/students/{user.id}"
         return [
             Link(label="My path", href=f"{base}/path"),
+            Link(label="My profile", href=base),
             Link(label="My goals", href=f"{base}/goals"),
             Link(label="My growth", href=f"{base}/growth"),
             Link(label="My interests", href=f"{base}/interests"),
