@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,22 +16,33 @@ from learnway.store._schema import (
     Enrollment,
     Group,
     ItemRow,
+    MasteryEvent,
     Profile,
     Section,
+    StepAlignment,
     StepRow,
     Support,
     User,
 )
 from learnway.web._catalog import Catalog
 from learnway.web._context import WebContext
-from learnway.web._learning import competency_state, course_for, goals_view, mastery_grid, person
+from learnway.web._learning import (
+    competency_state,
+    course_for,
+    goals_view,
+    mastery_grid,
+    person,
+    recommendation_list,
+)
 from learnway.web._models import Assignment
 from learnway.web._schemas import (
     AccommodationOut,
     AssignmentOut,
     AttemptOut,
+    FamilyOut,
     StudentOut,
     SupportOut,
+    WeekTopic,
 )
 
 
@@ -115,3 +128,83 @@ def student_page(session: Session, context: WebContext, student: User) -> Studen
         mastered=int(grid.mastered[0]),
         total=len(catalog.codes),
     )
+
+
+WEEK_DAYS = 7
+
+
+def family_view(session: Session, context: WebContext, student: User) -> FamilyOut:
+    """What a guardian wants to know about the last week: what their child worked on, what
+    they mastered, what is next and how to help, in plain words."""
+    _, catalog = course_for(session, context, student)
+    live, _ = context.live(session, catalog.framework_id)
+    now = dt.datetime.now(dt.UTC)
+    since = now - dt.timedelta(days=WEEK_DAYS)
+    rows = session.execute(
+        select(Attempt.id, Attempt.timestamp, StepAlignment.competency_id)
+        .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
+        .where(Attempt.student_id == student.id, Attempt.timestamp >= since)
+    ).all()
+    per_competency: dict[int, set[str]] = {}
+    for attempt_id, _, competency_id in rows:
+        per_competency.setdefault(competency_id, set()).add(attempt_id)
+    worked = sorted(
+        (
+            WeekTopic(title=catalog.titles[catalog.column_of_id[c]], problems=len(ids))
+            for c, ids in per_competency.items()
+            if c in catalog.column_of_id
+        ),
+        key=lambda t: -t.problems,
+    )
+    mastered_ids = session.scalars(
+        select(MasteryEvent.competency_id)
+        .where(
+            MasteryEvent.student_id == student.id,
+            MasteryEvent.model_version == live.version,
+            MasteryEvent.mastered_change > 0,
+            MasteryEvent.at >= since,
+        )
+        .order_by(MasteryEvent.at)
+    ).all()
+    mastered = list(
+        dict.fromkeys(
+            catalog.titles[catalog.column_of_id[c]]
+            for c in mastered_ids
+            if c in catalog.column_of_id
+        )
+    )
+    following = [r.competency_title for r in recommendation_list(session, context, student)][:3]
+    name = student.given_name
+    days = len({at.date() for _, at, _ in rows})
+    help_text = [
+        f"Ask {name} to show you one problem from this week and explain each step to you.",
+        "Short practice most days helps more than one long session: ten to fifteen minutes "
+        "is plenty.",
+        f"When a problem is hard, encourage {name} to ask for a hint and then say the hint "
+        "in their own words.",
+    ]
+    if following:
+        help_text.insert(
+            0, f"Next, {name} will learn to {_lower_first(following[0])}. Ask how it is going."
+        )
+    grid = mastery_grid(session, context, catalog, [student.id])
+    if (grid.status[0] == "stuck").any():
+        help_text.append(
+            f"{name} has found some work hard lately; the teacher can see this and will help. "
+            "Praise the effort, not only right answers."
+        )
+    return FamilyOut(
+        student=person(student),
+        since=since.date(),
+        problems=len({a for a, _, _ in rows}),
+        days=days,
+        worked_on=worked[:6],
+        mastered=mastered,
+        next=following,
+        goals=goals_view(session, context, student).goals,
+        help=help_text,
+    )
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text else text

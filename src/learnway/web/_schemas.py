@@ -239,6 +239,25 @@ class StudentOut(BaseModel):
     total: int
 
 
+class WeekTopic(BaseModel):
+    title: str
+    problems: int
+
+
+class FamilyOut(BaseModel):
+    """A guardian's summary of a week, in plain words (no model figures, no status labels)."""
+
+    student: PersonOut
+    since: dt.date
+    problems: int
+    days: int
+    worked_on: list[WeekTopic]
+    mastered: list[str]
+    next: list[str]
+    goals: list[GoalOut]
+    help: list[str]
+
+
 class StudentListOut(BaseModel):
     students: list[PersonOut]
 

@@ -24,8 +24,9 @@ from learnway.web._learning import (
     update_goal,
 )
 from learnway.web._needs import messages_view, send_message
-from learnway.web._profile import assignments_of, student_page
+from learnway.web._profile import assignments_of, family_view, student_page
 from learnway.web._schemas import (
+    FamilyOut,
     GoalIn,
     GoalOut,
     GoalPatch,
@@ -168,3 +169,10 @@ def post_message(
     )
     send_message(session, student=student, actor=user, body=body.body)
     return messages_view(session, student=student, mark_read=False)
+
+
+@router.get("/students/{student_id}/week", response_model=FamilyOut)
+def get_week(student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep) -> FamilyOut:
+    """The last week in plain words, for a guardian: worked on, mastered, next, how to help."""
+    student = open_student(session, actor=user, student_id=student_id, resource="week")
+    return family_view(session, context, student)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from typing import Annotated
 from urllib.parse import quote
 
@@ -13,7 +14,12 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from learnway.store._schema import Group
+from learnway.web._access import open_group, open_section, open_student, section_students
+from learnway.web._catalog import Catalog
+from learnway.web._classes import section_course
 from learnway.web._deps import ContextDep, FormDep, Id, SessionDep, Staff, Teacher
+from learnway.web._forms import FormError, competency_choices, parse_form, resolve_competency
+from learnway.web._learning import course_for, person
 from learnway.web._schemas import (
     AssignmentIn,
     GroupIn,
@@ -193,13 +199,26 @@ def _median(values: Iterable[dt.date | None]) -> dt.date | None:
 
 @router.get("/sections/{section_id}/groups", response_class=HTMLResponse)
 def groups_page(
-    request: Request, section_id: Id, user: Staff, session: SessionDep, context: ContextDep
+    request: Request,
+    section_id: Id,
+    user: Staff,
+    session: SessionDep,
+    context: ContextDep,
+    *,
+    errors: dict[str, str] | None = None,
+    values: Mapping[str, object] | None = None,
+    form_id: str = "",
+    status_code: int = 200,
 ) -> HTMLResponse:
     data = api.get_groups(section_id, user, session, context)
-    students = api.get_heatmap(section_id, user, session, context, unit=None, sort="name").rows
+    students = section_students(session, section_id=section_id)
+    section = open_section(session, actor=user, section_id=section_id)
+    _, catalog = section_course(session, context, section)
     return render(
         request, "groups.html", title=f"Groups: {data.section.title}", data=data,
-        students=[r.student for r in students], can_edit=user.role == "teacher",
+        students=[person(s) for s in students], can_edit=user.role == "teacher",
+        choices=competency_choices(catalog), errors=errors or {}, values=values or {},
+        form_id=form_id, status_code=status_code,
     )  # fmt: skip
 
 
@@ -216,15 +235,18 @@ def groups_create(
     context: ContextDep,
     form: FormDep,
 ) -> Response:
-    group = parse(
-        GroupIn,
-        {
-            "name": form.get("name", ""),
-            "competency": form.get("competency") or None,
-            "reason": form.get("reason", ""),
-            "student_ids": _ids([str(v) for v in form.getlist("student_ids")]),
-        },
-    )
+    values = {
+        "name": str(form.get("name", "")),
+        "reason": str(form.get("reason", "")),
+        "student_ids": _ids([str(v) for v in form.getlist("student_ids")]),
+    }
+    try:
+        group = parse_form(GroupIn, {**values, "competency": form.get("competency") or None})
+    except FormError as exc:
+        return groups_page(
+            request, section_id, user, session, context, errors=exc.errors, values=values,
+            form_id="new", status_code=422,
+        )  # fmt: skip
     api.post_group(section_id, group, user, session, context)
     return RedirectResponse(f"/sections/{section_id}/groups", 303)
 
@@ -267,10 +289,59 @@ def assignments_create(
 ) -> Response:
     raw = {k: form.get(k) or None for k in ("student_id", "group_id", "competency", "activity",
                                             "due_on")}  # fmt: skip
-    body = parse(AssignmentIn, {**raw, "note": form.get("note", "")})
-    result = api.post_assignment(body, user, session, context)
     back = str(form.get("back", "/sections"))
     if not back.startswith("/") or back.startswith("//"):
         back = "/sections"
+    values = {k: str(v or "") for k, v in raw.items()} | {"note": str(form.get("note", ""))}
+    try:
+        body = parse_form(AssignmentIn, {**raw, "note": form.get("note", "")})
+        if body.competency:
+            body.competency = resolve_competency(
+                _catalog_for(session, context, user, body), body.competency
+            )
+        elif not body.activity:
+            raise FormError({"competency": "Choose a competency or an activity to assign."})
+    except FormError as exc:
+        return _form_again(request, back, user, session, context, exc.errors, values)
+    result = api.post_assignment(body, user, session, context)
     sep = "&" if "?" in back else "?"
     return RedirectResponse(f"{back}{sep}assigned={result.students}", 303)
+
+
+def _catalog_for(
+    session: SessionDep, context: ContextDep, user: Teacher, body: AssignmentIn
+) -> Catalog:
+    if body.group_id is not None:
+        _, section = open_group(session, actor=user, group_id=body.group_id)
+        return section_course(session, context, section)[1]
+    student = open_student(
+        session, actor=user, student_id=body.student_id or 0, resource="assignment"
+    )
+    return course_for(session, context, student)[1]
+
+
+def _form_again(
+    request: Request,
+    back: str,
+    user: Teacher,
+    session: SessionDep,
+    context: ContextDep,
+    errors: dict[str, str],
+    values: dict[str, str],
+) -> HTMLResponse:
+    """The page the form was on, again, with what was typed and the errors beside it."""
+    on_groups = re.fullmatch(r"/sections/(\d+)/groups", back)
+    if on_groups:
+        return groups_page(
+            request, int(on_groups.group(1)), user, session, context, errors=errors,
+            values=values, form_id=f"assign-{values.get('group_id', '')}", status_code=422,
+        )  # fmt: skip
+    on_student = re.fullmatch(r"/students/(\d+)", back)
+    if on_student:
+        from learnway.web.pages._students import student_page
+
+        return student_page(
+            request, int(on_student.group(1)), user, session, context, errors=errors,
+            values=values, status_code=422,
+        )  # fmt: skip
+    raise HTTPException(422, " ".join(errors.values()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from learnway.store._schema import User
 from learnway.web._deps import (
     AnyUser,
     ContextDep,
@@ -12,8 +13,11 @@ from learnway.web._deps import (
     Id,
     SessionDep,
     StudentOrTeacher,
+    Teacher,
 )
-from learnway.web._schemas import GoalIn, GoalPatch, InterestsIn
+from learnway.web._forms import FormError, competency_choices, parse_form
+from learnway.web._learning import course_for
+from learnway.web._schemas import GoalIn, GoalPatch, InterestsIn, MessageIn
 from learnway.web._svg import growth_chart
 from learnway.web.api import _students as api
 from learnway.web.pages._render import parse, render
@@ -29,10 +33,57 @@ def students_page(request: Request, user: AnyUser, session: SessionDep) -> HTMLR
 
 @router.get("/students/{student_id}", response_class=HTMLResponse)
 def student_page(
-    request: Request, student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep
+    request: Request,
+    student_id: Id,
+    user: AnyUser,
+    session: SessionDep,
+    context: ContextDep,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
+    if user.role == "guardian":
+        week = api.get_week(student_id, user, session, context)
+        return render(request, "guardian.html", title=f"{week.student.name}'s week", data=week)
     data = api.get_student(student_id, user, session, context)
-    return render(request, "student.html", title=data.student.name, data=data)
+    messages = api.get_messages(student_id, user, session).messages
+    mine = user.id == student_id
+    choices: list[tuple[str, str, str]] = []
+    if user.role == "teacher":
+        student = session.get(User, student_id)
+        if student is not None:
+            choices = competency_choices(course_for(session, context, student)[1])
+    return render(
+        request, "student.html", title="My profile" if mine else data.student.name, data=data,
+        messages=messages, mine=mine, choices=choices, errors=errors or {},
+        values=values or {}, status_code=status_code,
+    )  # fmt: skip
+
+
+@router.post("/students/{student_id}/messages")
+def messages_send(
+    request: Request,
+    student_id: Id,
+    user: Teacher,
+    session: SessionDep,
+    context: ContextDep,
+    form: FormDep,
+) -> Response:
+    back = str(form.get("back") or f"/students/{student_id}")
+    if not back.startswith("/") or back.startswith("//"):
+        back = f"/students/{student_id}"
+    try:
+        body = parse_form(MessageIn, {"body": form.get("body", "")})
+    except FormError as exc:
+        values = {"body": str(form.get("body", ""))}
+        return student_page(
+            request, student_id, user, session, context, errors=exc.errors, values=values,
+            status_code=422,
+        )  # fmt: skip
+    api.post_message(student_id, body, user, session)
+    sep = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{sep}sent=1", 303)
 
 
 @router.get("/students/{student_id}/path", response_class=HTMLResponse)
@@ -48,7 +99,15 @@ def path_page(
 
 @router.get("/students/{student_id}/goals", response_class=HTMLResponse)
 def goals_page(
-    request: Request, student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep
+    request: Request,
+    student_id: Id,
+    user: AnyUser,
+    session: SessionDep,
+    context: ContextDep,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     data = api.get_goals(student_id, user, session, context)
     path = api.get_path(student_id, user, session, context)
@@ -56,6 +115,7 @@ def goals_page(
     return render(
         request, "goals.html", title="My goals" if mine else f"Goals of {data.student.name}",
         data=data, path=path, can_edit=user.role in ("student", "teacher"),
+        errors=errors or {}, values=values or {}, status_code=status_code,
     )  # fmt: skip
 
 
@@ -68,14 +128,16 @@ def goals_add(
     context: ContextDep,
     form: FormDep,
 ) -> Response:
-    goal = parse(
-        GoalIn,
-        {
-            "title": form.get("title", ""),
-            "competency": form.get("competency") or None,
-            "target_date": form.get("target_date") or None,
-        },
-    )
+    values = {k: str(form.get(k) or "") for k in ("title", "competency", "target_date")}
+    try:
+        goal = parse_form(
+            GoalIn, {k: v or None for k, v in values.items()} | {"title": values["title"]}
+        )
+    except FormError as exc:
+        return goals_page(
+            request, student_id, user, session, context, errors=exc.errors, values=values,
+            status_code=422,
+        )  # fmt: skip
     api.post_goal(student_id, goal, user, session, context)
     return RedirectResponse(f"/students/{student_id}/goals", 303)
 
