@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy.orm import Session
 
 from learnway.paths import CourseGraph, LearnerState, Planner
 from learnway.sim import placement_study
@@ -53,3 +54,41 @@ def test_ccss_framework_bridges_edges_through_clusters():
     kinds = {c.kind for c in read_ccssm(CCSSM).competencies if c.code in course.graph.index}
     assert kinds <= {"standard", "substandard"}
     assert course.graph.prereq.sum() > 300
+
+
+ONE_EDGE = {
+    "prerequisite_for_goal": ("competency", "goal"),
+    "toward_goal": ("competency", "next"),
+    "go_back": ("competency", "stuck_on"),
+    "go_back_toward": ("competency", "next"),
+}
+
+
+def test_reasons_on_the_demo_school_name_nothing_more_than_one_edge_away(demo_engine):
+    from sqlalchemy import select
+
+    from learnway.store import course_of_student, live_course, load_course, recommend
+    from learnway.store._schema import User
+
+    far_goals = ["solve_quadratic_equations_by_factoring", "solve_rational_equations"]
+    seen: dict[str, int] = {}
+    with Session(demo_engine) as session:
+        students = session.scalars(select(User.id).where(User.role == "student")).all()
+        framework_id = course_of_student(session, students[0])
+        live = live_course(session, load_course(session, framework_id), framework_id)
+        graph = live.course.graph
+        for student in students:
+            for goals in ((), far_goals):
+                for rec in recommend(session, live, student, goals=goals):
+                    for reason in rec.reasons:
+                        seen[reason.code] = seen.get(reason.code, 0) + 1
+                        if reason.code in ONE_EDGE:
+                            before, after = (reason.params[k] for k in ONE_EDGE[reason.code])
+                            i, j = graph.index[str(before)], graph.index[str(after)]
+                            assert graph.prereq[j, i], reason.text
+                        if reason.code == "unlocks":
+                            c = graph.index[rec.competency]
+                            assert 1 <= int(reason.params["count"]) <= graph.prereq[:, c].sum()
+                        assert "more competencies" not in reason.text
+    assert seen.get("toward_goal", 0) + seen.get("prerequisite_for_goal", 0) > 0
+    assert seen.get("unlocks", 0) > 0

@@ -9,17 +9,26 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from learnway.paths._calendar import SchoolCalendar
 from learnway.paths._graph import CompetencyGraph, StepBank
 from learnway.paths._mastery import (
     BKTParams,
     LearnerState,
     MasteryPolicy,
     Status,
+    is_durable,
     is_mastered,
     mastery_status,
     predicted_recall,
 )
-from learnway.paths._reasons import Activity, Reason, Recommendation
+from learnway.paths._reasons import (
+    Activity,
+    Reason,
+    Recommendation,
+    go_back_reason,
+    goal_reason,
+    unlocks_reason,
+)
 
 Float = NDArray[np.float64]
 Bool = NDArray[np.bool_]
@@ -38,6 +47,14 @@ class PlannerConfig:
     fallen. In the last ``consolidate_days`` before a deadline, every mastered competency whose
     predicted recall is under ``consolidate_recall`` is due too (what is known at the deadline
     is what counts). ``review=False`` turns spaced review off (for comparisons).
+
+    Review is bounded by its value against new work: a due review scores ``w_review`` times
+    the chance it has been forgotten over the chance at the review target (so it outranks new
+    work only once it has faded past the target), and mastery not yet confirmed on a later day
+    scores ``w_confirm`` once a day has passed (it opens the competency's successors). While a
+    prerequisite is mastered but not yet durable (see :func:`learnway.paths.is_durable`), its
+    successors' scores are multiplied by ``not_durable_factor``: other new work comes first,
+    nothing is blocked for good.
     """
 
     n_recommendations: int = 5
@@ -52,6 +69,8 @@ class PlannerConfig:
     w_interest: float = 0.2
     w_urgency: float = 0.5
     w_review: float = 1.0
+    w_confirm: float = 1.5
+    not_durable_factor: float = 0.2
     consolidate_days: float = 10.0
     consolidate_recall: float = 0.8
     stuck_penalty: float = 0.3
@@ -121,8 +140,10 @@ class Planner:
         policy: MasteryPolicy | None = None,
         config: PlannerConfig | None = None,
         required: Bool | None = None,
+        calendar: SchoolCalendar | None = None,
     ) -> None:
         self.graph = graph
+        self.calendar = calendar
         self.bank = bank
         self.params = params
         self.policy = policy or MasteryPolicy()
@@ -160,6 +181,9 @@ class Planner:
         not_ready = (p < pol.ready_fraction * self._thr).astype(np.float32)
         blocked = (not_ready @ self._prereq_t) > 0
         candidate = ~mastered & ~blocked
+        durable = is_durable(state, pol) | (status == Status.LIKELY_KNOWN)
+        fresh = (mastered & ~durable).astype(np.float32)
+        waits = (fresh @ self._prereq_t) > 0  # a prerequisite mastered today, not yet confirmed
 
         p_correct = p * (1 - prm.p_slip) + (1 - p) * prm.p_guess
         post_right = p * (1 - prm.p_slip) / p_correct
@@ -180,7 +204,10 @@ class Planner:
         urgency = np.zeros(n_students)
         if deadline is not None:
             need = open_required @ (self._minutes * cfg.attempts_per_competency)
-            available = max(deadline - now, 0.0) * cfg.minutes_per_day
+            days = deadline - now
+            if self.calendar is not None:
+                days = float(self.calendar.school_days_between(now, deadline))
+            available = max(days, 0.0) * cfg.minutes_per_day
             urgency = np.clip(need / max(available, 1e-9), 0.0, 2.0)
 
         value = (
@@ -194,6 +221,7 @@ class Planner:
         ) * (cfg.reference_minutes / self._minutes) - self._rank_tiebreak
         stuck = (status == Status.STUCK) & candidate
         value = np.where(stuck, value * cfg.stuck_penalty, value)
+        value = np.where(waits, value * cfg.not_durable_factor, value)
         new = np.where(candidate, value, -np.inf)
 
         go_back_from = np.full((n_students, n), -1, dtype=np.int64)
@@ -212,11 +240,19 @@ class Planner:
         if cfg.review:
             due = status == Status.DUE_FOR_REVIEW
             level = pol.review_recall
-            if deadline is not None and 0 <= deadline - now <= cfg.consolidate_days:
+            left = None if deadline is None else deadline - now
+            if left is not None and self.calendar is not None:
+                left = float(self.calendar.school_days_between(now, deadline))
+            if left is not None and 0 <= left <= cfg.consolidate_days:
                 level = max(level, cfg.consolidate_recall)
                 due = due | (mastered & (recall < level))
-            drop = (level - recall) / level
-            review = np.where(due, cfg.w_review * (1.0 + drop), -np.inf)
+            faded = np.clip((1.0 - recall) / (1.0 - level), 0.0, 3.0)
+            review = np.where(due, cfg.w_review * faded, -np.inf)
+            confirm = (
+                mastered & ~durable & is_mastered(state, pol)
+                & (now - np.nan_to_num(state.last_seen, nan=now) >= pol.review_spacing_days)
+            )  # fmt: skip
+            review = np.where(confirm, np.maximum(review, cfg.w_confirm), review)
         return Scores(
             status, recall, new, review, go_back_from, goal_related, interest, unlocks, urgency
         )
@@ -233,8 +269,16 @@ class Planner:
         v_new, v_rev = sc.new[rows, best_new], sc.review[rows, best_rev]
         is_review = v_rev > v_new
         choice = np.where(is_review, best_rev, best_new)
-        choice = np.where(np.isfinite(np.maximum(v_new, v_rev)), choice, -1)
+        idle = ~np.isfinite(np.maximum(v_new, v_rev))
+        if idle.any():  # the required work is done: review what has faded the most
+            choice[idle] = np.argmin(self._settled_recall(state, sc)[idle], axis=1)
+            is_review = is_review | idle
         return choice.astype(np.int64), is_review
+
+    def _settled_recall(self, state: LearnerState, sc: Scores) -> Float:
+        """Predicted recall where the student has worked or been credited, 2 elsewhere."""
+        seen = (state.attempts > 0) | (state.evidence > 0)
+        return np.where(seen, sc.recall, 2.0)
 
     # -- ranked lists with reasons ---------------------------------------------------------
 
@@ -315,8 +359,12 @@ class Planner:
                 picked.append((queue_rev.pop(0), True))
             else:
                 picked.append((queue_new.pop(0), False))
+        done = not picked
+        if done:  # nothing new and nothing due: keep the most faded fresh, never an empty list
+            recall = self._settled_recall(state, sc)[s]
+            picked = [(int(c), True) for c in np.argsort(recall, kind="stable")[:k]]
         out = [
-            self._explain(state, sc, s, c, rev, now, goals, deadline, origin, 0)
+            self._explain(state, sc, s, c, rev, now, goals, deadline, origin, 0, done=done)
             for c, rev in picked
         ]
         # Too few candidates: offer other steps of the same competencies, so there is a choice.
@@ -343,6 +391,8 @@ class Planner:
         deadline: float | None,
         origin: dt.date | None,
         offset: int,
+        *,
+        done: bool = False,
     ) -> Recommendation:
         g = self.graph
         code = g.codes[c]
@@ -350,13 +400,13 @@ class Planner:
         step = int(self.bank.pick(np.array([c]), np.array([turn]))[0])
         reasons: list[Reason] = []
         if review:
-            days = now - state.last_seen[s, c]
+            days = float(np.nan_to_num(now - state.last_seen[s, c], nan=0.0))
             reasons.append(
                 Reason(
-                    "review_due",
+                    "required_done" if done else "review_due",
                     {
                         "competency": code,
-                        "days_ago": round(float(days)),
+                        "days_ago": round(days),
                         "recall": round(float(sc.recall[s, c]), 3),
                     },
                 )
@@ -368,17 +418,16 @@ class Planner:
             kind = "step"
             stuck_on = int(sc.go_back_from[s, c])
             if stuck_on >= 0:
-                reasons.append(
-                    Reason("go_back", {"competency": code, "stuck_on": g.codes[stuck_on]})
-                )
+                reasons.append(go_back_reason(g, c, stuck_on))
             elif sc.status[s, c] == Status.STUCK:
                 reasons.append(Reason("stuck_worked_example", {"competency": code}))
                 kind = "worked_example"
             if goals[c]:
                 reasons.append(Reason("goal", {"competency": code, "goal": code}))
             elif sc.goal_related[s, c]:
-                goal = g.codes[int(np.argmax(goals & g.ancestors[:, c]))]
-                reasons.append(Reason("prerequisite_for_goal", {"competency": code, "goal": goal}))
+                toward = goal_reason(g, c, goals)
+                if toward is not None:
+                    reasons.append(toward)
             if sc.interest[s, c] > 0:
                 reasons.append(
                     Reason("interest", {"competency": code, "weight": float(sc.interest[s, c])})
@@ -398,10 +447,13 @@ class Planner:
             p = float(state.p_known[s, c])
             if state.attempts[s, c] > 0 and p >= 0.5:
                 reasons.append(Reason("almost_mastered", {"competency": code, "p_known": p}))
-            if sc.unlocks[s, c] >= 1:
-                reasons.append(
-                    Reason("unlocks", {"competency": code, "count": int(sc.unlocks[s, c])})
-                )
+            settled = np.isin(sc.status[s], (Status.MASTERED, Status.LIKELY_KNOWN))
+            opens = unlocks_reason(g, c, self.required & ~settled)
+            if opens is not None:
+                reasons.append(opens)
+            settled = (Status.MASTERED, Status.DUE_FOR_REVIEW, Status.LIKELY_KNOWN)
+            if not self.required[c] and np.isin(sc.status[s][self.required], settled).all():
+                reasons.append(Reason("enrichment", {"competency": code}))
             if not reasons:
                 reasons.append(Reason("frontier", {"competency": code}))
         if step < 0:

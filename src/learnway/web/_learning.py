@@ -148,7 +148,7 @@ def path_view(session: Session, context: WebContext, student: User) -> PathOut:
 
 def _reason_text(code: str, params: dict[str, object], catalog: Catalog) -> str:
     shown = dict(params)
-    for key in ("competency", "stuck_on", "goal"):
+    for key in ("competency", "stuck_on", "goal", "next"):
         value = shown.get(key)
         if isinstance(value, str):
             shown[key] = catalog.title_of(value)
