@@ -10,17 +10,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from learnway._logging import log_request
 from learnway.settings import Settings, get_settings
-from learnway.store import make_engine
+from learnway.store import make_engine, transaction
 from learnway.web._audit import install_audit
 from learnway.web._context import STATIC, TEMPLATES, WebContext
-from learnway.web._deps import NotSignedIn
+from learnway.web._deps import COOKIE, NotSignedIn, Viewer
 from learnway.web._health import router as health_router
 from learnway.web._metrics import install_metrics, observe
-from learnway.web._security import CookieSigner
+from learnway.web._security import CookieSigner, lookup_token
 from learnway.web._signin import SignInGuard
 from learnway.web._xapi import mount_xapi
 
@@ -72,6 +73,21 @@ def _readable(error: RequestValidationError) -> str:
         where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
         parts.append(f"{where or 'input'}: {e.get('msg', 'is not valid')}")
     return "; ".join(parts) or "The input is not valid."
+
+
+def identify(request: Request, context: WebContext) -> None:
+    """The signed-in person of a page no route served (an unknown address), so that its error
+    page still has the navigation."""
+    cookie = request.cookies.get(COOKIE)
+    token = context.signer.loads(cookie) if cookie else None
+    if not token:
+        return
+    with transaction(context.engine) as session:
+        found = lookup_token(session, token=token, kind="session")
+        if found is not None:
+            user, row = found
+            request.state.viewer = Viewer(user.id, user.given_name, user.family_name, user.role)
+            request.state.csrf = row.csrf
 
 
 def create_app(engine: Engine | str | None = None, *, settings: Settings | None = None) -> FastAPI:
@@ -171,6 +187,8 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
+        if getattr(request.state, "viewer", None) is None:
+            await run_in_threadpool(identify, request, app.state.web)
         return pages.error_page(request, exc.status_code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
