@@ -269,11 +269,22 @@ def exclude_student(
     session.flush()
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite number as None (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def finish_experiment(session: Session, experiment: Experiment, *, now: dt.datetime) -> None:
     """Stop a running experiment and freeze its analysis in ``result``."""
     if experiment.status != "running":
         raise ExperimentError(f"the experiment is {experiment.status}, not running")
-    experiment.result = analyze_experiment(session, experiment, now=now)
+    experiment.result = json_safe(analyze_experiment(session, experiment, now=now))
     experiment.status = "finished"
     experiment.finished_at = now
     session.flush()
