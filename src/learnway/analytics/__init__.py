@@ -9,7 +9,7 @@ learner model), and the simulated schools that validate them. Nothing here reads
 """
 
 from learnway.analytics._assign import assign, assign_stratified, unit_draw
-from learnway.analytics._benchmark import render_markdown, run_evidence_benchmark
+from learnway.analytics._benchmark import render_markdown, run_evidence_benchmark, write_results
 from learnway.analytics._content import Efficacy, content_efficacy
 from learnway.analytics._effects import (
     Attrition,
@@ -68,4 +68,5 @@ __all__ = [
     "support_effect",
     "suppressed",
     "unit_draw",
+    "write_results",
 ]

@@ -13,15 +13,16 @@ known.
 
 from __future__ import annotations
 
-import datetime as dt
-import platform
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.stats import spearmanr
 
+from learnway._machine import DEFAULT_PACKAGES, load_average, machine_info
 from learnway.analytics._assign import assign_stratified
 from learnway.analytics._content import content_efficacy
 from learnway.analytics._effects import estimate_effects
@@ -197,11 +198,9 @@ def run_evidence_benchmark(
     content = _content_run(seed + 20, students)
     return {
         "benchmark": "evidence",
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
+            **machine_info((*DEFAULT_PACKAGES, "statsmodels")),
+            "load_average": load_average(),
         },
         "seed": seed,
         "seconds": round(time.perf_counter() - started, 1),
@@ -239,8 +238,9 @@ def render_markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Evidence benchmark",
         "",
-        f"Run {result['date']} on {m['platform']} (Python {m['python']}), seed "
-        f"{result['seed']}, {result['seconds']} s.",
+        f"Run {m['date']} on {m['cpu']} ({m['cpus']} cores, load {m['load_average']}), "
+        f"{m['platform']}, Python {m['python']}; seed {result['seed']}, {result['seconds']} s. "
+        "Written by `learnway bench evidence`.",
         "",
         "## Experiments",
         "",
@@ -287,3 +287,12 @@ def render_markdown(result: dict[str, Any]) -> str:
     ]
     lines += [f"- {'pass' if ok else 'FAIL'}: {name}" for name, ok in result["checks"].items()]
     return "\n".join(lines) + "\n"
+
+
+def write_results(result: dict[str, Any], out_dir: Path) -> Path:
+    """Write ``evidence.json`` and ``evidence.md`` into ``out_dir``; return the JSON path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "evidence.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    (out_dir / "evidence.md").write_text(render_markdown(result))
+    return path

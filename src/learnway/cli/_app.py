@@ -72,6 +72,7 @@ DatabaseOption = Annotated[
 def main() -> None:
     from learnway.cli import (  # noqa: F401  (register their commands)
         _bench_kt,
+        _evidence,
         _paths,
         _privacy,
         _reports,
