@@ -124,3 +124,37 @@ def test_placement_locates_the_frontier_on_a_chain():
     known = place.known_probability(posterior) >= 0.5
     true_known = graph.rank[None, :] < truth[:, None]
     assert (known == true_known).mean() > 0.9
+
+
+def test_school_calendar_counts_practice_days_and_days_off():
+    import datetime as dt
+
+    from learnway.paths import SchoolCalendar, breaks_between_sessions
+
+    monday = dt.date(2026, 11, 23)
+    cal = SchoolCalendar(monday, "1111100", ((dt.date(2026, 11, 26), dt.date(2026, 11, 27)),))
+    assert cal.school_days_between(0.0, 7.0) == 3.0  # Thursday and Friday off, weekend
+    assert cal.school_days_between(0.5, 1.0) == 0.5
+    assert cal.is_school_day([0, 3, 5, 7]).tolist() == [True, False, False, True]
+    assert cal.after_school_days(0.0, 4.0) == 8.0  # Mon, Tue, Wed, then next Mon: end of it
+    with pytest.raises(ValueError, match="Monday first"):
+        SchoolCalendar(monday, "11111")
+    terms = [
+        (dt.date(2026, 9, 1), dt.date(2026, 12, 18)),
+        (dt.date(2027, 1, 5), dt.date(2027, 5, 28)),
+    ]
+    assert breaks_between_sessions(terms) == ((dt.date(2026, 12, 19), dt.date(2027, 1, 4)),)
+
+
+def test_pacing_on_a_calendar_skips_the_days_without_practice():
+    import datetime as dt
+
+    from learnway.paths import SchoolCalendar
+
+    cal = SchoolCalendar(dt.date(2026, 11, 23), "1010100")  # Mon, Wed, Fri
+    plain = forecast_pacing([10.0], [10.0], [10.0], now=0.0, deadline=30.0)
+    school = forecast_pacing([10.0], [10.0], [10.0], now=0.0, deadline=30.0, calendar=cal)
+    assert school["forecast"].iloc[0] > 2 * plain["forecast"].iloc[0]
+    assert cal.school_days_between(0.0, school["forecast"].iloc[0]) == pytest.approx(
+        np.ceil(10.0 / school["rate_per_day"].iloc[0]), abs=1.0
+    )

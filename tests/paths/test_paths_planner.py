@@ -3,6 +3,7 @@
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,8 +41,9 @@ def make_planner(graph=None, **config):
     return Planner(graph, bank, params, config=PlannerConfig(**config))
 
 
-def state_with(planner, known, *, evidence=5.0, last_seen=0.0):
-    """One student who knows ``known`` (codes) with high probability and enough evidence."""
+def state_with(planner, known, *, evidence=5.0, last_seen=0.0, confirmed=True):
+    """One student who knows ``known`` (codes) with high probability and enough evidence,
+    ``confirmed`` on a later day (durable) unless told otherwise."""
     state = LearnerState.new(1, planner.params)
     for code in known:
         c = planner.graph.index[code]
@@ -49,6 +51,7 @@ def state_with(planner, known, *, evidence=5.0, last_seen=0.0):
         state.evidence[0, c] = evidence
         state.attempts[0, c] = int(evidence)
         state.last_seen[0, c] = last_seen
+        state.reviews[0, c] = int(confirmed)
     return state
 
 
@@ -156,11 +159,12 @@ def test_due_review_is_interleaved_with_new_work():
 def test_reviews_consolidate_before_the_deadline():
     planner = make_planner()
     state = state_with(planner, ["count", "add"], last_seen=0.0)
-    # recall 2 ** (-1.5 / 3) = 0.71: not due by the spaced-review rule (0.7) ...
-    far = planner.recommend(state, 1.5, deadline=60.0)
+    # confirmed once, the half-life is 6 days: recall 2 ** (-3 / 6) = 0.71 is not due by the
+    # spaced-review rule (0.7) ...
+    far = planner.recommend(state, 3.0, deadline=60.0)
     assert all(not r.is_review for r in far)
     # ... but due in the last days before the deadline, when what is known then counts
-    near = planner.recommend(state, 1.5, deadline=5.0)
+    near = planner.recommend(state, 3.0, deadline=7.0)
     assert any(r.is_review for r in near)
     assert next(r for r in near if r.is_review).reasons[0].code == "review_due"
 
@@ -244,3 +248,59 @@ def test_never_recommends_far_from_ready_nor_nothing(case, review):
     if work_left:
         assert recs, "recommended nothing while work remains"
     assert len(recs) <= planner.config.n_recommendations
+
+
+def test_successors_open_once_mastery_is_confirmed_on_a_later_day():
+    planner = make_planner()
+    fresh = state_with(planner, ["count"], last_seen=0.0, confirmed=False)
+    # the same day: "add" waits while "count" is not yet durable, but nothing is blocked for good
+    assert planner.recommend(fresh, 0.1)[0].competency == "add"
+    sc = planner.scores(fresh, 0.1)
+    confirmed = planner.scores(state_with(planner, ["count"]), 0.1)
+    assert sc.new[0, 1] < confirmed.new[0, 1]
+    # the next day, confirming "count" comes first
+    top = planner.recommend(fresh, 1.0)[0]
+    assert top.competency == "count" and top.activity.kind == "review"
+
+
+def test_the_list_is_never_empty_when_the_required_work_is_done():
+    planner = make_planner()
+    state = state_with(planner, CODES, last_seen=0.0)
+    state.last_seen[0, 2] = -1.0  # "subtract" was seen first: the most faded
+    recs = planner.recommend(state, 0.5)
+    assert len(recs) >= planner.config.min_recommendations
+    assert recs[0].competency == "subtract" and recs[0].is_review
+    assert recs[0].reasons[0].code == "required_done"
+    assert "required work is done" in recs[0].reasons[0].text
+    choice, review = planner.next_competencies(state, 0.5)
+    assert choice[0] == 2 and review[0]
+
+
+def test_enrichment_is_named_once_the_required_work_is_done():
+    graph = CompetencyGraph.from_edges(CODES, EDGES)
+    required = np.array([True, True, True, True, True, False])
+    planner = Planner(
+        graph,
+        StepBank.from_arrays(6, [f"{c}-0" for c in CODES], np.arange(6)),
+        BKTParams.uniform(6),
+        required=required,
+    )
+    state = state_with(planner, CODES[:5])
+    top = planner.recommend(state, 0.5)[0]
+    assert top.competency == "fractions"
+    assert [r.code for r in top.reasons] == ["enrichment"]
+
+
+def test_urgency_counts_school_days_only():
+    import datetime as dt
+
+    from learnway.paths import SchoolCalendar
+
+    every = make_planner()
+    graph, bank, params = every.graph, every.bank, every.params
+    # Monday 2026-11-23; the deadline 14 days later: 14 days every day, 6 on Mon/Wed/Fri
+    three = Planner(graph, bank, params, calendar=SchoolCalendar(dt.date(2026, 11, 23), "1010100"))
+    state = LearnerState.new(1, params)
+    daily = every.scores(state, 0.0, deadline=14.0).urgency[0]
+    weekly = three.scores(state, 0.0, deadline=14.0).urgency[0]
+    assert weekly == pytest.approx(min(daily * 14 / 6, 2.0))

@@ -12,6 +12,7 @@ from learnway.paths._alignment import (
     read_alignment,
     shipped_alignment,
 )
+from learnway.paths._calendar import SchoolCalendar, breaks_between_sessions
 from learnway.paths._course import CourseGraph
 from learnway.paths._graph import CompetencyGraph, StepBank
 from learnway.paths._groups import Group, suggest_groups
@@ -30,6 +31,7 @@ from learnway.paths._mastery import (
     predicted_recall,
     replay_attempts,
 )
+from learnway.paths._memory import MemoryModel, review_evidence, review_target
 from learnway.paths._pacing import forecast_pacing, section_pacing
 from learnway.paths._placement import Placement
 from learnway.paths._planner import Planner, PlannerConfig, Scores, goal_mask
@@ -49,16 +51,19 @@ __all__ = [
     "Group",
     "LearnerState",
     "MasteryPolicy",
+    "MemoryModel",
     "Placement",
     "Planner",
     "PlannerConfig",
     "Reason",
     "Recommendation",
+    "SchoolCalendar",
     "Scores",
     "Status",
     "StepBank",
     "aligned_prerequisites",
     "apply_attempts",
+    "breaks_between_sessions",
     "check_alignment",
     "forecast_pacing",
     "goal_mask",
@@ -68,6 +73,8 @@ __all__ = [
     "predicted_recall",
     "read_alignment",
     "replay_attempts",
+    "review_evidence",
+    "review_target",
     "section_pacing",
     "shipped_alignment",
     "suggest_groups",

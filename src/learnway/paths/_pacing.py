@@ -7,6 +7,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from learnway.paths._calendar import SchoolCalendar
+
 
 def forecast_pacing(
     mastered: ArrayLike,
@@ -18,6 +20,7 @@ def forecast_pacing(
     prior_rate: float = 1.0,
     prior_weight: float = 2.0,
     band: float = 0.8,
+    calendar: SchoolCalendar | None = None,
 ) -> pd.DataFrame:
     """Forecast, per student, the day all required competencies are mastered.
 
@@ -26,6 +29,10 @@ def forecast_pacing(
     worth ``prior_weight`` days. The forecast is ``now + remaining / rate`` at the posterior
     median, and the band its central ``band`` interval. A student is at risk when the forecast
     falls after the deadline. Days are on the same clock as ``now`` and ``deadline``.
+
+    With a ``calendar``, ``days_elapsed`` counts school days (the rate is per school day: see
+    :meth:`SchoolCalendar.school_days_between`) and the forecasts are the days by which the
+    remaining work fits into the school days ahead (weekends and days off skipped).
     """
     done = np.asarray(mastered, dtype=np.float64)
     left = np.asarray(remaining, dtype=np.float64)
@@ -38,9 +45,14 @@ def forecast_pacing(
     rate_mid = stats.gamma.ppf(0.5, shape, scale=scale)
     rate_fast = stats.gamma.ppf(1.0 - tail, shape, scale=scale)
     rate_slow = stats.gamma.ppf(tail, shape, scale=scale)
-    forecast = now + left / rate_mid
-    early = now + left / rate_fast
-    late = now + left / rate_slow
+    if calendar is None:
+        forecast = now + left / rate_mid
+        early = now + left / rate_fast
+        late = now + left / rate_slow
+    else:
+        forecast = calendar.after_school_days(now, left / rate_mid)
+        early = calendar.after_school_days(now, left / rate_fast)
+        late = calendar.after_school_days(now, left / rate_slow)
     return pd.DataFrame(
         {
             "rate_per_day": rate_mid,
