@@ -17,9 +17,13 @@ $(STAMP): pyproject.toml  ## everything: the application, PostgreSQL, DKT (torch
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP) $(DEMO_STAMP)
 
-$(DEMO_STAMP): pyproject.toml  ## only what the demo needs: the core and the application
+# Only what the demo needs (the core and the application), installed by uv, which fetches and
+# unpacks in parallel; pip does the same work, slower, where uv cannot be had.
+$(DEMO_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[app]'
+	( $(BIN)/python -m pip install --quiet --disable-pip-version-check uv \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[app]' ) \
+	|| $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[app]'
 	touch $(DEMO_STAMP)
 
 $(PYBKT):  ## pyBKT, the knowledge-tracing benchmark's peer, in an environment of its own
