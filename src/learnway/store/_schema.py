@@ -524,6 +524,23 @@ class LearnerModelRow(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
     activated_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+    model: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The fitted estimator of a family other than BKT (pickled; written only by
+    ``learnway calibrate``), whose online update then drives the live state."""
+
+
+class LearnerModelState(Base):
+    """One student's online state under a model version whose family is not BKT (the
+    estimator's ``init_state``/``update`` state, bounded in size), updated with each attempt."""
+
+    __tablename__ = "learner_model_states"
+
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    model_version: Mapped[int] = mapped_column(
+        ForeignKey("learner_models.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
 
 
 class Job(Base):
@@ -657,6 +674,37 @@ class NeedSeen(Base):
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     seen_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     seen_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+
+
+PLACEMENT_STATUSES = ("requested", "active", "done", "skipped")
+
+
+class Placement(Base):
+    """A student's placement check in one course: asked for (a new student, or a teacher's
+    "place again"), under way, done or skipped. ``answers`` lists the questions answered
+    (competency code, step id, right or wrong, attempt id); ``priors`` holds, when done, the
+    starting belief it gave each competency it moved (code -> ``[p, evidence]``), from which
+    every replay of the student starts. ``position`` is the number of competencies, in course
+    order, placed as likely known."""
+
+    __tablename__ = "placements"
+    __table_args__ = (
+        _one_of("status", PLACEMENT_STATUSES),
+        Index("ix_placements_student_framework", "student_id", "framework_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    framework_id: Mapped[int] = mapped_column(ForeignKey("frameworks.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp())
+    answers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    pending_step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id"))
+    pending_competency: Mapped[str | None] = mapped_column(String(255))
+    position: Mapped[int | None] = mapped_column(Integer)
+    priors: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 # --- xAPI learning record store (docs/xapi.md) -------------------------------------------------
