@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import numpy as np
@@ -11,6 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from learnway.learner import BKT, DKT, Attempt, BoostedKT, EloKT, KTModel, LogisticKT
+from learnway.learner._base import decode_state, encode_state
 
 from .conftest import synthetic_attempts
 
@@ -95,6 +97,48 @@ def test_online_update_equals_batch(model: KTModel, attempts, test_set):
     tried = set(test_set.loc[test_set.student_id == test_set.student_id.iloc[0], "competency_id"])
     assert set(mastery) == tried
     assert all(0 < v < 1 for v in mastery.values())
+
+
+def test_predict_next_is_the_next_update_and_changes_nothing(model: KTModel, attempts, test_set):
+    """The live state asks for one competency's next-answer probability: it must equal what
+    the next update returns, leave the state as it was, and survive storage as JSON."""
+    model.fit(attempts)
+    student = test_set[test_set.student_id == test_set.student_id.iloc[0]]
+    state = model.init_state()
+    for row in student.itertuples(index=False):
+        state = decode_state(json.loads(json.dumps(encode_state(state))))
+        expected = model.predict_next(state, row.competency_id, row.item_id)
+        frozen = json.dumps(encode_state(state))
+        assert json.dumps(encode_state(state)) == frozen
+        assert model.update(state, Attempt(row.competency_id, row.correct, row.item_id)) == (
+            pytest.approx(expected, abs=1e-12)
+        )
+
+
+def test_bounded_state_does_not_grow_with_history(model: KTModel, attempts, test_set):
+    """A model that says its state is bounded holds as many numbers after a history ten times
+    as long over the same competencies."""
+    model.fit(attempts)
+    rows = list(test_set[test_set.student_id == test_set.student_id.iloc[0]].itertuples())
+    sizes = []
+    for repeat in (1, 10):
+        state = model.init_state()
+        for row in rows * repeat:
+            model.update(state, Attempt(row.competency_id, row.correct, row.item_id))
+        sizes.append(_values(encode_state(state)))
+    if model.bounded_state():
+        assert sizes[1] == sizes[0]
+    else:
+        assert sizes[1] > sizes[0] * 2
+
+
+def _values(encoded: object) -> int:
+    """How many numbers an encoded state holds."""
+    if isinstance(encoded, dict):
+        return sum(_values(v) for v in encoded.values())
+    if isinstance(encoded, list):
+        return sum(_values(v) for v in encoded)
+    return 1
 
 
 def test_clone_and_pickle_round_trip(model: KTModel, attempts, test_set):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
@@ -126,6 +127,12 @@ class KTModel(BaseEstimator):
 
     _param_rules: ClassVar[dict[str, Rule]] = {}
 
+    def bounded_state(self) -> bool:
+        """Whether the online state stays the same size however long the history grows (it
+        then depends on the number of competencies only): such a model can serve the live
+        learner state, one answer at a time at constant cost."""
+        return False
+
     def _check_params(self) -> None:
         for name, rule in self._param_rules.items():
             rule.check(name, getattr(self, name))
@@ -167,6 +174,12 @@ class KTModel(BaseEstimator):
         att = attempt if isinstance(attempt, Attempt) else Attempt(*attempt)
         return self._update(state, att)
 
+    def predict_next(self, state: dict[str, Any], competency_id: Any, item_id: Any = None) -> float:
+        """Probability that a next attempt on ``competency_id`` is correct, from ``state``,
+        which is left unchanged."""
+        self._check_fitted()
+        return self._update(copy.deepcopy(state), Attempt(competency_id, 0, item_id))
+
     def mastery(self, state: dict[str, Any]) -> dict[Any, float]:
         """Probability of mastery (or of a correct next answer) per competency seen in ``state``."""
         self._check_fitted()
@@ -183,3 +196,27 @@ class KTModel(BaseEstimator):
 
     @abstractmethod
     def _mastery(self, state: dict[str, Any]) -> dict[Any, float]: ...
+
+
+def encode_state(state: Any) -> Any:
+    """An online state as JSON-ready values (arrays tagged with their dtype), for storage."""
+    if isinstance(state, np.ndarray):
+        return {"__array__": state.tolist(), "dtype": str(state.dtype)}
+    if isinstance(state, dict):
+        return {str(k): encode_state(v) for k, v in state.items()}
+    if isinstance(state, list | tuple):
+        return [encode_state(v) for v in state]
+    if isinstance(state, np.generic):
+        return state.item()
+    return state
+
+
+def decode_state(value: Any) -> Any:
+    """The online state that :func:`encode_state` wrote (tuples come back as lists)."""
+    if isinstance(value, dict):
+        if "__array__" in value:
+            return np.asarray(value["__array__"], dtype=value["dtype"])
+        return {k: decode_state(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_state(v) for v in value]
+    return value

@@ -367,3 +367,6 @@ class BKT(KTModel):
 
     def _mastery(self, state: dict[str, Any]) -> dict[Any, float]:
         return {c: float(pk) for c, (pk, _) in state.items()}
+
+    def bounded_state(self) -> bool:
+        return True

@@ -314,6 +314,15 @@ class DKT(KTModel):
             state["outcomes"].append(int(attempt.correct))
         return p
 
+    def bounded_state(self) -> bool:
+        """Without the feature head the state is the LSTM's two vectors (and the competencies
+        tried); the feature head reads the whole history."""
+        return not self.features
+
+    def predict_next(self, state: dict[str, Any], competency_id: Any, item_id: Any = None) -> float:
+        self._check_fitted()
+        return float(_sigmoid(self._logits(state, np.array([self._code(competency_id)])))[0])
+
     def _mastery(self, state: dict[str, Any]) -> dict[Any, float]:
         """Probability of a correct next answer on each competency the student has tried."""
         tried = state["competencies"]

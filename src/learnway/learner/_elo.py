@@ -130,6 +130,17 @@ class EloKT(KTModel):
         state["competencies"][attempt.competency_id] = (local, local_n + 1.0)
         return p
 
+    def bounded_state(self) -> bool:
+        return True
+
+    def predict_next(self, state: dict[str, Any], competency_id: Any, item_id: Any = None) -> float:
+        self._check_fitted()
+        key = item_id if self.item_column_ == "item_id" else competency_id
+        q = self.item_index_.get(key)
+        d = float(self.difficulty_[q]) if q is not None else 0.0
+        local = state["competencies"].get(competency_id, (0.0, 0.0))[0]
+        return 1.0 / (1.0 + math.exp(-(state["ability"] + local - d)))
+
     def _mastery(self, state: dict[str, Any]) -> dict[Any, float]:
         """Probability of a correct answer on an item of average difficulty, per competency."""
         return {

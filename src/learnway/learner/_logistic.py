@@ -215,6 +215,18 @@ class LogisticKT(KTModel):
         online_fold(pair, state["student"], comp, int(attempt.correct))
         return float(expit(z))
 
+    def bounded_state(self) -> bool:
+        return True
+
+    def predict_next(self, state: dict[str, Any], competency_id: Any, item_id: Any = None) -> float:
+        self._check_fitted()
+        pair = state["pairs"].get(competency_id)
+        probe = {
+            "student": state["student"].copy(),
+            "pairs": {} if pair is None else {competency_id: pair.copy()},
+        }
+        return self._update(probe, Attempt(competency_id, 0, item_id))
+
     def _mastery(self, state: dict[str, Any]) -> dict[Any, float]:
         """Probability of a correct next answer on each competency the student has tried."""
         out: dict[Any, float] = {}
