@@ -1,8 +1,8 @@
 """`learnway bench evidence`: the analyses validated on simulated schools where the truth is
 known.
 
-- Experiments, assigned by student and by section: with a true effect on the learning rate
-  sized for 80% planned power (from a pilot estimate of the outcome's spread and clustering),
+- Experiments, assigned by student and by section: with a true effect added to the learning
+  rate, sized for 80% planned power (from a pilot estimate of the outcome's spread and clustering),
   the share of runs that detect it; with no effect, the share of false positives; in both,
   the share of 95% intervals that cover the true effect.
 - Supports: the share of simulated schools whose interval holds an injected support effect,
@@ -68,9 +68,9 @@ def _experiment_runs(level: str, runs: int, seed: int, progress: Progress | None
         "planned_relative_effect": relative,
         "runs": runs,
     }
-    for label, effect in (("effect", relative), ("null", 0.0)):
+    for label, effect in (("effect", mde), ("null", 0.0)):
         detected = covered = 0
-        truth = effect * school.mean_rate
+        truth = effect
         for r in range(runs):
             key = f"bench-{level}-{label}-{seed}-{r}"
             if level == "student":

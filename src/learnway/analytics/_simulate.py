@@ -4,8 +4,9 @@ Three thin simulators, each a few vectorized numpy steps:
 
 - :func:`simulate_experiment`: students in sections learn at a rate (log-normal, with a
   section effect), practise for some hours, and master competencies as a Poisson count of
-  rate x hours; a condition multiplies the learning rate by ``1 + effect``. The outcome is
-  mastery gained per hour of practice; some students leave before the outcome (attrition).
+  rate x hours; a condition adds ``effect`` to the learning rate (competencies per hour), so
+  the true effect on the outcome, mastery gained per hour of practice, is ``effect`` itself;
+  some students leave before the outcome (attrition).
 - :func:`simulate_supports`: a weekly panel of competencies mastered, with individual growth
   rates, section-wide weekly shocks (a holiday, a test week), and supports started more often
   by students who grow slowly; after the start, growth rises by ``effect`` per week.
@@ -67,8 +68,7 @@ class ExperimentData:
 def simulate_experiment(
     rng: np.random.Generator, school: School, treated: NDArray[np.bool_], effect: float
 ) -> ExperimentData:
-    """One run: ``treated`` (one flag per student) multiplies the learning rate by
-    ``1 + effect``."""
+    """One run: ``treated`` (one flag per student) adds ``effect`` to the learning rate."""
     n = school.students
     section = np.repeat(np.arange(school.sections), school.students_per_section)
     school_of = section // school.sections_per_school
@@ -77,7 +77,7 @@ def simulate_experiment(
         + rng.normal(0, school.rate_section_sd, school.sections)[section]
         + rng.normal(0, school.rate_student_sd, n)
     )
-    rate = np.exp(log_rate) * np.where(treated, 1 + effect, 1.0)
+    rate = np.exp(log_rate) + np.where(treated, effect, 0.0)
     hours = rng.gamma(school.hours_shape, school.hours_mean / school.hours_shape, n)
     mastered = rng.poisson(rate * hours).astype(float)
     outcome = mastered / hours
@@ -117,7 +117,7 @@ def simulate_supports(
     rng: np.random.Generator,
     *,
     effect: float,
-    sections: int = 12,
+    sections: int = 20,
     per_section: int = 25,
     weeks: int = 30,
     supported_share: float = 0.25,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
+
 from learnway.web._schemas import GrowthOut
 
 
@@ -148,3 +150,98 @@ def estimate_chart(
         text = "No change of the estimate recorded yet."
     ticks = [(y(v / 100), v) for v in (0, 50, 100)]
     return Chart(width, height, path, coords, ticks, labels, text)
+
+
+@dataclass(frozen=True)
+class IntervalChart:
+    """Estimates with their intervals, one row each, around a zero line (a forest plot),
+    drawn by ``experiment_charts.html``: ``rows`` are (label, y, x of the estimate, x of the
+    interval's ends, the row's text)."""
+
+    width: int
+    height: int
+    zero_x: float
+    rows: list[tuple[str, float, float, float, float, str]]
+    x_ticks: list[tuple[float, str]]
+    description: str
+
+
+def interval_chart(
+    rows: list[tuple[str, float, float, float]], *, unit: str, width: int = 560,
+    row_height: int = 28,
+) -> IntervalChart:  # fmt: skip
+    """(label, estimate, low, high) rows on one horizontal scale that always shows zero."""
+    left, right, top, bottom = 170, 16, 8, 28
+    height = top + bottom + row_height * max(len(rows), 1)
+    values = [v for _, e, lo, hi in rows for v in (e, lo, hi)] + [0.0]
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.08 or 1.0
+    low, high = low - pad, high + pad
+
+    def x(v: float) -> float:
+        return round(left + (width - left - right) * (v - low) / (high - low), 1)
+
+    drawn = [
+        (label, float(top + row_height * (i + 0.5)), x(e), x(lo), x(hi),
+         f"{label}: {e:+.3g} (95% interval {lo:+.3g} to {hi:+.3g}) {unit}")
+        for i, (label, e, lo, hi) in enumerate(rows)
+    ]  # fmt: skip
+    ticks = [(x(v), f"{v:+.2g}") for v in np.linspace(low + pad, high - pad, 5)]
+    if rows:
+        text = "; ".join(r[5] for r in drawn) + ". The vertical line is no difference."
+    else:
+        text = "No estimate to show yet."
+    return IntervalChart(width, height, x(0.0), drawn, ticks, text)
+
+
+@dataclass(frozen=True)
+class TwoLineChart:
+    """Two series over the same x values, solid and dashed (drawn by
+    ``experiment_charts.html``), with a vertical marker at x = 0."""
+
+    width: int
+    height: int
+    solid: str
+    dashed: str
+    solid_label: str
+    dashed_label: str
+    marker_x: float
+    y_ticks: list[tuple[float, str]]
+    x_labels: list[tuple[float, str]]
+    description: str
+
+
+def two_line_chart(
+    xs: list[int], solid: list[float], dashed: list[float], *, labels: tuple[str, str],
+    x_unit: str, width: int = 560, height: int = 220,
+) -> TwoLineChart:  # fmt: skip
+    """Growth of two groups relative to a start (x = 0), e.g. supported and comparison."""
+    left, right, top, bottom = 44, 14, 10, 30
+    values = [*solid, *dashed, 0.0]
+    low, high = min(values), max(max(values), min(values) + 1)
+    span = max(max(xs, default=1) - min(xs, default=0), 1)
+
+    def x(v: float) -> float:
+        return round(left + (width - left - right) * (v - min(xs, default=0)) / span, 1)
+
+    def y(v: float) -> float:
+        return round(top + (height - top - bottom) * (1 - (v - low) / (high - low)), 1)
+
+    def path(ys: list[float]) -> str:
+        pairs = enumerate(zip(xs, ys, strict=True))
+        return " ".join(f"{'M' if i == 0 else 'L'}{x(a)},{y(b)}" for i, (a, b) in pairs)
+
+    ticks = [(y(v), f"{v:.1f}") for v in np.linspace(low, high, 3)]
+    step = max(1, len(xs) // 6)
+    x_labels = [(x(v), f"{v:+d}") for i, v in enumerate(xs) if i % step == 0]
+    if xs:
+        text = (
+            f"From {xs[0]} to {xs[-1]} {x_unit} around the start, {labels[0]} gained "
+            f"{solid[-1] - solid[0]:.1f} and {labels[1]} {dashed[-1] - dashed[0]:.1f}."
+        )
+    else:
+        text = "Not enough data to draw."
+    return TwoLineChart(
+        width, height, path(solid), path(dashed), labels[0], labels[1], x(0), ticks, x_labels,
+        text,
+    )  # fmt: skip
