@@ -89,6 +89,7 @@ def _experiment_runs(level: str, runs: int, seed: int, progress: Progress | None
             result = estimate_effects(
                 data.outcome, condition, control="control",
                 cluster=None if level == "student" else data.section.tolist(),
+                strata=(data.section if level == "student" else data.school).tolist(),
             )[0]  # fmt: skip
             detected += result.significant
             covered += result.ci_low <= truth <= result.ci_high

@@ -4,9 +4,10 @@ control of multiple comparisons.
 
 Every student randomized stays in the condition they were assigned to (intention to treat);
 a student without an outcome counts as attrition, never as a member of another arm. Effects
-are ordinary least squares of the outcome on the condition (and any pre-registered
-covariates), with HC2 standard errors when students were assigned and standard errors
-clustered by section (t with G - 1 degrees of freedom) when sections were.
+are ordinary least squares of the outcome on the condition (and the strata of a stratified
+assignment, and any pre-registered covariates) with HC2 standard errors and t intervals; when
+sections were assigned, on the sections' mean outcomes, the level at which they were
+randomized.
 """
 
 from __future__ import annotations
@@ -76,21 +77,30 @@ def _arrays(
     return y, c, g
 
 
+def _strata_columns(codes: NDArray[np.int64]) -> list[Float]:
+    levels = np.unique(codes)
+    return [(codes == level).astype(float) for level in levels[1:]]
+
+
 def estimate_effects(
     outcome: ArrayLike,
     condition: Sequence[str],
     *,
     control: str,
     cluster: Sequence[object] | None = None,
+    strata: Sequence[object] | None = None,
     covariates: ArrayLike | None = None,
     alpha: float = 0.05,
 ) -> list[Effect]:
     """The intention-to-treat effect of every other condition against ``control``.
 
     ``outcome`` is NaN for a student randomized without an outcome (attrition: left out of the
-    estimate, counted by :func:`attrition`). ``cluster`` (the section of each student) makes the
-    standard errors cluster-robust; ``covariates`` (students x k, measured before assignment)
-    are centred and adjusted for.
+    estimate, counted by :func:`attrition`). ``strata`` (the blocks of a stratified assignment)
+    are adjusted for, as randomized. ``cluster`` (the section of each student, when sections
+    were assigned) moves the analysis to the level of assignment: each section's mean outcome,
+    so the errors allow any correlation within a section (the usual cluster-robust sandwich
+    rejects too often with a few dozen sections). ``covariates`` (students x k, measured before
+    assignment) are centred and adjusted for. HC2 standard errors, t intervals.
     """
     y, c, g = _arrays(outcome, condition, cluster)
     if control not in set(c.tolist()):
@@ -98,6 +108,11 @@ def estimate_effects(
     x_cov = None
     if covariates is not None:
         x_cov = np.asarray(covariates, dtype=float).reshape(len(y), -1)
+    st = None
+    if strata is not None:
+        if len(strata) != len(y):
+            raise ValueError("strata must be one value per student")
+        st = np.unique(np.asarray(strata, dtype=str), return_inverse=True)[1]
     out = []
     for name in sorted(set(c.tolist()) - {control}):
         keep = np.isin(c, [name, control]) & np.isfinite(y)
@@ -107,22 +122,35 @@ def estimate_effects(
         n1, n0 = int(treated.sum()), int((1 - treated).sum())
         if n1 < 2 or n0 < 2:
             raise ValueError(f"too few students with an outcome to compare {name!r}")
-        cols = [np.ones_like(yt), treated]
-        if x_cov is not None:
-            xc = x_cov[keep]
-            cols.extend((xc - xc.mean(axis=0)).T)
-        model = sm.OLS(yt, np.column_stack(cols))
+        xc = None if x_cov is None else x_cov[keep]
+        sk = None if st is None else st[keep]
         clusters = None
         if g is None:
-            fit = model.fit(cov_type="HC2", use_t=True)
+            y_fit, t_fit = yt, treated
             method = "least squares, HC2 standard errors"
         else:
             groups = np.unique(g[keep].astype(str), return_inverse=True)[1]
             clusters = int(groups.max() + 1)
             if clusters < 4:
                 raise ValueError("a section-level comparison needs at least 4 sections")
-            fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-            method = f"least squares, standard errors clustered by section ({clusters})"
+            size = np.bincount(groups).astype(float)
+            t_fit = np.bincount(groups, treated) / size
+            if np.any((t_fit > 0) & (t_fit < 1)):
+                raise ValueError("assignment by section needs one condition per section")
+            y_fit = np.bincount(groups, yt) / size
+            if xc is not None:
+                xc = np.column_stack([np.bincount(groups, col) / size for col in xc.T])
+            if sk is not None:
+                first = np.zeros(clusters, dtype=np.int64)
+                first[groups[::-1]] = sk[::-1]
+                sk = first
+            method = f"least squares on the means of {clusters} sections, HC2 standard errors"
+        cols = [np.ones_like(y_fit), t_fit]
+        if sk is not None:
+            cols.extend(_strata_columns(sk))
+        if xc is not None:
+            cols.extend((xc - xc.mean(axis=0)).T)
+        fit = sm.OLS(y_fit, np.column_stack(cols)).fit(cov_type="HC2", use_t=True)
         est, se = float(fit.params[1]), float(fit.bse[1])
         low, high = (float(v) for v in np.asarray(fit.conf_int(alpha=alpha))[1])
         s1, s0 = yt[treated == 1].std(ddof=1), yt[treated == 0].std(ddof=1)

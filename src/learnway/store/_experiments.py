@@ -481,6 +481,18 @@ def monitor(session: Session, experiment: Experiment) -> dict[str, Any]:
     }
 
 
+def _strata(
+    session: Session, experiment: Experiment, rows: Sequence[tuple[int, int | None, str]]
+) -> list[int] | None:
+    """Each assigned student's stratum, as the assignment used it (None when unstratified)."""
+    stratify = experiment.design["stratify"]
+    if stratify == "none" or (experiment.unit == "section" and stratify != "school"):
+        return None  # sections are assigned within schools only
+    units = {u[0]: u for u in population_units(session, experiment)}
+    index = 1 if stratify == "section" else 2
+    return [units[s][index] if s in units else -1 for s, _, _ in rows]
+
+
 def analyze_experiment(
     session: Session, experiment: Experiment, *, now: dt.datetime
 ) -> dict[str, Any]:
@@ -495,13 +507,16 @@ def analyze_experiment(
     cluster = None
     if experiment.unit == "section":
         cluster = [sec for _, sec, _ in rows]
+    strata = _strata(session, experiment, rows)
     ys = outcomes(session, experiment, students, now=now)
     primary = experiment.design["outcome"]
     order = [primary] + [k for k in OUTCOMES if k != primary]
     results: list[dict[str, Any]] = []
     for name in order:
         try:
-            effects = estimate_effects(ys[name], condition, control=control, cluster=cluster)
+            effects = estimate_effects(
+                ys[name], condition, control=control, cluster=cluster, strata=strata
+            )
         except ValueError as exc:
             results.append({"outcome": name, "label": OUTCOMES[name], "error": str(exc)})
             continue
