@@ -287,6 +287,8 @@ def links_of(user: User | Viewer) -> list[Link]:
         Link(label="Mastery and growth", href="/reports/mastery"),
         Link(label="Gaps over time", href="/reports/gaps"),
         Link(label="Supports", href="/reports/supports"),
+        Link(label="Experiments", href="/experiments"),
+        Link(label="What works", href="/efficacy/supports"),
         Link(label="Classes", href="/sections"),
         Link(label="Audit trail", href="/audit"),
         Link(label="My account", href="/account"),

@@ -7,6 +7,7 @@ from learnway.web.api import (
     _audit,
     _auth,
     _classes,
+    _experiments,
     _practice,
     _records,
     _reports,
@@ -16,5 +17,6 @@ from learnway.web.api import (
 router = APIRouter(prefix="/api/v1")
 for module in (_auth, _account, _audit, _students, _practice, _classes, _reports, _records):
     router.include_router(module.router)
+router.include_router(_experiments.router)  # evidence: experiments and efficacy
 
 __all__ = ["router"]

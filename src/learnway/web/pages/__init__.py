@@ -7,6 +7,7 @@ from learnway.web.pages import (
     _audit,
     _auth,
     _classes,
+    _experiments,
     _lti,
     _practice,
     _records,
@@ -18,5 +19,6 @@ from learnway.web.pages._render import error_page, make_templates
 router = APIRouter(include_in_schema=False)
 for module in (_auth, _account, _audit, _lti, _students, _practice, _classes, _reports, _records):
     router.include_router(module.router)
+router.include_router(_experiments.router)  # evidence: experiments and efficacy
 
 __all__ = ["error_page", "make_templates", "router"]
