@@ -488,7 +488,7 @@ def test_invalid_statements_are_refused_with_400(lrs: Lrs, requirement: str, spo
         assert lrs.get(statementId=made["id"]).status_code == 404
 
 
-@covers("Communication 3.2: bad JSON is 400, never 422")
+@covers("Communication 3.2: bad JSON is 400, never 422", "XAPI-00014")
 def test_malformed_json_is_400(lrs: Lrs) -> None:
     response = lrs.request(
         "POST", "statements", content="{not json", headers={"Content-Type": "application/json"}

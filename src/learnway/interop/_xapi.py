@@ -43,6 +43,7 @@ CONTEXT_ACTIVITY_KINDS = ("parent", "grouping", "category", "other")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+(\s*;.*)?$")
 _SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 _DURATION = re.compile(
     r"^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?"
@@ -118,6 +119,8 @@ def _object(
     for name, item in value.items():
         if item is None:
             raise _fail(f"{where}.{name}", "must not be null")
+        if item == {} and name != "extensions":
+            raise _fail(f"{where}.{name}", "must not be an empty object")
     missing = required - set(value)
     if missing:
         raise _fail(where, f"missing {sorted(missing)}")
@@ -341,7 +344,8 @@ def _attachments(value: object) -> None:
         _language_map(attachment["display"], f"{where}.display")
         if "description" in attachment:
             _language_map(attachment["description"], f"{where}.description")
-        _string(attachment["contentType"], f"{where}.contentType")
+        if not _MEDIA_TYPE.match(_string(attachment["contentType"], f"{where}.contentType")):
+            raise _fail(f"{where}.contentType", "must be an Internet media type (type/subtype)")
         length = attachment["length"]
         if isinstance(length, bool) or not isinstance(length, int) or length < 0:
             raise _fail(f"{where}.length", "must be a whole number")
@@ -394,6 +398,9 @@ def validate_statement(value: object, *, sub: bool = False) -> None:
             parse_timestamp(statement[name], name)
     if "authority" in statement:
         validate_agent(statement["authority"], "authority")
+        authority = statement["authority"]
+        if authority.get("objectType") == "Group" and len(authority.get("member", [])) != 2:
+            raise _fail("authority", "a group authority has exactly two agents (OAuth)")
     if "version" in statement and not (
         isinstance(statement["version"], str) and re.match(r"^1\.0(\.\d+)?$", statement["version"])
     ):
@@ -510,6 +517,8 @@ def _ids_only(value: Any) -> Any:
             return {**value, "member": [_ids_only(m) for m in value.get("member", [])]}
         if (kind in (None, "Activity")) and "id" in value and "definition" in value:
             return {"objectType": "Activity", "id": value["id"]}
+        if set(value) == {"id", "display"}:  # a verb: its id only
+            return {"id": value["id"]}
         return {k: (v if k == "extensions" else _ids_only(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_ids_only(v) for v in value]

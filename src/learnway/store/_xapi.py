@@ -262,13 +262,14 @@ def _insert(
 
 
 def _define(session: Session, statements: Sequence[Mapping[str, Any]]) -> None:
-    """Keep the latest definition of each activity the statements define."""
+    """Keep each activity's definition as the statements give it, the latest winning, language
+    maps gaining each language any statement gave (see :func:`_merged`)."""
     latest: dict[str, tuple[str, dict[str, Any]]] = {}
     for statement in statements:
         for activity in activities_defined(statement):
             key = digest(activity["id"])
             before = latest.get(key, (activity["id"], {}))[1]
-            latest[key] = (activity["id"], {**before, **activity["definition"]})
+            latest[key] = (activity["id"], _merged(before, activity["definition"]))
     keys = sorted(latest)
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
@@ -279,12 +280,26 @@ def _define(session: Session, statements: Sequence[Mapping[str, Any]]) -> None:
         for key in chunk:
             iri, definition = latest[key]
             if key in known:
-                merged = {**json.loads(known[key].definition), **definition}
+                merged = _merged(json.loads(known[key].definition), definition)
                 known[key].definition = json.dumps(merged, ensure_ascii=False)
             else:
                 text = json.dumps(definition, ensure_ascii=False)
                 session.add(XapiActivity(key=key, iri=iri, definition=text))
     session.flush()
+
+
+def _merged(before: Mapping[str, Any], definition: Mapping[str, Any]) -> dict[str, Any]:
+    """An activity's definition with what a later statement says of it: language maps and
+    extensions gain the new entries (a name in another language is kept beside the first),
+    anything else is replaced."""
+    merged = dict(before)
+    for name, value in definition.items():
+        old = merged.get(name)
+        if name in ("name", "description", "extensions") and isinstance(old, dict):
+            merged[name] = {**old, **value} if isinstance(value, dict) else value
+        else:
+            merged[name] = value
+    return merged
 
 
 def get_statement(
@@ -485,13 +500,18 @@ def write_document(
     session.flush()
 
 
-def delete_documents(session: Session, address: Address, doc_id: str | None) -> None:
-    where = (
-        XapiDocument.scope == address.scope()
-        if doc_id is None
-        else XapiDocument.key == address.key(doc_id)
-    )
-    session.execute(delete(XapiDocument).where(where))
+def delete_documents(
+    session: Session, address: Address, doc_id: str | None, since: dt.datetime | None = None
+) -> None:
+    """Delete one document, or (``doc_id`` None) every document of the address, only those
+    stored after ``since`` when it is given."""
+    if doc_id is not None:
+        session.execute(delete(XapiDocument).where(XapiDocument.key == address.key(doc_id)))
+        return
+    query = delete(XapiDocument).where(XapiDocument.scope == address.scope())
+    if since is not None:
+        query = query.where(XapiDocument.updated > since)
+    session.execute(query)
 
 
 def _is_json(content_type: str) -> bool:

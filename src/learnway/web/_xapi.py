@@ -20,6 +20,7 @@ import logging
 import re
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -38,6 +39,7 @@ from learnway.store import xapi as lrs
 from learnway.web._context import WebContext
 
 VERSION_HEADER = "X-Experience-API-Version"
+MAX_REQUEST_BYTES = 16 * 2**20  # statements with their attachments, or a document: 413 above
 CONSISTENT = "X-Experience-API-Consistent-Through"
 HEADER_FIELDS = {
     "authorization", "x-experience-api-version", "content-type", "content-length",
@@ -119,6 +121,8 @@ async def _read(request: Request, resource: str) -> XRequest:
         raise XapiError(400, "a query parameter is given twice")
     headers = {k.lower(): v for k, v in request.headers.items()}
     body = await request.body()
+    if len(body) > MAX_REQUEST_BYTES:
+        raise XapiError(413, f"the request is over {MAX_REQUEST_BYTES // 2**20} MiB")
     method = request.method
     if "method" in params:
         if method != "POST":
@@ -211,10 +215,24 @@ def _json(
 
 
 def _parse(text: str, where: str) -> Any:
+    """JSON of statements: a key used twice in one object is refused, as xAPI requires."""
     try:
-        return json.loads(text)
-    except ValueError:
-        raise XapiError(400, f"{where}: not valid JSON") from None
+        return json.loads(text, object_pairs_hook=_no_repeated_keys)
+    except ValueError as error:
+        message = str(error) if isinstance(error, _RepeatedKey) else "not valid JSON"
+        raise XapiError(400, f"{where}: {message}") from None
+
+
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    made = dict(pairs)
+    if len(made) != len(pairs):
+        twice = [key for key, count in Counter(k for k, _ in pairs).items() if count > 1]
+        raise _RepeatedKey(f"the key {twice[0]!r} appears twice in one object")
+    return made
 
 
 def _guard(work: Callable[[], Response]) -> Response:
@@ -572,14 +590,16 @@ def _document(context: WebContext, xreq: XRequest, resource: DocumentResource) -
                 "Last-Modified": format_datetime(row.updated, usegmt=True),
             }
             return Response(row.body, 200, headers=headers, media_type=row.content_type)
-        if "since" in xreq.params:
-            raise model.XapiInvalid("since: only when listing ids")
+        since = xreq.params.get("since")
+        moment = model.parse_timestamp(since, "since") if since else None
+        if since is not None and (doc_id is not None or xreq.method != "DELETE"):
+            raise model.XapiInvalid("since: only when listing or deleting every document")
         if doc_id is None and not (xreq.method == "DELETE" and resource.kind == "state"):
             raise model.XapiInvalid(f"{resource.id_param}: required")
         row = lrs.get_document(session, address, doc_id) if doc_id is not None else None
         _preconditions(xreq, resource, row)
         if xreq.method == "DELETE":
-            lrs.delete_documents(session, address, doc_id)
+            lrs.delete_documents(session, address, doc_id, moment)
         else:
             assert doc_id is not None
             lrs.write_document(
