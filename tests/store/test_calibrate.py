@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
 from sqlalchemy import Engine, func, select, update
 
@@ -16,10 +19,15 @@ from learnway.store import (
     build_model,
     calibrate_course,
     learner_state,
+    live_course,
     load_course,
     load_framework,
+    record_practice,
+    replay_students,
     transaction,
 )
+from learnway.store._attempts import AttemptIn
+from learnway.store._calibrate import BKT_FAMILIES, CANDIDATES
 from learnway.store._load import save_course
 from learnway.store._schema import (
     KT_PARAMETERS,
@@ -28,12 +36,14 @@ from learnway.store._schema import (
     CompetencyRow,
     FrameworkRow,
     LearnerModelRow,
+    LearnerModelState,
     Mastery,
     StepAlignment,
+    User,
 )
 
 
-def _calibrate(engine: Engine, framework_id: int, **options: int) -> CalibrationReport:
+def _calibrate(engine: Engine, framework_id: int, **options: Any) -> CalibrationReport:
     """Fit and record a new model version, then build it and swap it in, as `learnway
     calibrate` does."""
     with transaction(engine) as session:
@@ -99,7 +109,9 @@ def test_calibration_stores_the_fit_and_replays_mastery(demo_engine: Engine) -> 
     before, defaults = _params(demo_engine, framework_id), _defaults(demo_engine, framework_id)
     with transaction(demo_engine) as session:
         table = attempt_table(session, framework_id)
-    report = _calibrate(demo_engine, framework_id, min_attempts=100, min_students=10)
+    report = _calibrate(
+        demo_engine, framework_id, min_attempts=100, min_students=10, candidates=BKT_FAMILIES
+    )
     after = _params(demo_engine, framework_id)
     with transaction(demo_engine) as session:
         assert active_version(session, framework_id) == report.version
@@ -174,9 +186,9 @@ def test_calibrating_again_on_the_same_attempts_changes_nothing(demo_engine: Eng
             ).all()  # fmt: skip
         return [tuple(r) for r in mastery], [tuple(r) for r in fits]
 
-    first_report = _calibrate(demo_engine, framework_id)
+    first_report = _calibrate(demo_engine, framework_id, candidates=BKT_FAMILIES)
     first = state()
-    second_report = _calibrate(demo_engine, framework_id)
+    second_report = _calibrate(demo_engine, framework_id, candidates=BKT_FAMILIES)
     assert state() == first and first[0] and first[1]
     assert second_report.version != first_report.version
     with transaction(demo_engine) as session:
@@ -186,7 +198,7 @@ def test_calibrating_again_on_the_same_attempts_changes_nothing(demo_engine: Eng
 
 def test_importing_the_content_again_keeps_the_fitted_parameters(demo_engine: Engine) -> None:
     framework_id = _framework(demo_engine)
-    report = _calibrate(demo_engine, framework_id)
+    report = _calibrate(demo_engine, framework_id, candidates=BKT_FAMILIES)
     fitted = _params(demo_engine, framework_id)
     before = dump(demo_engine)
     with transaction(demo_engine) as session:
@@ -245,3 +257,64 @@ def test_unknown_course_is_refused(demo_engine: Engine) -> None:
         missing = (session.scalar(select(func.max(FrameworkRow.id))) or 0) + 1
         with pytest.raises(LookupError, match="no framework"):
             calibrate_course(session, missing)
+
+
+def test_every_live_family_is_compared_and_the_best_held_out_serves(demo_engine: Engine) -> None:
+    framework_id = _framework(demo_engine)
+    report = _calibrate(demo_engine, framework_id)
+    assert [c["name"] for c in report.candidates] == list(CANDIDATES)
+    assert all(0.5 < c["mean_auc"] < 1 and 0 <= c["mean_ece"] < 0.5 for c in report.candidates)
+    best = max(report.candidates, key=lambda c: float(c["mean_auc"]))
+    assert report.family == best["name"]
+    with transaction(demo_engine) as session:
+        row = session.get_one(LearnerModelRow, report.version)
+        assert row.status == "active" and row.family == report.family
+        assert [c["name"] for c in row.figures["held_out"]] == list(CANDIDATES)
+        assert (row.model is None) == (report.family in BKT_FAMILIES)
+
+
+@pytest.mark.parametrize("family", ["elo", "best-lr+"])
+def test_a_model_other_than_bkt_serves_answer_by_answer_as_its_replay(
+    demo_engine: Engine, family: str
+) -> None:
+    """Under a fitted Elo or logistic model, the state kept one answer at a time (the live
+    path) equals the replay of the same attempts, and every estimate is the model's own."""
+    framework_id = _framework(demo_engine)
+    report = _calibrate(demo_engine, framework_id, candidates=(family,))
+    assert report.family == family and report.version
+    with transaction(demo_engine) as session:
+        course = load_course(session, framework_id)
+        live = live_course(session, course, framework_id)
+        assert live.model is not None and live.version == report.version
+        student = session.scalar(select(User.id).where(User.role == "student").order_by(User.id))
+        steps = session.scalars(select(StepAlignment.step_id).limit(40)).all()
+    assert student is not None
+    now = dt.datetime.now(dt.UTC)
+    for k, step in enumerate(steps):
+        moment = now + dt.timedelta(minutes=k)
+        attempt = AttemptIn(id=f"live-{family}-{k}", student_id=student, step_id=step,
+                            correct=k % 3 != 0, timestamp=moment)  # fmt: skip
+        with transaction(demo_engine) as session:
+            record_practice(session, course, framework_id, [attempt], live=live)
+
+    def stored() -> dict[tuple[int, int], tuple[float, int, str]]:
+        with transaction(demo_engine) as session:
+            rows = session.execute(
+                select(Mastery.student_id, Mastery.competency_id, Mastery.p_mastery,
+                       Mastery.evidence_count, Mastery.status)
+                .where(Mastery.student_id == student, Mastery.model_version == live.version)
+            ).all()  # fmt: skip
+            belief = session.scalar(
+                select(LearnerModelState.state).where(LearnerModelState.student_id == student)
+            )
+        assert belief is not None
+        return {(s, c): (p, n, st) for s, c, p, n, st in rows}
+
+    incremental = stored()
+    with transaction(demo_engine) as session:
+        replay_students(session, live, [student])
+    replayed = stored()
+    assert incremental.keys() == replayed.keys() and incremental
+    for key, (p, n, status) in incremental.items():
+        assert replayed[key][0] == pytest.approx(p, abs=1e-9)
+        assert replayed[key][1:] == (n, status)

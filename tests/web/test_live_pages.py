@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
@@ -84,7 +85,8 @@ def test_a_late_answer_shows_updating_until_the_worker_has_replayed(app: FastAPI
     assert client.get(f"/api/v1/students/{student}/path").json()["updating"] is False
 
 
-def test_every_page_renders_after_the_live_model_changes(app: FastAPI) -> None:
+@pytest.mark.parametrize("family", ["bkt-forgetting", "elo", "pfa"])
+def test_every_page_renders_after_the_live_model_changes(app: FastAPI, family: str) -> None:
     engine = engine_of(app)
     student = user_id(engine, "student05")
     teacher = browser_client(app, "teacher")
@@ -94,8 +96,8 @@ def test_every_page_renders_after_the_live_model_changes(app: FastAPI) -> None:
             select(FrameworkRow.id).where(FrameworkRow.key.like("oatutor-%"))
         )
         assert framework_id is not None
-        report = calibrate_course(session, framework_id)
-    assert report.version is not None
+        report = calibrate_course(session, framework_id, candidates=(family,))
+    assert report.version is not None and report.family == family
     build_model(engine, report.version)
     after = api_client(app, "teacher").get(f"/api/v1/students/{student}/path").json()
     assert after["total"] == before["total"]

@@ -633,15 +633,31 @@ def calibrate(
             "--background", help="Only queue the build of the new state for a running worker"
         ),
     ] = False,
+    candidates: Annotated[
+        str,
+        typer.Option(
+            help="Learner models to compare, comma-separated: bkt, bkt-forgetting, "
+            "elo, pfa, best-lr+, dkt"
+        ),
+    ] = "bkt,bkt-forgetting,elo,pfa,best-lr+",
     database: DatabaseOption = None,
 ) -> None:
-    """Fit knowledge tracing (BKT with forgetting, by EM) on the school's stored attempts and
-    record the fitted parameters as a new model version; then build every student's state
-    under it and make it the live one (a running server follows at its next request)."""
+    """Compare the learner models that can serve the live state on held-out students of the
+    school's stored attempts, fit the best and record it as a new model version; then build
+    every student's state under it and make it the live one (a running server follows at its
+    next request)."""
     from sqlalchemy import select
 
     from learnway.store import build_model, calibrate_course, transaction, upgrade
+    from learnway.store._calibrate import LIVE_FAMILIES
     from learnway.store._schema import FrameworkRow, ItemRow
+
+    names = tuple(n.strip() for n in candidates.split(",") if n.strip())
+    unknown = [n for n in names if n not in LIVE_FAMILIES]
+    if unknown or not names:
+        console.print(f"[bold red]Unknown learner model[/] {', '.join(unknown) or '(none)'}; "
+                      f"choose from {', '.join(LIVE_FAMILIES)}.")  # fmt: skip
+        raise typer.Exit(code=2)
 
     engine = _engine(database)
     versions: list[tuple[str, int]] = []
@@ -671,6 +687,7 @@ def calibrate(
                     framework_id,
                     min_attempts=min_attempts,
                     min_students=min_students,
+                    candidates=names,
                 ),
             )
             console.print(
@@ -681,12 +698,13 @@ def calibrate(
             for row in report.candidates:
                 console.print(
                     f"  {row['name']}: held-out AUC {row['mean_auc']:.4f} "
-                    f"(± {row['std_auc']:.4f} over folds of students)"
+                    f"(± {row['std_auc']:.4f} over folds of students), "
+                    f"calibration error {row['mean_ece']:.4f}"
                 )
             if report.version is not None:
                 console.print(
-                    f"  chosen: {report.family}, the higher held-out AUC of the models that "
-                    "can serve the live state."
+                    f"  chosen: {report.family}, the highest held-out AUC of the models "
+                    "compared (each can serve the live state)."
                 )
                 versions.append((key, report.version))
     if versions and not background:

@@ -17,7 +17,7 @@ from learnway.learner._bkt import BKT
 from learnway.learner._boosted import BoostedKT
 from learnway.learner._datasets import student_folds
 from learnway.learner._logistic import LogisticKT
-from learnway.learner._metrics import auc
+from learnway.learner._metrics import auc, calibration
 
 # The default candidates: BKT, the logistic families (Best-LR+ at two regularisation strengths)
 # and the boosted stack; not the deep models (minutes per fit on a CPU: give them in
@@ -37,7 +37,8 @@ class ModelSelection:
 
     ``estimator`` is the chosen candidate, fitted on all the attempts given when ``refit`` was
     asked (else unfitted). ``cv_results`` has one row per candidate, in the order given:
-    ``name``, ``params``, ``fold_auc`` (one per fold), ``mean_auc``, ``std_auc`` and
+    ``name``, ``params``, ``fold_auc`` (one per fold), ``mean_auc``, ``std_auc``, ``mean_ece``
+    (the expected calibration error of the held-out predictions, mean over folds) and
     ``fit_seconds`` (the candidate's fits summed over the folds)."""
 
     name: str
@@ -74,6 +75,7 @@ def select_model(
     if attempts["student_id"].nunique() < n_folds:
         raise ValueError(f"{n_folds} folds need at least {n_folds} students")
     scores: dict[str, list[float]] = {name: [] for name in models}
+    errors: dict[str, list[float]] = {name: [] for name in models}
     seconds = dict.fromkeys(models, 0.0)
     for train, held in student_folds(attempts, n_folds, random_state):
         y = held["correct"].to_numpy()
@@ -82,7 +84,9 @@ def select_model(
             start = time.perf_counter()
             fitted.fit(train)
             seconds[name] += time.perf_counter() - start
-            scores[name].append(auc(y, fitted.predict_proba(held)))
+            p = fitted.predict_proba(held)
+            scores[name].append(auc(y, p))
+            errors[name].append(calibration(y, p)["ece"])
     results: list[dict[str, Any]] = [
         {
             "name": name,
@@ -90,6 +94,7 @@ def select_model(
             "fold_auc": scores[name],
             "mean_auc": float(np.mean(scores[name])),
             "std_auc": float(np.std(scores[name])),
+            "mean_ece": float(np.mean(errors[name])),
             "fit_seconds": seconds[name],
         }
         for name, model in models.items()

@@ -1,11 +1,12 @@
-"""Calibrating a stored course's knowledge tracing on the school's own attempts.
+"""Calibrating a stored course's learner model on the school's own attempts.
 
 The content ships default BKT parameters (OATutor's are 0.1 across the board, and no
-forgetting). Once students have practised, :func:`calibrate_course` fits
-:class:`learnway.learner.BKT` with forgetting by EM on every stored attempt of the course and
-records the fitted parameters of each competency with enough evidence as a new *model
-version* (``learner_models``, status ``building``); a competency with too little evidence keeps
-the parameters it had. :func:`build_model` (a background job) then replays every student under
+forgetting). Once students have practised, :func:`calibrate_course` compares the learner models
+that can serve the live state (BKT, BKT with forgetting, Elo, PFA, Best-LR+; the LSTM when
+asked) on held-out students, fits the best on every stored attempt of the course and records it
+as a new *model version* (``learner_models``, status ``building``): BKT parameters per
+competency with enough evidence (the others keep theirs), or the fitted estimator of another
+family. :func:`build_model` (a background job) then replays every student under
 the new version, a chunk of students per transaction, while the live version goes on serving;
 last, in one short transaction, it catches up the students who answered meanwhile, writes the
 parameters to ``competency_fits`` and makes the new version the live one. Nothing is shown
@@ -24,7 +25,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from learnway.learner import BKT, attempts_from_frame, select_model
+from learnway.learner import BKT, DKT, EloKT, KTModel, LogisticKT, attempts_from_frame, select_model
 from learnway.store._engine import transaction
 from learnway.store._jobs import enqueue
 from learnway.store._progress import aligned_attempts, load_course
@@ -35,14 +36,33 @@ from learnway.store._schema import (
     CompetencyRow,
     FrameworkRow,
     LearnerModelRow,
+    LearnerModelState,
     Mastery,
     MasteryEvent,
 )
-from learnway.store._state import active_version, live_course, replay_students
+from learnway.store._state import active_version, dump_model, live_course, replay_students
 
-CANDIDATES = ("bkt", "bkt-forgetting")
-"""The model families that can serve the live state (they have its online update), compared
-on held-out students by every calibration."""
+BKT_FAMILIES = ("bkt", "bkt-forgetting")
+CANDIDATES = ("bkt", "bkt-forgetting", "elo", "pfa", "best-lr+")
+"""The model families compared on held-out students by every calibration: each has an online
+update with a bounded state, so any of them can serve the live state. ``dkt`` (the LSTM, minutes
+to fit on a CPU) serves too when asked for."""
+LIVE_FAMILIES = (*CANDIDATES, "dkt")
+
+
+def _candidate(name: str, n_restarts: int, random_state: int) -> KTModel:
+    if name in BKT_FAMILIES:
+        return BKT(forgetting=name == "bkt-forgetting", n_restarts=n_restarts,
+                   random_state=random_state)  # fmt: skip
+    if name == "elo":
+        return EloKT()
+    if name in ("pfa", "best-lr+"):
+        return LogisticKT(features=name)
+    if name == "dkt":
+        return DKT(random_state=random_state)
+    raise ValueError(f"unknown learner model {name!r}; choose from {', '.join(LIVE_FAMILIES)}")
+
+
 BUILD_JOB = "build_model"
 CHUNK = 200  # students replayed per transaction while a version is built
 
@@ -85,12 +105,16 @@ def calibrate_course(
     min_students: int = 10,
     n_restarts: int = 5,
     random_state: int = 0,
+    candidates: tuple[str, ...] = CANDIDATES,
 ) -> CalibrationReport:
-    """Choose between BKT and BKT with forgetting by student-grouped cross-validation on the
-    course's stored attempts (held-out AUC), fit the better one on them all, and record the
-    parameters (prior, learn, guess, slip, forget) of every competency with at least
-    ``min_attempts`` attempts by ``min_students`` students as a new model version, with the
-    candidates' figures, queued to be built (:func:`build_model`)."""
+    """Choose the live learner model among ``candidates`` (names of :data:`LIVE_FAMILIES`) by
+    student-grouped cross-validation on the course's stored attempts of the competencies with
+    at least ``min_attempts`` attempts by ``min_students`` students (highest held-out AUC; the
+    calibration error is recorded beside it), fit the chosen one on them all and record it as a
+    new model version with every candidate's figures, queued to be built
+    (:func:`build_model`). A BKT family's version holds each of those competencies' parameters
+    (prior, learn, guess, slip, forget; the others keep theirs); another family's holds the
+    fitted estimator, whose online update then gives the live estimates."""
     header = session.get(FrameworkRow, framework_id)
     if header is None:
         raise LookupError(f"no framework with id {framework_id}")
@@ -104,43 +128,40 @@ def calibrate_course(
     fitted = sorted(per_competency.index[enough].tolist())
     kept = sorted(per_competency.index[~enough].tolist())
     seconds, version, family = 0.0, None, None
-    candidates: tuple[dict[str, Any], ...] = ()
+    candidates_seen: tuple[dict[str, Any], ...] = ()
     students = sorted(set(table["student_id"].tolist()))
     if fitted:
         started = time.perf_counter()
         selection = select_model(
             table[table["competency_id"].isin(fitted)],
-            {
-                "bkt": BKT(n_restarts=n_restarts, random_state=random_state),
-                "bkt-forgetting": BKT(
-                    forgetting=True, n_restarts=n_restarts, random_state=random_state
-                ),
-            },
+            {name: _candidate(name, n_restarts, random_state) for name in candidates},
             n_folds=3,
             random_state=random_state,
         )
         model, family = selection.estimator, selection.name
-        candidates = tuple(
-            {k: row[k] for k in ("name", "mean_auc", "std_auc", "fold_auc")}
+        candidates_seen = tuple(
+            {k: row[k] for k in ("name", "mean_auc", "std_auc", "fold_auc", "mean_ece")}
             for row in selection.cv_results
         )
         seconds = time.perf_counter() - started
-        values = np.c_[model.prior_, model.learn_, model.guess_, model.slip_, model.forget_]
-        evidence = {code: (int(n), int(k)) for code, n, k in per_competency.itertuples()}
-        params = {
-            code: {
-                **dict(
-                    zip(KT_PARAMETERS, values[model.competency_index_[code]].tolist(), strict=True)
-                ),
-                "attempts": evidence[code][0],
-                "students": evidence[code][1],
-            }
-            for code in fitted
-        }
+        params: dict[str, dict[str, Any]] = {}
+        if family in BKT_FAMILIES:
+            values = np.c_[model.prior_, model.learn_, model.guess_, model.slip_, model.forget_]
+            evidence = {code: (int(n), int(k)) for code, n, k in per_competency.itertuples()}
+            params = {
+                code: {
+                    **dict(zip(KT_PARAMETERS, values[model.competency_index_[code]].tolist(),
+                               strict=True)),
+                    "attempts": evidence[code][0],
+                    "students": evidence[code][1],
+                }
+                for code in fitted
+            }  # fmt: skip
         row = LearnerModelRow(
             framework_id=framework_id, family=family, status="building", params=params,
             figures={"attempts": len(table), "students": len(students), "fit_seconds": seconds,
-                     "held_out": list(candidates), "folds": selection.n_folds},
+                     "held_out": list(candidates_seen), "folds": selection.n_folds},
+            model=None if family in BKT_FAMILIES else dump_model(model),
         )  # fmt: skip
         session.add(row)
         session.flush()
@@ -155,7 +176,7 @@ def calibrate_course(
         fit_seconds=seconds,
         version=version,
         family=family,
-        candidates=candidates,
+        candidates=candidates_seen,
     )
 
 
@@ -243,6 +264,7 @@ def _activate(
         session.execute(
             delete(table).where(table.model_version == old, table.competency_id.in_(competencies))
         )
+    session.execute(delete(LearnerModelState).where(LearnerModelState.model_version == old))
     session.execute(
         update(LearnerModelRow)
         .where(LearnerModelRow.framework_id == framework_id, LearnerModelRow.status == "active")

@@ -18,8 +18,9 @@ Reading the state (:func:`load_state`) costs one indexed query, whatever the his
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,12 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from learnway.learner import Attempt as ModelAttempt
+from learnway.learner import KTModel
+from learnway.learner._base import decode_state, encode_state
 from learnway.paths import (
+    P_MAX,
+    P_MIN,
     CourseGraph,
     LearnerState,
     MasteryPolicy,
@@ -50,6 +56,7 @@ from learnway.store._schema import (
     ItemRow,
     Job,
     LearnerModelRow,
+    LearnerModelState,
     Mastery,
     MasteryEvent,
     StepAlignment,
@@ -86,10 +93,17 @@ class LiveCourse:
     framework_id: int
     competency_ids: NDArray[np.int64]
     version: int
+    model: KTModel | None = None
+    """The version's fitted estimator when its family is not BKT: its online update then
+    gives each answered competency's estimate (see :func:`_believe`); ``None``: the course's
+    BKT parameters give it."""
 
     @property
     def policy(self) -> MasteryPolicy:
-        return self.course.policy()
+        policy = self.course.policy()
+        # Credit from advanced work is a BKT observation on a prerequisite; another model has
+        # no such observation, so each competency moves on its own evidence only.
+        return policy if self.model is None else replace(policy, prereq_credit=0.0)
 
 
 def active_version(session: Session, framework_id: int) -> int:
@@ -112,12 +126,28 @@ def live_course(
             )
         ).all()
     )
+    version = active_version(session, framework_id) if version is None else version
+    blob = session.scalar(select(LearnerModelRow.model).where(LearnerModelRow.id == version))
     return LiveCourse(
         course=course,
         framework_id=framework_id,
         competency_ids=np.array([ids[code] for code in course.graph.codes], dtype=np.int64),
-        version=active_version(session, framework_id) if version is None else version,
+        version=version,
+        model=None if blob is None else load_model(blob),
     )
+
+
+def dump_model(model: KTModel) -> bytes:
+    """A fitted estimator as stored with its model version (only ``learnway calibrate``
+    writes these, from models it has just fitted)."""
+    return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_model(blob: bytes) -> KTModel:
+    model = pickle.loads(blob)  # written by calibrate, into the school database only
+    if not isinstance(model, KTModel) or not model.bounded_state():
+        raise TypeError("a stored learner model must be a fitted model with a bounded state")
+    return model
 
 
 EVENTS_INSERT = insert(MasteryEvent)
@@ -300,22 +330,109 @@ def advance(
     latest = np.nanmax(state.last_seen) if np.isfinite(state.last_seen).any() else -np.inf
     if observations[0].day < latest:
         return False
+    beliefs = _model_states(session, live, [student_id])
+    events: list[dict[str, Any]] = []
+    after = _apply(live, state, student_id, observations, beliefs.get(student_id), events,
+                   cause="attempt")  # fmt: skip
+    moment = now or dt.datetime.now(dt.UTC)
+    _write(session, live, after, _changed(state, after), [student_id], events, moment)
+    _save_model_states(session, live, beliefs, moment)
+    return True
+
+
+def _apply(
+    live: LiveCourse,
+    state: LearnerState,
+    student_id: int,
+    observations: Sequence[Observation],
+    belief: dict[str, Any] | None,
+    events: list[dict[str, Any]],
+    *,
+    cause: str,
+) -> LearnerState:
+    """One student's observations applied in order to a one-row state (and, when the live
+    model is not BKT, to its online state ``belief``), each change of status or band appended
+    to ``events``."""
     course, policy = live.course, live.policy
-    first, events = state, list[dict[str, Any]]()
     row = np.zeros(1, dtype=np.int64)
     for obs in observations:
         after = apply_attempts(
             state, row, [obs.competency], [obs.correct], now=[obs.day], params=course.params,
             graph=course.graph, policy=policy, hints=[obs.hints], kind=[obs.kind],
         )  # fmt: skip
+        if live.model is not None and belief is not None:
+            _believe(live.model, belief, state, after, obs, course.graph.codes[obs.competency])
         _events(
             events, live, state, after, row, [student_id], np.array([obs.day]),
-            cause="attempt", attempt_ids=[obs.attempt_id],
+            cause=cause, attempt_ids=[obs.attempt_id],
         )  # fmt: skip
         state = after
-    _write(session, live, state, _changed(first, state), [student_id], events,
-           now or dt.datetime.now(dt.UTC))  # fmt: skip
-    return True
+    return state
+
+
+def _believe(
+    model: KTModel,
+    belief: dict[str, Any],
+    before: LearnerState,
+    after: LearnerState,
+    obs: Observation,
+    code: str,
+) -> None:
+    """The estimate of a model other than BKT for the competency just observed: its online
+    update on the answer (right only without hints, as it was fitted), then its probability of
+    a right next answer there. Evidence moves the estimate in its own direction only (a right
+    answer never lowers it, a wrong one never raises it), within ``[P_MIN, P_MAX]``. A worked
+    example is not an answer: the model does not see it."""
+    if obs.kind == "worked_example":
+        return
+    right = obs.correct and obs.hints == 0
+    model.update(belief, ModelAttempt(code, int(right)))
+    c = obs.competency
+    old = float(before.p_known[0, c])
+    p = model.predict_next(belief, code)
+    p = max(p, old) if obs.correct else min(p, old)
+    after.p_known[0, c] = min(max(p, P_MIN), P_MAX)
+    after.peak[0, c] = max(float(after.peak[0, c]), float(after.p_known[0, c]))
+
+
+def _model_states(
+    session: Session, live: LiveCourse, student_ids: Sequence[int], *, fresh: bool = False
+) -> dict[int, dict[str, Any]]:
+    """The live model's online state of each student (a new one where none is stored, or for
+    every student with ``fresh``); empty when the live model is BKT."""
+    if live.model is None:
+        return {}
+    stored: dict[int, Any] = {} if fresh else dict(
+        session.execute(
+            select(LearnerModelState.student_id, LearnerModelState.state).where(
+                LearnerModelState.student_id.in_(student_ids),
+                LearnerModelState.model_version == live.version,
+            )
+        ).all()
+    )  # fmt: skip
+    return {
+        sid: decode_state(stored[sid]) if sid in stored else live.model.init_state()
+        for sid in student_ids
+    }
+
+
+def _save_model_states(
+    session: Session, live: LiveCourse, beliefs: dict[int, dict[str, Any]], moment: dt.datetime
+) -> None:
+    if not beliefs:
+        return
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(LearnerModelState.__table__)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["student_id", "model_version"],
+        set_={"state": stmt.excluded.state, "updated_at": stmt.excluded.updated_at},
+    )
+    session.connection().execute(
+        stmt,
+        [{"student_id": sid, "model_version": live.version, "state": encode_state(belief),
+          "updated_at": moment} for sid, belief in beliefs.items()],
+    )  # fmt: skip
 
 
 def _changed(before: LearnerState, after: LearnerState) -> NDArray[np.bool_]:
@@ -396,6 +513,8 @@ def replay_students(
             )
     ev = evidence_of(session, live.course, ids)
     events: list[dict[str, Any]] = []
+    if live.model is not None:
+        return _replay_with_model(session, live, ids, ev, events, cause, now)
 
     def on_round(at: NDArray[np.int64], before: LearnerState, after: LearnerState) -> None:
         _events(
@@ -403,12 +522,54 @@ def replay_students(
             attempt_ids=[ev.attempt_ids[i] for i in at],
         )  # fmt: skip
 
+    from learnway.store._placement import starting_state  # a placement check's belief
+
+    start, placed = starting_state(session, live, ids)
     state = replay_attempts(
-        LearnerState.new(len(ids), live.course.params), ev.students, ev.competencies,
+        start, ev.students, ev.competencies,
         ev.correct, now=ev.days, params=live.course.params, graph=live.course.graph,
         policy=live.policy, hints=ev.hints, kind=ev.kinds, on_round=on_round,
     )  # fmt: skip
-    _write(session, live, state, state.evidence > 0, ids, events, now or dt.datetime.now(dt.UTC))
+    written = (state.evidence > 0) | placed
+    _write(session, live, state, written, ids, events, now or dt.datetime.now(dt.UTC))
+    return state
+
+
+def _replay_with_model(
+    session: Session,
+    live: LiveCourse,
+    ids: list[int],
+    ev: Any,
+    events: list[dict[str, Any]],
+    cause: str,
+    now: dt.datetime | None,
+) -> LearnerState:
+    """Replay under a model other than BKT: its online update is sequential, so each student's
+    observations are applied one by one from a new state (background work only)."""
+    beliefs = _model_states(session, live, ids, fresh=True)
+    per_student: dict[int, list[Observation]] = {r: [] for r in range(len(ids))}
+    for i in range(len(ev.attempt_ids)):
+        per_student[int(ev.students[i])].append(
+            Observation(ev.attempt_ids[i], int(ev.competencies[i]), bool(ev.correct[i]),
+                        int(ev.hints[i]), float(ev.days[i]), str(ev.kinds[i]))
+        )  # fmt: skip
+    rows = []
+    for r, sid in enumerate(ids):
+        one = LearnerState.new(1, live.course.params)
+        rows.append(_apply(live, one, sid, per_student[r], beliefs[sid], events, cause=cause))
+    state = LearnerState(**{
+        f.name: np.concatenate([getattr(x, f.name) for x in rows])
+        if rows else getattr(LearnerState.new(0, live.course.params), f.name)
+        for f in fields(LearnerState)
+    })  # fmt: skip
+    moment = now or dt.datetime.now(dt.UTC)
+    session.execute(
+        delete(LearnerModelState).where(
+            LearnerModelState.student_id.in_(ids), LearnerModelState.model_version == live.version
+        )
+    )
+    _write(session, live, state, state.evidence > 0, ids, events, moment)
+    _save_model_states(session, live, beliefs, moment)
     return state
 
 
