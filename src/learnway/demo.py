@@ -24,7 +24,11 @@ from learnway.paths import CourseGraph
 from learnway.sim import simulate_history
 from learnway.store import (
     AttemptIn,
+    define_experiment,
+    finish_experiment,
+    launch_experiment,
     live_course,
+    mastered_counts,
     record_attempts,
     replay_students,
     transaction,
@@ -41,6 +45,9 @@ from learnway.store._schema import (
     Course,
     Demographics,
     Enrollment,
+    Experiment,
+    ExperimentAssignment,
+    ExperimentExposure,
     FrameworkRow,
     Guardianship,
     ItemRow,
@@ -148,6 +155,8 @@ def build_demo(
     if created and history_days > 0:
         with transaction(engine) as session:
             _practice_history(session, course, seed, history_days, today or dt.date.today())
+        with transaction(engine) as session:
+            _demo_evidence(session, seed, today or dt.date.today())
     stage(4)
     with transaction(engine) as session:
         return _summary(session, created, imports)
@@ -348,6 +357,82 @@ def _practice_history(
         session, live_course(session, graph, framework_id), list(students),
         now=dt.datetime.combine(today, dt.time(8, 0), tzinfo=dt.UTC),
     )  # fmt: skip
+
+
+def _demo_evidence(session: Session, seed: int, today: dt.date) -> None:
+    """Evidence on first start: tutoring started by slow growers within the practice history
+    (so its efficacy can be estimated), one finished experiment with its frozen result and one
+    running (a teacher-delivered intervention, so the product itself does not change), with
+    the exposures of the students who practised since it started."""
+    rng = np.random.default_rng(seed + 1)
+    students = session.scalars(
+        select(User.id).where(User.role == "student").order_by(User.username)
+    ).all()
+    mastered = mastered_counts(session, list(students))
+    slow = sorted(students, key=lambda s: (mastered[s], s))[: max(len(students) // 5, 12)]
+    for sid in slow:
+        session.add(
+            Support(
+                student_id=sid, kind="tutoring", provider="Riverbend after-school tutoring",
+                start_date=today - dt.timedelta(days=int(rng.integers(4, 11))),
+            )
+        )  # fmt: skip
+    principal = session.scalar(select(User).where(User.username == "principal"))
+    sections = sorted(session.scalars(select(Section.id)))
+    assert principal is not None
+
+    def define(key: str, title: str, kind: str, days: tuple[int, int], arms: list[str],
+               settings: dict[str, object]) -> Experiment:  # fmt: skip
+        return define_experiment(
+            session, key=key, title=title, kind=kind, unit="student",
+            conditions=[{"name": arms[0], "share": 1},
+                        {"name": arms[1], "share": 1, "settings": settings}],
+            control=arms[0], population={"sections": sections}, outcome="mastery_per_hour",
+            start_date=today + dt.timedelta(days=days[0]),
+            end_date=today + dt.timedelta(days=days[1]), created_by=principal,
+            stratify="section",
+        )  # fmt: skip
+
+    finished = define(
+        "demo-spaced-review", "Spaced review on or off", "review_schedule", (-20, -6),
+        ["review on", "review off"], {"review": False},
+    )  # fmt: skip
+    launched = dt.datetime.combine(finished.start_date, dt.time(7, 0), tzinfo=dt.UTC)
+    launch_experiment(session, finished, now=launched)
+    ended = dt.datetime.combine(finished.end_date, dt.time(23, 0), tzinfo=dt.UTC)
+    finish_experiment(session, finished, now=ended)
+    running = define(
+        "demo-check-ins", "Weekly check-ins with the teacher", "intervention", (-7, 21),
+        ["usual", "weekly check-in"], {"check_in": "weekly"},
+    )  # fmt: skip
+    launch_experiment(
+        session, running,
+        now=dt.datetime.combine(running.start_date, dt.time(7, 0), tzinfo=dt.UTC),
+    )  # fmt: skip
+    since = dt.datetime.combine(running.start_date, dt.time(), tzinfo=dt.UTC)
+    condition = dict(
+        session.execute(
+            select(ExperimentAssignment.student_id, ExperimentAssignment.condition).where(
+                ExperimentAssignment.experiment_id == running.id
+            )
+        ).all()
+    )
+    first_of_day = session.execute(
+        select(Attempt.student_id, func.min(Attempt.timestamp))
+        .where(Attempt.timestamp >= since)
+        .group_by(Attempt.student_id, func.date(Attempt.timestamp))
+    ).all()
+    session.add_all(
+        ExperimentExposure(
+            experiment_id=running.id,
+            student_id=sid,
+            condition=condition[sid],
+            context="practice",
+            at=at,
+        )
+        for sid, at in first_of_day
+        if sid in condition
+    )
 
 
 def _unique_names(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:

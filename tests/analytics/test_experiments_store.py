@@ -108,7 +108,9 @@ def test_assignment_is_stable_across_sessions_and_devices(demo_engine: Engine) -
                 select(ExperimentAssignment.student_id, ExperimentAssignment.condition)
             ).all()
         )
-        exposures = session.scalar(select(func.count()).select_from(ExperimentExposure))
+        exposures = session.scalar(
+            select(func.count()).where(ExperimentExposure.experiment_id == experiment.id)
+        )
     # The condition is the hash of the experiment and the student, whoever computes it.
     for s in population:
         (name,) = seen[s]
@@ -145,7 +147,8 @@ def test_an_excluded_student_gets_the_usual_planner(demo_engine: Engine) -> None
         launch_experiment(session, experiment, now=NOW)
         treated = session.scalars(
             select(ExperimentAssignment.student_id).where(
-                ExperimentAssignment.condition == "no-review"
+                ExperimentAssignment.experiment_id == experiment.id,
+                ExperimentAssignment.condition == "no-review",
             )
         ).all()
         assert treated
@@ -167,7 +170,10 @@ def test_an_excluded_student_gets_the_usual_planner(demo_engine: Engine) -> None
         after = session.scalar(
             select(func.count())
             .select_from(ExperimentExposure)
-            .where(ExperimentExposure.student_id == student)
+            .where(
+                ExperimentExposure.student_id == student,
+                ExperimentExposure.experiment_id == experiment.id,
+            )
         )
         status = monitor(session, session.get(Experiment, experiment.id))
     assert after == 1  # the one exposure before the exclusion, none since
@@ -203,7 +209,13 @@ def test_a_student_outside_the_population_never_sees_a_variant(demo_engine: Engi
                 )
             )
         )
-        exposed = set(session.scalars(select(ExperimentExposure.student_id)))
+        exposed = set(
+            session.scalars(
+                select(ExperimentExposure.student_id).where(
+                    ExperimentExposure.experiment_id == experiment.id
+                )
+            )
+        )
     assert shown_inside == {item, variant}
     assert not assigned & set(outside) and not exposed & set(outside)
 
@@ -247,3 +259,15 @@ def test_finishing_freezes_an_intention_to_treat_analysis(demo_engine: Engine) -
     for groups in live["subgroups"].values():
         for g in groups["groups"]:
             assert g["suppressed"] == (g["estimate"] is None)
+
+
+def test_the_demo_school_ships_a_finished_and_a_running_experiment(demo_engine: Engine) -> None:
+    with transaction(demo_engine) as session:
+        shipped = {e.key: e for e in session.scalars(select(Experiment))}
+        finished, running = shipped["demo-spaced-review"], shipped["demo-check-ins"]
+        assert finished.status == "finished" and running.status == "running"
+        assert finished.result is not None and finished.result["outcomes"][0]["effects"]
+        assert running.start_date <= TODAY <= running.end_date
+        status = monitor(session, running)
+    assert sum(c["students"] for c in status["conditions"]) >= 80
+    assert status["exposures"] > 0
