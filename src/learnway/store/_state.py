@@ -513,8 +513,11 @@ def replay_students(
             )
     ev = evidence_of(session, live.course, ids)
     events: list[dict[str, Any]] = []
+    from learnway.store._placement import starting_state  # a placement check's belief
+
+    start, placed = starting_state(session, live, ids)
     if live.model is not None:
-        return _replay_with_model(session, live, ids, ev, events, cause, now)
+        return _replay_with_model(session, live, ids, ev, events, start, placed, cause, now)
 
     def on_round(at: NDArray[np.int64], before: LearnerState, after: LearnerState) -> None:
         _events(
@@ -522,9 +525,6 @@ def replay_students(
             attempt_ids=[ev.attempt_ids[i] for i in at],
         )  # fmt: skip
 
-    from learnway.store._placement import starting_state  # a placement check's belief
-
-    start, placed = starting_state(session, live, ids)
     state = replay_attempts(
         start, ev.students, ev.competencies,
         ev.correct, now=ev.days, params=live.course.params, graph=live.course.graph,
@@ -541,11 +541,13 @@ def _replay_with_model(
     ids: list[int],
     ev: Any,
     events: list[dict[str, Any]],
+    start: LearnerState,
+    placed: NDArray[np.bool_],
     cause: str,
     now: dt.datetime | None,
 ) -> LearnerState:
     """Replay under a model other than BKT: its online update is sequential, so each student's
-    observations are applied one by one from a new state (background work only)."""
+    observations are applied one by one from their starting state (background work only)."""
     beliefs = _model_states(session, live, ids, fresh=True)
     per_student: dict[int, list[Observation]] = {r: [] for r in range(len(ids))}
     for i in range(len(ev.attempt_ids)):
@@ -555,7 +557,8 @@ def _replay_with_model(
         )  # fmt: skip
     rows = []
     for r, sid in enumerate(ids):
-        one = LearnerState.new(1, live.course.params)
+        one = replace(start, **{f.name: getattr(start, f.name)[r : r + 1].copy()
+                                for f in fields(start)})  # fmt: skip
         rows.append(_apply(live, one, sid, per_student[r], beliefs[sid], events, cause=cause))
     state = LearnerState(**{
         f.name: np.concatenate([getattr(x, f.name) for x in rows])
@@ -568,7 +571,7 @@ def _replay_with_model(
             LearnerModelState.student_id.in_(ids), LearnerModelState.model_version == live.version
         )
     )
-    _write(session, live, state, state.evidence > 0, ids, events, moment)
+    _write(session, live, state, (state.evidence > 0) | placed, ids, events, moment)
     _save_model_states(session, live, beliefs, moment)
     return state
 
