@@ -208,7 +208,8 @@ def section_pages(engine: Engine, *, students: int = 150, days: int = 250, runs:
                   seed: int = 3) -> dict[str, Any]:  # fmt: skip
     """Server time of the teacher's pages for a section with a year of history."""
     from learnway.web import create_app
-    from learnway.web._classes import groups_view, heatmap_view, needs_view, pacing_view
+    from learnway.web._classes import groups_view, heatmap_view, pacing_view
+    from learnway.web._needs import needs_view
 
     where = school(engine)
     ids, section_id = _new_students(engine, students, prefix="year", section_title="Year class")
@@ -270,8 +271,10 @@ def section_pages(engine: Engine, *, students: int = 150, days: int = 250, runs:
 
 
 def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 4, seed: int = 0,
-          per_recommendation: int = 4) -> dict[str, Any]:  # fmt: skip
-    """A simulated school year driven through the live path; shown against true mastery."""
+          per_recommendation: int = 4, placement: bool = True) -> dict[str, Any]:  # fmt: skip
+    """A simulated school year driven through the live path; shown against true mastery.
+    With ``placement`` (as the application does for a student new to a course) each student
+    first takes the placement check."""
     where = school(engine)
     with transaction(engine) as session:
         ids = list(session.scalars(select(User.id).where(User.role == "student").order_by(User.id)))
@@ -286,6 +289,10 @@ def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 4, seed: i
     n = 0
     shown_p: list[float] = []
     shown_at: list[tuple[str, int]] = []
+    questions = [
+        _place(engine, where, student, school_days[0] - dt.timedelta(hours=1), truth_, s, rng)
+        for s, student in enumerate(ids)
+    ] if placement else []  # fmt: skip
     for moment0 in school_days:
         for s, student in enumerate(ids):
             moment = moment0 + dt.timedelta(minutes=s % 45)
@@ -335,6 +342,8 @@ def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 4, seed: i
         "students": len(ids),
         "school_days": len(school_days),
         "attempts": n,
+        "placement": placement,
+        "placement_questions_median": float(np.median(questions)) if questions else 0.0,
         "precision": round(float(hit.sum() / max(shown.sum(), 1)), 4),
         "recall": round(float(hit.sum() / max(known.sum(), 1)), 4),
         "recall_practised": round(float(hit.sum() / max((known & practised).sum(), 1)), 4),
@@ -345,6 +354,56 @@ def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 4, seed: i
         "cells_truly_known": int(known.sum()),
         **_prediction(engine, where, ids, shown_p, shown_at),
     }
+
+
+def _place(
+    engine: Engine,
+    where: School,
+    student: int,
+    moment: dt.datetime,
+    truth_: Any,
+    row: int,
+    rng: np.random.Generator,
+) -> int:
+    """The placement check, answered by the simulated student, through the store functions the
+    placement pages call, one transaction per answer; returns the number of questions."""
+    from learnway.store._placement import (
+        finish,
+        latest,
+        next_question,
+        record_answer,
+        request_placement,
+    )
+
+    course, day = where.course, day_of(moment)
+    with transaction(engine) as session:
+        request_placement(
+            session, student_id=student, framework_id=where.framework_id, requested_by=None
+        )
+    asked = 0
+    while True:
+        with transaction(engine) as session:
+            check = latest(session, student, where.framework_id)
+            assert check is not None
+            question = next_question(session, course, check)
+            if question is None:
+                finish(session, where.live, check, now=moment)
+                return asked
+            c = course.graph.index[question.competency]
+            recall = retrieval(truth_, day, np.array([row]), np.array([c]))[0]
+            guess, slip = truth_.guess[row], truth_.slip[row]
+            correct = bool(rng.random() < guess + (1 - guess - slip) * recall)
+            attempt_id = f"placement-{check.id}-{len(check.answers) + 1}"
+            record_practice(
+                session, course, where.framework_id,
+                [AttemptIn(id=attempt_id, student_id=student, step_id=question.step_id,
+                           correct=correct, timestamp=moment, source="simulation",
+                           kind="placement")],
+                live=where.live,
+            )  # fmt: skip
+            record_answer(check, step_id=question.step_id, correct=correct, attempt_id=attempt_id)
+        moment += dt.timedelta(seconds=30)
+        asked += 1
 
 
 def _prediction(
