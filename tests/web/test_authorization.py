@@ -366,6 +366,14 @@ def body_of(
         ("POST", "/account/totp/confirm"): {"data": {"code": "000000"}},
         ("DELETE", "/api/v1/students/{student_id}"): {},
         ("POST", "/students/{student_id}/delete"): {"data": {"confirm": "delete"}},
+        ("POST", "/api/v1/students/{student_id}/placement"): {},
+        ("POST", "/api/v1/students/{student_id}/placement/answers"): {
+            "json": {"step": world.step, "response": "1"}},
+        ("POST", "/api/v1/students/{student_id}/placement/skip"): {},
+        ("POST", "/students/{student_id}/placement/start"): {"data": {}},
+        ("POST", "/students/{student_id}/placement/skip"): {"data": {}},
+        ("POST", "/students/{student_id}/placement/answer"): {
+            "data": {"step": str(world.step), "response": "1"}},
     }  # fmt: skip
     if method in ("GET", "HEAD"):
         return {}
@@ -401,6 +409,11 @@ ON_REQUEST = {
 ADMINS = {"school_admin", "district_admin"}
 # Answers that are right for the caller's own data: a one-time code of "000000" is wrong.
 EXPECTED = {("POST", "/api/v1/me/totp/confirm"): 422, ("POST", "/account/totp/confirm"): 422}
+# A placement answer to a question the check is not asking (no check under way) is refused.
+EXPECTED |= {
+    ("POST", "/api/v1/students/{student_id}/placement/answers"): 409,
+    ("POST", "/students/{student_id}/placement/answer"): 409,
+}
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])

@@ -6,6 +6,9 @@ observation (slip and guess from the knowledge-tracing parameters); the next que
 competency whose answer carries the most expected information about ``k``; the check stops once
 the posterior puts ``confidence`` of its mass within ``tolerance`` positions of its median.
 All students of a batch are handled at once: posteriors are ``(students, n + 1)`` arrays.
+
+The check the application gives a student asks 10 to 20 questions (:data:`CHECK`); its result
+is a starting belief that grants no mastery (:meth:`Placement.starting_belief`).
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from learnway.paths._graph import CompetencyGraph
-from learnway.paths._mastery import BKTParams, LearnerState, MasteryPolicy
+from learnway.paths._mastery import P_MAX, BKTParams, LearnerState, MasteryPolicy
 
 Float = NDArray[np.float64]
 
 
 def _entropy(p: Float, axis: int = -1) -> Float:
     return np.asarray(-(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=axis))
+
+
+CHECK = {"min_questions": 10, "max_questions": 20}
+"""The placement check of the application: at least 10 questions, at most 20."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,39 @@ class Placement:
         """``P(competency known)`` per student and competency: the mass of positions above it."""
         tail = np.cumsum(posterior[:, ::-1], axis=1)[:, ::-1]  # tail[k] = P(position >= k)
         return np.asarray(tail[:, self.graph.rank + 1])
+
+    def starting_belief(
+        self,
+        posterior: Float,
+        params: BKTParams,
+        threshold: float | Float,
+        *,
+        known_at: float = 0.9,
+        uncertain_cap: float = 0.6,
+        credit: float = 0.5,
+    ) -> tuple[Float, Float]:
+        """What the check says of each competency, as a starting belief that grants no mastery:
+        ``(p_known, evidence)`` per student and competency.
+
+        Where the posterior puts ``known_at`` or more on a competency being known, it starts
+        *likely known*: its probability (at least the mastery ``threshold``) with ``credit``
+        evidence and no attempt of its own, as credit from advanced work does; the planner then
+        moves on and confirms it in context, through the evidence its successors give. Patchy
+        evidence (between one half and ``known_at``) only raises the prior, to at most
+        ``uncertain_cap``: such competencies are checked again by practice. Elsewhere the
+        content's prior stays, with no evidence."""
+        p = self.known_probability(posterior)
+        thr = np.broadcast_to(np.asarray(threshold, dtype=np.float64), p.shape[1:])
+        prior = np.broadcast_to(params.p_init, p.shape)
+        placed = p >= known_at
+        patchy = ~placed & (p >= 0.5)
+        belief = np.where(
+            placed,
+            np.clip(np.maximum(p, thr[None, :]), 0.0, P_MAX),
+            np.where(patchy, np.maximum(prior, np.minimum(p, uncertain_cap)), prior),
+        )
+        evidence = np.where(placed, credit, 0.0)
+        return np.asarray(belief, dtype=np.float64), np.asarray(evidence, dtype=np.float64)
 
     def seed_state(
         self,

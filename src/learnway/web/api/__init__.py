@@ -8,6 +8,7 @@ from learnway.web.api import (
     _auth,
     _classes,
     _experiments,
+    _placement,
     _practice,
     _records,
     _reports,
@@ -15,7 +16,9 @@ from learnway.web.api import (
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (_auth, _account, _audit, _students, _practice, _classes, _reports, _records):
+for module in (
+    _auth, _account, _audit, _students, _placement, _practice, _classes, _reports, _records,
+):  # fmt: skip
     router.include_router(module.router)
 router.include_router(_experiments.router)  # evidence: experiments and efficacy
 

@@ -9,6 +9,7 @@ from learnway.web.pages import (
     _classes,
     _experiments,
     _lti,
+    _placement,
     _practice,
     _records,
     _reports,
@@ -17,7 +18,10 @@ from learnway.web.pages import (
 from learnway.web.pages._render import error_page, make_templates
 
 router = APIRouter(include_in_schema=False)
-for module in (_auth, _account, _audit, _lti, _students, _practice, _classes, _reports, _records):
+for module in (
+    _auth, _account, _audit, _lti, _students, _placement, _practice, _classes, _reports,
+    _records,
+):  # fmt: skip
     router.include_router(module.router)
 router.include_router(_experiments.router)  # evidence: experiments and efficacy
 

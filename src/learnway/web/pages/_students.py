@@ -17,6 +17,7 @@ from learnway.web._deps import (
 )
 from learnway.web._forms import FormError, competency_choices, parse_form
 from learnway.web._learning import course_for
+from learnway.web._placement import placement_due
 from learnway.web._schemas import GoalIn, GoalPatch, InterestsIn, MessageIn
 from learnway.web._svg import growth_chart
 from learnway.web.api import _students as api
@@ -89,7 +90,9 @@ def messages_send(
 @router.get("/students/{student_id}/path", response_class=HTMLResponse)
 def path_page(
     request: Request, student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep
-) -> HTMLResponse:
+) -> Response:
+    if user.id == student_id and placement_due(session, user):
+        return RedirectResponse(f"/students/{student_id}/placement", 303)
     path = api.get_path(student_id, user, session, context)
     recs = api.get_recommendations(student_id, user, session, context)
     mine = user.id == student_id
