@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
-from learnway.paths import CourseGraph, LearnerState, Planner
+from learnway.paths import CourseGraph, LearnerState, Placement, Planner
 from learnway.sim import placement_study
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -92,3 +92,44 @@ def test_reasons_on_the_demo_school_name_nothing_more_than_one_edge_away(demo_en
                         assert "more competencies" not in reason.text
     assert seen.get("toward_goal", 0) + seen.get("prerequisite_for_goal", 0) > 0
     assert seen.get("unlocks", 0) > 0
+
+
+def test_a_student_who_knows_the_first_half_places_there_within_20_questions(algebra):
+    from learnway.paths._placement import CHECK
+    from learnway.sim._world import Population, course_position, retrieval, sample_students
+
+    rng = np.random.default_rng(3)
+    n = 60
+    students = sample_students(algebra.graph, n, rng, Population(prior_noise=0.0))
+    first_half = course_position(algebra.graph) < 0.5
+    students.strength[:] = np.where(first_half[None, :], 2.5, -3.0) + rng.normal(
+        0.0, 0.7, (n, algebra.n)
+    )
+    truth = retrieval(students, 0.0)
+    place = Placement(algebra.graph, algebra.params, **CHECK)
+    posterior = place.start(n)
+    asked = np.zeros((n, algebra.n), dtype=bool)
+    questions = np.zeros(n, dtype=np.int64)
+    active = np.arange(n)
+    while active.size:
+        c = place.choose(posterior[active], asked[active])
+        p_right = (
+            students.guess[active]
+            + (1 - students.guess[active] - students.slip[active]) * truth[active, c]
+        )
+        correct = rng.random(active.size) < p_right
+        posterior[active] = place.update(posterior[active], c, correct)
+        asked[active, c] = True
+        questions[active] += 1
+        active = active[~place.done(posterior[active], questions[active])]
+    assert questions.min() >= 10 and questions.max() <= 20
+    position, _ = place.interval(posterior)
+    error = np.abs(position - first_half.sum())
+    assert np.median(error) <= 0.03 * algebra.n
+    assert (error <= 0.1 * algebra.n).mean() >= 0.8
+    belief, evidence = place.starting_belief(posterior, algebra.params, algebra.threshold)
+    likely = evidence > 0
+    # placed there: most of the first half starts likely known, little of the second
+    assert (likely & first_half).sum(axis=1).mean() >= 0.85 * first_half.sum()
+    assert (likely & ~first_half).sum(axis=1).mean() <= 0.05 * algebra.n
+    assert (belief[~likely] < algebra.threshold.min()).all()  # the rest is never near mastery
