@@ -103,6 +103,7 @@ def test_a_dump_imports_all_or_nothing_and_a_later_mapping_makes_attempts(
     done = runner.invoke(app, ["import", "xapi", str(dump), "--database", url])
     assert done.exit_code == 0, done.output
     assert "2 statement(s): 2 new" in _words(done.output)
+    assert "importing dump.json: statements (0/2)" in _words(done.output)  # progress, as lines
     assert _count(demo_engine, Attempt) == before[1]  # nothing mapped yet
 
     mapped = runner.invoke(

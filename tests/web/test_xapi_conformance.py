@@ -1,9 +1,10 @@
 """The learning record store against the xAPI 1.0.3 requirements, over real HTTP.
 
-One Learnway is served by uvicorn on 127.0.0.1 per backend (SQLite and PostgreSQL) for this
-module; every test is a tool calling it with plain HTTP and checks one requirement, named by
-its id in ADL's conformance requirements (``XAPI-00nnn``) or, where ADL's list gives it no id,
-by the section of the specification. ``test_requirements_are_named`` counts them.
+One ``learnway serve`` runs on 127.0.0.1 per backend (SQLite and PostgreSQL) for this module
+(and one for ``test_xapi_requirements``), a process of its own as a district would run it;
+every test is a tool calling it with plain HTTP and checks one requirement, named by its id in
+ADL's conformance requirements (``XAPI-00nnn``) or, where ADL's list gives it no id, by the
+section of the specification. ``test_requirements_are_named`` counts them.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from sqlalchemy import Engine, func, select
 from learnway.store import transaction
 from learnway.store._schema import XapiStatement
 from learnway.store.xapi import DEFAULT_SCOPES
-from learnway.web import create_app
-from web.support import SETTINGS
-from web.xapi_server import REQUIREMENTS, Lrs, covers, new_client, served
+from web.served import free_port, learnway_serve
+from web.xapi_server import REQUIREMENTS, Lrs, covers, new_client
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 ATTENDED = "http://adlnet.gov/expapi/verbs/attended"
@@ -32,13 +32,16 @@ ATTENDED = "http://adlnet.gov/expapi/verbs/attended"
 
 @pytest.fixture(scope="module")
 def served_store(
-    request: pytest.FixtureRequest, empty_template: Any
+    request: pytest.FixtureRequest, empty_template: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Lrs, Engine, str]]:
+    """``learnway serve`` in a process of its own on 127.0.0.1, on a database of its own."""
     engine: Engine = empty_template()
     postgres = request.getfixturevalue("postgres") if engine.dialect.name == "postgresql" else None
     key, secret = new_client(engine, "conformance", ("all",))
-    with served(create_app(engine, settings=SETTINGS)) as server:
-        yield Lrs(server.base, key, secret), engine, server.base
+    port = free_port()
+    with learnway_serve(engine, tmp_path_factory.mktemp("lrs"), port):
+        base = f"http://127.0.0.1:{port}"
+        yield Lrs(base, key, secret), engine, base
     engine.dispose()
     if postgres is not None:
         postgres.release(engine)

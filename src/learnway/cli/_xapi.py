@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from learnway._errors import InputError
-from learnway.cli._app import DatabaseOption, _engine, _fail, app, console, import_app
+from learnway.cli._app import DatabaseOption, _engine, _fail, _with_bar, app, console, import_app
 
 
 @app.command("add-xapi-client")
@@ -137,8 +137,11 @@ def import_xapi(
         engine = _engine(database)
         upgrade(engine)
         with transaction(engine) as session:
-            new, report = lrs.import_statements(
-                session, statements, home_page=get_settings().xapi_home_page
+            new, report = _with_bar(
+                f"importing {path.name}",
+                lambda bar: lrs.import_statements(
+                    session, statements, home_page=get_settings().xapi_home_page, progress=bar
+                ),
             )
     except InputError as error:
         _fail(error)

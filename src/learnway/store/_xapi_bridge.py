@@ -17,6 +17,7 @@ import base64
 import datetime as dt
 import itertools
 import json
+import logging
 import urllib.error
 import urllib.request
 from collections import defaultdict
@@ -58,6 +59,8 @@ from learnway.store._schema import (
     XapiStatementTerm,
 )
 from learnway.store._xapi import authority, save_statements
+
+log = logging.getLogger(__name__)
 
 LEARNWAY_AUTHORITY = "learnway"
 SYNC_CHUNK = 2000
@@ -465,12 +468,19 @@ def read_statement_dump(text: str, origin: str) -> list[dict[str, Any]]:
 
 
 def import_statements(
-    session: Session, statements: Sequence[dict[str, Any]], *, home_page: str
+    session: Session,
+    statements: Sequence[dict[str, Any]],
+    *,
+    home_page: str,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[int, Ingested]:
     """Store a dump's statements (kept as they were stored elsewhere, with their authority) and
-    turn those that judge a mapped student's answer into attempts. Returns how many were new."""
+    turn those that judge a mapped student's answer into attempts. Returns how many were new.
+    ``progress("statements", done, total)`` is called every 500 statements and at the end."""
     new, total = 0, Ingested()
-    for statement in statements:
+    for done, statement in enumerate(statements):
+        if progress is not None and done % 500 == 0:
+            progress("statements", done, len(statements))
         who = statement.get("authority") or authority("import", home_page)
         saved = save_statements(session, [statement], client_id=None, authority=who)
         new += len(saved.new)
@@ -480,6 +490,12 @@ def import_statements(
             total.duplicates += ingested.duplicates
             total.unmapped += ingested.unmapped
             total.refused.extend(ingested.refused)
+    if progress is not None:
+        progress("statements", len(statements), len(statements))
+    log.info(
+        "imported %d statement(s): %d new, %d attempt(s), %d about unmapped activities or "
+        "unknown students", len(statements), new, total.attempts, total.unmapped,
+    )  # fmt: skip
     return new, total
 
 
