@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from learnway.store import transaction
-from learnway.store._schema import HintRow, ItemRow, StepRow
+from learnway.store._schema import Accommodation, HintRow, ItemRow, StepRow, User
 from learnway.web import DEMO_PASSWORD
 from web.support import engine_of
 
@@ -195,11 +195,20 @@ def test_teacher_journey(browser: object, server: str) -> None:
     page.wait_for_url(re.compile("/heatmap"))
     page.wait_for_selector("table.heatmap")
     visit.check("heatmap")
+    assert "(recent work)" in page.locator("#unit option:checked").inner_text()
+    page.locator("table.heatmap td.h a").first.click()
+    page.wait_for_url(re.compile("/evidence/"))
+    page.wait_for_selector("table.attempts")
+    visit.check("evidence")
+    page.go_back()
+    page.wait_for_url(re.compile("/heatmap"))
     page.get_by_role("link", name="Who needs me today").click()
     page.wait_for_url(re.compile("/needs"))
     visit.check("needs")
-    stuck = page.locator("tr.need-stuck a")
-    (stuck if stuck.count() else page.locator("tbody tr a")).first.click()
+    stuck = page.locator("li.need-stuck")
+    assert stuck.count() > 0 and "Stuck:" in stuck.first.locator(".rule").inner_text()
+    assert stuck.first.get_by_role("button", name="Mark as seen").count() == 1
+    stuck.first.locator("h2 a").click()
     page.wait_for_selector("#h-needs")
     visit.check("student")
     page.go_back()
@@ -257,3 +266,81 @@ def test_phone_width_and_error_pages(browser: object, server: str) -> None:
     # keyboard: the skip link is the first stop and moves to the main content
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
+
+
+def _accommodated(app: FastAPI, kind: str) -> str:
+    """The username of a demo student with this accommodation."""
+    with transaction(engine_of(app)) as session:
+        found = session.scalar(
+            select(User.username)
+            .join(Accommodation, Accommodation.student_id == User.id)
+            .where(Accommodation.kind == kind)
+            .order_by(User.username)
+        )
+    assert found is not None, f"the demo school has a student with {kind}"
+    return found
+
+
+def _multiple_choice(app: FastAPI) -> tuple[str, str]:
+    """An item whose first step offers more than three choices: (item key, right answer)."""
+    with transaction(engine_of(app)) as session:
+        rows = session.execute(
+            select(ItemRow.key, StepRow.choices, StepRow.answers)
+            .join(StepRow, StepRow.item_id == ItemRow.id)
+            .where(StepRow.position == 0, StepRow.problem_type == "MultipleChoice")
+            .order_by(ItemRow.key)
+        ).all()
+    for key, choices, answers in rows:
+        if len(choices) > 3 and answers:
+            return key, str(answers[0])
+    pytest.fail("no multiple-choice step with more than three choices")
+
+
+def test_accommodations_act(browser: object, server: str, shared_app: FastAPI) -> None:
+    key, _, _ = _practice_target(shared_app)
+    # read aloud: the prompt goes to the browser's speech synthesis
+    visit = Visit(browser, server, "read-aloud")
+    page = visit.page
+    page.add_init_script(
+        "window.__spoken = [];"
+        "if ('speechSynthesis' in window) { window.speechSynthesis.speak ="
+        " function (u) { window.__spoken.push(u.text); }; }"
+    )
+    visit.sign_in(_accommodated(shared_app, "read aloud"))
+    page.goto(f"{server}/practice/{key}")
+    visit.check("read-aloud")
+    prompt = page.locator(".current .prompt").inner_text().strip()
+    page.get_by_role("button", name="Read aloud").click()
+    spoken = page.evaluate("window.__spoken")
+    assert spoken and "\\" not in spoken[0] and "$$" not in spoken[0], spoken
+    squeeze = re.compile(r"\s+")
+    assert squeeze.sub("", spoken[0]) in squeeze.sub("", prompt), (prompt, spoken)
+    # extended time: the step's time guide is half as long again, and counts down
+    visit = Visit(browser, server, "extended-time")
+    visit.sign_in(_accommodated(shared_app, "extended time"))
+    visit.page.goto(f"{server}/practice/{key}")
+    guide = visit.page.locator(".time-guide")
+    assert guide.get_attribute("data-seconds") == "135"
+    assert "extended time" in guide.inner_text()
+    visit.page.wait_for_function(
+        "document.querySelector('.time-left').textContent.includes('left')"
+    )
+    visit.check("extended-time")
+    # and without it, the plain guide
+    plain = Visit(browser, server, "no-accommodation")
+    plain.sign_in("student01")
+    plain.page.goto(f"{server}/practice/{key}")
+    assert plain.page.locator(".time-guide").get_attribute("data-seconds") == "90"
+    assert plain.page.get_by_role("button", name="Read aloud").count() == 0
+    # reduced set: three choices, the right one among them
+    mc_key, right = _multiple_choice(shared_app)
+    visit = Visit(browser, server, "reduced-choices")
+    visit.sign_in(_accommodated(shared_app, "reduced set"))
+    visit.page.goto(f"{server}/practice/{mc_key}")
+    radios = visit.page.locator("input[type=radio][name=response]")
+    assert radios.count() == 3
+    values = [radios.nth(i).get_attribute("value") for i in range(3)]
+    assert right in values
+    visit.check("reduced-choices")
+    plain.page.goto(f"{server}/practice/{mc_key}")
+    assert plain.page.locator("input[type=radio][name=response]").count() > 3

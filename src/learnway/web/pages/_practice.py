@@ -102,6 +102,7 @@ def _page(
         current=current, position=ids.index(current), hints=shown, result=result,
         response=response, error=error, attempt_id=f"web-{uuid.uuid4().hex}",
         status_code=status_code, helps=helps, following=following,
+        spoken={c: plain_text(c) for step in item.steps for c in step.choices},
     )  # fmt: skip
 
 

@@ -28,7 +28,7 @@
     var source = document.getElementById(button.getAttribute("data-read"));
     if (!source) return;
     var clone = source.cloneNode(true);
-    clone.querySelectorAll(".katex-html").forEach(function (n) { n.remove(); });
+    clone.querySelectorAll(".katex-html, annotation").forEach(function (n) { n.remove(); });
     var text = clone.textContent.replace(/\s+/g, " ").trim();
     window.speechSynthesis.cancel();
     var utterance = new SpeechSynthesisUtterance(text);
