@@ -434,8 +434,11 @@ def _prediction(
             if i in wanted:
                 replayed[i] = float(before.p_known[ev.students[i], ev.competencies[i]])
 
-    with transaction(engine) as session:
-        learner_state(session, course, ids, on_round=before_each)
+    from learnway.store._placement import starting_state
+
+    with transaction(engine) as session:  # from the same start: the placement check's belief
+        start, _ = starting_state(session, where.live, ids)
+        learner_state(session, course, ids, on_round=before_each, start=start)
     outcome = (ev.correct & (ev.hints == 0))[keep]
     c = ev.competencies[keep]
 

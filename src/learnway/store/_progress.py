@@ -202,13 +202,15 @@ def learner_state(
     policy: MasteryPolicy | None = None,
     until: dt.datetime | None = None,
     on_round: Callable[[NDArray[np.int64], LearnerState, LearnerState], None] | None = None,
+    start: LearnerState | None = None,
 ) -> LearnerState:
-    """The learner state of ``student_ids`` (rows in that order), replayed from their attempts:
-    work that grows with the history, for background jobs, calibration and checks only."""
+    """The learner state of ``student_ids`` (rows in that order), replayed from their attempts
+    (from ``start``, else the content's priors): work that grows with the history, for
+    background jobs, calibration and checks only."""
     policy = policy or course.policy()
     ev = evidence_of(session, course, student_ids, until=until)
     return replay_attempts(
-        LearnerState.new(len(student_ids), course.params), ev.students, ev.competencies,
+        start or LearnerState.new(len(student_ids), course.params), ev.students, ev.competencies,
         ev.correct, now=ev.days, params=course.params, graph=course.graph, policy=policy,
         hints=ev.hints, kind=ev.kinds, on_round=on_round,
     )  # fmt: skip
