@@ -215,3 +215,26 @@ def test_only_the_student_answers_and_others_cannot_reach_the_check(app: FastAPI
     seen = teacher.get(f"/api/v1/students/{demo_student}/placement").json()
     assert seen["status"] == "none" and seen["due"] is False  # has practised: not asked
     assert np.isfinite(seen["answered"])
+
+
+def test_the_path_shows_a_map_of_the_units_toward_the_goal(app: FastAPI) -> None:
+    engine = engine_of(app)
+    me = user_id(engine, "student01")
+    client = api_client(app, "student01")
+    goal = "solve_quadratic_equations_by_factoring"
+    made = client.post(
+        f"/api/v1/students/{me}/goals", json={"title": "Quadratics", "competency": goal}
+    )
+    assert made.status_code in (200, 201), made.text
+    way = client.get(f"/api/v1/students/{me}/path/map").json()
+    assert way["goal"] == "Solve quadratic equations by factoring"
+    codes = [u["code"] for u in way["units"]]
+    assert "lesson-1-10" not in codes  # measurement is not on the way to factoring
+    assert any(u["goal"] for u in way["units"]) or way["more"] > 0
+    for unit in way["units"]:
+        assert set(unit["needs"]) <= set(codes[: codes.index(unit["code"])])
+    page = browser_client(app, "student01").get(f"/students/{me}/path").text
+    assert 'role="img" aria-labelledby="way-title way-desc"' in page
+    assert "Your way to Solve quadratic equations by factoring" in page
+    assert page.count('class="way-unit') == len(way["units"])
+    assert '<ol class="way-list">' in page

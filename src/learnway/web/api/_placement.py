@@ -16,6 +16,8 @@ from learnway.web._deps import (
     Student,
     StudentOrTeacher,
 )
+from learnway.web._learning import active_goal_codes, course_for, path_view
+from learnway.web._pathmap import PathMap, path_map
 from learnway.web._placement import (
     PlacementAnswerIn,
     PlacementOut,
@@ -84,6 +86,22 @@ def get_section_placement(
     section = open_section(session, actor=user, section_id=section_id)
     students = section_students(session, section_id=section.id)
     return section_placement(session, context, section, students)
+
+
+@router.get("/students/{student_id}/path/map", response_model=PathMap, tags=["path"])
+def get_path_map(
+    student_id: Id, user: AnyUser, session: SessionDep, context: ContextDep
+) -> PathMap:
+    """The student's path as a map: the units toward their goal (the course's end when they
+    have none), in course order, each with the units on the map it builds on."""
+    student = open_student(session, actor=user, student_id=student_id, resource="path map")
+    return map_of(session, context, student)
+
+
+def map_of(session: Session, context: ContextDep, student: User) -> PathMap:
+    course, catalog = course_for(session, context, student)
+    path = path_view(session, context, student)
+    return path_map(course, catalog, path, active_goal_codes(session, student, catalog))
 
 
 def own_student(session: Session, user: User, student_id: int) -> User:

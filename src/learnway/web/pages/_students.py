@@ -21,6 +21,7 @@ from learnway.web._placement import placement_due
 from learnway.web._schemas import GoalIn, GoalPatch, InterestsIn, MessageIn
 from learnway.web._svg import growth_chart
 from learnway.web.api import _students as api
+from learnway.web.api._placement import map_of
 from learnway.web.pages._render import parse, render
 
 router = APIRouter()
@@ -97,7 +98,11 @@ def path_page(
     recs = api.get_recommendations(student_id, user, session, context)
     mine = user.id == student_id
     title = "My path" if mine else f"Path of {path.student.name}"
-    return render(request, "path.html", title=title, path=path, recs=recs, mine=mine)
+    student = session.get(User, student_id)
+    way = map_of(session, context, student) if student is not None else None
+    return render(
+        request, "path.html", title=title, path=path, recs=recs, mine=mine, way=way
+    )
 
 
 @router.get("/students/{student_id}/goals", response_class=HTMLResponse)
