@@ -293,7 +293,7 @@ def path_values(
     section = "section1" if own else _pick(OTHER_SECTIONS, role, n, "b_section")
     group = "own_group" if own else _pick(OTHER_GROUPS, role, n, "b_group")
     values: dict[str, str] = {}
-    for name in re.findall(r"{(\w+)}", path):
+    for name in re.findall(r"{(\w+)(?::\w+)?}", path):
         if name == "student_id":
             deletes = method == "DELETE" or path.endswith("/delete")
             values[name] = str(world.new_student() if own and deletes else ids[student])
@@ -372,6 +372,15 @@ def body_of(
         ("POST", "/api/v1/students/{student_id}/placement/skip"): {},
         ("POST", "/students/{student_id}/placement/start"): {"data": {}},
         ("POST", "/students/{student_id}/placement/skip"): {"data": {}},
+        ("POST", "/api/v1/sections/{section_id}/needs/seen"): {
+            "json": {"student_id": student, "kind": "stuck"}},
+        ("POST", "/sections/{section_id}/needs/seen"): {
+            "data": {"student_id": str(student), "kind": "stuck"}},
+        ("POST", "/sections/{section_id}/needs/group"): {
+            "data": {"student_id": str(student), "group_id": str(ids["own_group"])}},
+        ("POST", "/api/v1/groups/{group_id}/members"): {"json": {"student_id": student}},
+        ("POST", "/api/v1/students/{student_id}/messages"): {"json": {"body": "Hello"}},
+        ("POST", "/students/{student_id}/messages"): {"data": {"body": "Hello"}},
         ("POST", "/students/{student_id}/placement/answer"): {
             "data": {"step": str(world.step), "response": "1"}},
     }  # fmt: skip
@@ -426,7 +435,8 @@ def test_route(method: str, path: str, world: World, clients: dict[str, TestClie
     revokes = path in ("/logout", "/api/v1/tokens/current") or path in REVOKE_ALL
 
     def call(client: TestClient, role: str, own: bool, n: int = 0) -> int:
-        url = path.format(**path_values(world, role, own, method, path, n))
+        template = re.sub(r"{(\w+):\w+}", r"{\1}", path)  # a converter: {code:path}
+        url = template.format(**path_values(world, role, own, method, path, n))
         body = body_of(world, role, own, method, path, n)
         return client.request(method, url, follow_redirects=False, **body).status_code
 

@@ -114,6 +114,7 @@ def needs_seen(section_id: Id, user: Teacher, session: SessionDep, form: FormDep
 def needs_add_to_group(
     section_id: Id, user: Teacher, session: SessionDep, context: ContextDep, form: FormDep
 ) -> Response:
+    open_section(session, actor=user, section_id=section_id)
     group_id = str(form.get("group_id", ""))
     if not group_id.isdigit() or _section_of(session, int(group_id)) != section_id:
         raise HTTPException(422, "Choose one of this class's groups.")
