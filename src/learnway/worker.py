@@ -24,11 +24,18 @@ def handlers() -> dict[str, Handler]:
 def periodic() -> dict[Callable[[Engine], object], float]:
     """Upkeep run every so many seconds: grades to the LMSs every minute (LTI Advantage, only
     what changed, failures when due), their course rosters every hour, the retention policy
-    (``LEARNWAY_RETENTION_DAYS``) every day."""
+    (``LEARNWAY_RETENTION_DAYS``) and the next months' partitions of the attempt log
+    (PostgreSQL) every day."""
     from learnway.store._erase import retention_upkeep
+    from learnway.store._scale import partition_upkeep
     from learnway.web._lti_services import sync_grades, sync_rosters
 
-    return {sync_grades: 60.0, sync_rosters: 3600.0, retention_upkeep: 86400.0}
+    return {
+        sync_grades: 60.0,
+        sync_rosters: 3600.0,
+        retention_upkeep: 86400.0,
+        partition_upkeep: 86400.0,
+    }
 
 
 def run(engine: Engine, stop: threading.Event, *, poll_s: float = 0.5) -> None:

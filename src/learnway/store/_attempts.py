@@ -97,12 +97,17 @@ def record_attempts(
 def _insert_new(session: Session, attempts: list[AttemptIn]) -> set[str]:
     """Insert, skipping ids already stored; return the ids that were inserted."""
     if session.get_bind().dialect.name == "postgresql":
-        # One statement over arrays: far cheaper than a 10,000-parameter VALUES list.
+        # One statement over arrays: far cheaper than a 10,000-parameter VALUES list. The log
+        # is partitioned by month, so its key is (id, timestamp): an id is kept unique by
+        # transaction-scoped locks taken before looking for it in every partition.
         columns = {name: [getattr(a, name) for a in attempts] for name in _COLUMNS}
+        _lock_ids(session, columns["id"])
         casts = ", ".join(f"CAST(:{name} AS {_PG_ARRAYS[name]}[])" for name in _COLUMNS)
         unnest = text(
-            f"INSERT INTO attempts ({', '.join(_COLUMNS)}) SELECT * FROM unnest({casts}) "
-            "ON CONFLICT (id) DO NOTHING RETURNING id"
+            f"INSERT INTO attempts ({', '.join(_COLUMNS)}) "
+            f"SELECT * FROM unnest({casts}) AS u({', '.join(_COLUMNS)}) "
+            "WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = u.id) "
+            "ON CONFLICT DO NOTHING RETURNING id"
         )
         return set(session.scalars(unnest, columns).all())
     rows = [{name: getattr(a, name) for name in _COLUMNS} for a in attempts]
@@ -110,6 +115,30 @@ def _insert_new(session: Session, attempts: list[AttemptIn]) -> set[str]:
         sqlite.insert(Attempt).on_conflict_do_nothing(index_elements=["id"]).returning(Attempt.id)
     )
     return set(session.scalars(statement, rows).all())
+
+
+_LOG_LOCK = 7_310_448_021
+"""The advisory lock of the whole attempt log: shared by every small batch, exclusive for a
+large one."""
+_FEW = 64
+
+
+def _lock_ids(session: Session, ids: list[str]) -> None:
+    """Lock the ids about to be stored until the transaction ends. A live answer (a few ids)
+    shares the log lock and locks each id, in one order so that writers never deadlock; an
+    import of many ids takes the log lock alone, exclusively (as many locks would not fit in
+    the server's lock table)."""
+    if len(ids) > _FEW:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOG_LOCK})
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": _LOG_LOCK})
+    session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
+            "hashtextextended(i, 7) AS h FROM unnest(CAST(:id AS varchar[])) AS i ORDER BY 1) AS o"
+        ),
+        {"id": ids},
+    )
 
 
 _PG_ARRAYS = {

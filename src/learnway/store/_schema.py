@@ -441,6 +441,8 @@ class Attempt(Base):
         CheckConstraint("hints_used >= 0", name="hints_nonnegative"),
         Index("ix_attempts_student_time", "student_id", "timestamp"),
         Index("ix_attempts_step", "step_id"),
+        # the recent-attempt figures (/metrics); BRIN: tiny, and cheap for an append-only log
+        Index("ix_attempts_recorded_at", "recorded_at", postgresql_using="brin"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
