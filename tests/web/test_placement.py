@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
@@ -17,6 +18,7 @@ from learnway.store._schema import Placement as PlacementRow
 from learnway.store._state import load_state, replay_students
 from learnway.web import set_demo_passwords
 from web.support import api_client, browser_client, csrf_of, engine_of, user_id
+from web.test_browser import Visit, browser, server  # noqa: F401 (fixtures)
 
 
 def new_student(engine: Engine, key: str = "newcomer") -> int:
@@ -238,3 +240,43 @@ def test_the_path_shows_a_map_of_the_units_toward_the_goal(app: FastAPI) -> None
     assert "Your way to Solve quadratic equations by factoring" in page
     assert page.count('class="way-unit') == len(way["units"])
     assert '<ol class="way-list">' in page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("demo_template", ["sqlite"], indirect=True, scope="session")
+def test_the_placement_check_in_a_browser_passes_axe(
+    browser: object,  # noqa: F811 (the browser tests' fixture)
+    server: str,  # noqa: F811
+    shared_app: FastAPI,
+) -> None:
+    engine = engine_of(shared_app)
+    me = new_student(engine, "browsing")
+    for width in (1280, 390):
+        visit = Visit(browser, server, f"placement-{width}", width=width)
+        page = visit.page
+        if width == 1280:
+            visit.sign_in("browsing")
+            page.goto(f"{server}/students/{me}/path")
+            page.wait_for_url(re.compile("/placement"))
+        else:
+            visit.sign_in("browsing")
+            page.goto(f"{server}/students/{me}/placement")
+        assert page.get_by_text(re.compile(r"Question \d+ of at most 20")).count() == 1
+        visit.check("question")
+        field = page.locator("#placement-response")
+        if field.count():
+            field.fill("no idea")
+        else:
+            page.locator("input[type=radio]").first.check()
+        page.get_by_role("button", name="Next question").click()
+        page.wait_for_load_state("networkidle")
+        visit.check("next-question")
+    teacher = Visit(browser, server, "placement-teacher")
+    teacher.sign_in("teacher")
+    with transaction(engine) as session:
+        section = session.scalar(select(Enrollment.section_id).where(Enrollment.user_id == me))
+    teacher.page.goto(f"{server}/sections/{section}/placement")
+    assert teacher.page.get_by_text("taking the check").count() >= 1
+    teacher.check("class-placement")
+    teacher.page.goto(f"{server}/students/{me}/placement")
+    teacher.check("student-placement")
