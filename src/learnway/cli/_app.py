@@ -73,6 +73,7 @@ def main() -> None:
     from learnway.cli import (  # noqa: F401  (register their commands)
         _bench_kt,
         _evidence,
+        _ops,
         _paths,
         _privacy,
         _reports,
