@@ -180,7 +180,7 @@ def _content_run(seed: int, students: int) -> dict[str, Any]:
 
 
 def run_evidence_benchmark(
-    *, runs: int = 1000, support_runs: int = 300, students: int = 1500, seed: int = 2026,
+    *, runs: int = 2000, support_runs: int = 300, students: int = 1500, seed: int = 2026,
     progress: Progress | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Every figure of the evidence benchmark, with the machine and the time it took."""

@@ -488,8 +488,8 @@ def _strata(
     stratify = experiment.design["stratify"]
     if stratify == "none" or (experiment.unit == "section" and stratify != "school"):
         return None  # sections are assigned within schools only
-    units = {u[0]: u for u in population_units(session, experiment)}
-    index = 1 if stratify == "section" else 2
+    units = {u[0]: (u[1], u[2]) for u in population_units(session, experiment)}
+    index = 0 if stratify == "section" else 1
     return [units[s][index] if s in units else -1 for s, _, _ in rows]
 
 
