@@ -116,16 +116,21 @@ def bench_paths(
     out_dir: Annotated[Path, typer.Option(help="where the results files go")] = Path(
         "benchmarks/results"
     ),
-    sections: Annotated[int, typer.Option(min=1)] = 3,
-    section_size: Annotated[int, typer.Option(min=1)] = 30,
-    days: Annotated[int, typer.Option(min=1)] = 90,
-    minutes_per_day: Annotated[float, typer.Option(min=1)] = 40.0,
-    seed: int = 0,
+    students: Annotated[int, typer.Option(min=3)] = 90,
+    seeds: Annotated[int, typer.Option(min=1, help="seeds 0, 1, ... per world")] = 3,
+    world: Annotated[
+        list[str] | None, typer.Option(help="logistic, knowledge_space (default: both)")
+    ] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="world-seed runs at once")] = 1,
+    diagnostics: Annotated[
+        bool,
+        typer.Option(help="the single-world benchmark with its diagnostic runs instead"),
+    ] = False,
+    seed: Annotated[int, typer.Option(help="the seed of the diagnostic benchmark")] = 0,
 ) -> None:
-    """Fixed sequence vs planner vs oracle on the same simulated classrooms; placement and
-    planner latency. Writes paths.json and paths.md."""
-    from learnway.sim import Term, run_policy_benchmark, write_results
-
+    """Every policy (fixed sequence, plain BKT in course order, the deployed planner, oracle)
+    on two simulated worlds side by side, several seeds each: paths-worlds.json and .md.
+    With --diagnostics, the logistic world alone with the diagnostic runs: paths.json and .md."""
     course = _load(content, None)
     with _bar() as bar:
         tasks: dict[str, TaskID] = {}
@@ -135,14 +140,28 @@ def bench_paths(
                 tasks[key] = bar.add_task(key, total=total)
             bar.update(tasks[key], completed=day)
 
-        results = run_policy_benchmark(
-            course,
-            sections=sections,
-            section_size=section_size,
-            term=Term(days=days, minutes_per_day=minutes_per_day),
-            seed=seed,
-            progress=progress,
-        )
-    json_path, md_path = write_results(results, out_dir)
+        if diagnostics:
+            from learnway.sim import Term, run_policy_benchmark, write_results
+
+            results = run_policy_benchmark(
+                course, term=Term(days=90, minutes_per_day=40.0), seed=seed, progress=progress
+            )
+            json_path, md_path = write_results(results, out_dir)
+        else:
+            from learnway.sim import WORLDS, run_worlds_benchmark, write_worlds_results
+
+            chosen = world or list(WORLDS)
+            unknown = [w for w in chosen if w not in WORLDS]
+            if unknown:
+                raise typer.BadParameter(f"unknown world(s) {unknown}: use {', '.join(WORLDS)}")
+            results = run_worlds_benchmark(
+                course,
+                seeds=tuple(range(seeds)),
+                students=students,
+                worlds=chosen,
+                jobs=jobs,
+                progress=progress,
+            )
+            json_path, md_path = write_worlds_results(results, out_dir)
     console.print(md_path.read_text(), markup=False, highlight=False)
     console.print(f"Results written to {json_path} and {md_path}.")

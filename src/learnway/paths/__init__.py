@@ -13,6 +13,7 @@ from learnway.paths._alignment import (
     shipped_alignment,
 )
 from learnway.paths._calendar import SchoolCalendar, breaks_between_sessions
+from learnway.paths._configure import Configuration, select_configuration, stored_policy
 from learnway.paths._course import CourseGraph
 from learnway.paths._graph import CompetencyGraph, StepBank
 from learnway.paths._groups import Group, suggest_groups
@@ -47,6 +48,7 @@ __all__ = [
     "AlignedSkill",
     "BKTParams",
     "CompetencyGraph",
+    "Configuration",
     "CourseGraph",
     "Group",
     "LearnerState",
@@ -76,6 +78,8 @@ __all__ = [
     "review_evidence",
     "review_target",
     "section_pacing",
+    "select_configuration",
     "shipped_alignment",
+    "stored_policy",
     "suggest_groups",
 ]

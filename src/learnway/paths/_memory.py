@@ -4,7 +4,11 @@ student-level adjustment.
 After a competency is learned (two right answers), recall decays as ``2 ** (-elapsed / h)``.
 The half-life ``h`` (days) grows with every separate day the competency was practised:
 
-    log2 h = a + delta[c] + u[s] + b * (days practised before - 1)
+    log2 h = a + delta[c] + u[s] + b * (days practised before - 1) + k * known before
+
+where *known before* marks a competency answered right at its very first attempt (most likely
+known from before the course, and remembered differently from what is learned in it; the
+half-lives the planner uses are those of what is learned in the course).
 
 ``a`` and ``b`` are shared, ``delta`` per competency and ``u`` per student shrink to zero
 (a Gaussian prior: a competency or student with little evidence gets the shared value, the
@@ -37,6 +41,7 @@ class ReviewEvidence:
     competency: NDArray[np.int64]
     gap: Float  # days since the last practice of the competency
     sessions: Float  # separate days the competency was practised before
+    known_before: Float  # 1 where the first answer on the competency was right
     correct: Float
     students: tuple[Any, ...]
     competencies: tuple[Any, ...]
@@ -67,6 +72,7 @@ def review_evidence(
     key = frame.groupby(["student_id", "competency_id"], sort=False)
     gap = frame["day"] - key["day"].shift(1)
     rights_before = key["ok"].cumsum() - frame["ok"]
+    first_right = key["ok"].transform("first").astype(np.float64)
     whole = np.floor(frame["day"])
     new_day = (whole != key["day"].shift(1).pipe(np.floor)).astype(np.int64)
     sessions = new_day.groupby([frame["student_id"], frame["competency_id"]]).cumsum() - new_day
@@ -78,6 +84,7 @@ def review_evidence(
         competency=c_codes.astype(np.int64),
         gap=gap[keep].to_numpy(np.float64),
         sessions=np.maximum(sessions[keep].to_numpy(np.float64), 1.0),
+        known_before=first_right[keep].to_numpy(np.float64),
         correct=frame["ok"][keep].to_numpy(np.float64),
         students=tuple(students.tolist()),
         competencies=tuple(comps.tolist()),
@@ -131,9 +138,9 @@ class MemoryModel:
         x = ev.sessions - 1.0
 
         def loss(theta: Float) -> tuple[float, Float]:
-            a, b = theta[0], theta[1]
-            delta, u = theta[2 : 2 + n_c], theta[2 + n_c :]
-            z = a + delta[ev.competency] + u[ev.student] + b * x
+            a, b, k = theta[0], theta[1], theta[2]
+            delta, u = theta[3 : 3 + n_c], theta[3 + n_c :]
+            z = a + delta[ev.competency] + u[ev.student] + b * x + k * ev.known_before
             inv_h = np.exp2(-np.clip(z, -10, 12))
             r = np.exp(-LN2 * ev.gap * inv_h)
             p = np.clip(g + amp * r, 1e-6, 1 - 1e-6)
@@ -143,15 +150,16 @@ class MemoryModel:
             dz = dp * amp * r * LN2 * LN2 * ev.gap * inv_h
             # weak priors on the shared parameters keep them finite without data
             value = nll + 0.5 * (lam_c * delta @ delta + lam_s * u @ u)
-            value += 0.5 * 0.1 * ((a - a0) ** 2 + (b - b0) ** 2)
+            value += 0.5 * 0.1 * ((a - a0) ** 2 + (b - b0) ** 2 + k**2)
             grad = np.empty_like(theta)
             grad[0] = dz.sum() + 0.1 * (a - a0)
             grad[1] = (dz * x).sum() + 0.1 * (b - b0)
-            grad[2 : 2 + n_c] = np.bincount(ev.competency, dz, n_c) + lam_c * delta
-            grad[2 + n_c :] = np.bincount(ev.student, dz, n_s) + lam_s * u
+            grad[2] = (dz * ev.known_before).sum() + 0.1 * k
+            grad[3 : 3 + n_c] = np.bincount(ev.competency, dz, n_c) + lam_c * delta
+            grad[3 + n_c :] = np.bincount(ev.student, dz, n_s) + lam_s * u
             return float(value), grad
 
-        theta0 = np.r_[a0, b0, np.zeros(n_c + n_s)]
+        theta0 = np.r_[a0, b0, 0.0, np.zeros(n_c + n_s)]
         if ev.correct.size:
             result = optimize.minimize(loss, theta0, jac=True, method="L-BFGS-B")
             theta = result.x
@@ -159,8 +167,9 @@ class MemoryModel:
             theta = theta0
         self.log2_half_life_ = float(theta[0])
         self.log2_growth_ = float(max(theta[1], 0.0))
-        self.competency_offset_ = dict(zip(ev.competencies, theta[2 : 2 + n_c], strict=True))
-        self.student_offset_ = dict(zip(ev.students, theta[2 + n_c :], strict=True))
+        self.log2_known_before_ = float(theta[2])
+        self.competency_offset_ = dict(zip(ev.competencies, theta[3 : 3 + n_c], strict=True))
+        self.student_offset_ = dict(zip(ev.students, theta[3 + n_c :], strict=True))
         self.n_reviews_ = int(ev.correct.size)
         self.reviews_per_competency_ = dict(
             zip(ev.competencies, np.bincount(ev.competency, minlength=n_c).tolist(), strict=True)
@@ -198,6 +207,7 @@ class MemoryModel:
         return {
             "half_life_days": round(float(np.exp2(self.log2_half_life_)), 3),
             "growth_per_day_practised": round(self.growth_, 3),
+            "factor_known_before": round(float(np.exp2(self.log2_known_before_)), 3),
             "competency_half_life_days_10_90": [
                 round(float(np.exp2(self.log2_half_life_ + q)), 3)
                 for q in np.quantile(offsets, [0.1, 0.9])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -10,9 +11,9 @@ import pandas as pd
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from learnway.paths import CompetencyGraph, CourseGraph
+from learnway.paths import CompetencyGraph, CourseGraph, SchoolCalendar
 from learnway.sim._policies import Policy
-from learnway.sim._world import KNOWN, Population, Students, practise, retrieval
+from learnway.sim._world import KNOWN, Learners, Population, practise, retrieval
 
 Float = NDArray[np.float64]
 
@@ -28,7 +29,9 @@ ATTEMPT_KINDS = (
 
 @dataclass(frozen=True)
 class Term:
-    """The school calendar of a run: days of practice and minutes of practice a day.
+    """The school calendar of a run: ``days`` school days of ``minutes_per_day`` minutes of
+    practice, on the ``weekdays`` of the week (Monday first; day 0 is a Monday), so that
+    forgetting runs on through the days without practice.
 
     A student has mastered the course when ``target_share`` of the required competencies are
     known at the same time (retrieval probability at least ``KNOWN``).
@@ -37,10 +40,29 @@ class Term:
     days: int = 90
     minutes_per_day: float = 25.0
     target_share: float = 0.95
+    weekdays: str = "1111111"
+    after_deadline: int = 0
+    """School days simulated past the deadline, so that attempts to master the course are
+    counted for students who need longer (mastered *by the deadline* is judged at it)."""
+
+    def calendar(self, origin: dt.date = dt.date(2026, 8, 31)) -> SchoolCalendar:
+        """The term's calendar (``origin``, day 0, must be a Monday)."""
+        if origin.weekday() != 0:
+            raise ValueError("a term starts on a Monday")
+        return SchoolCalendar(origin, self.weekdays)
+
+    def school_days(self, *, extended: bool = False) -> NDArray[np.int64]:
+        """The days (on the run's clock) with practice, until the deadline (or past it by
+        ``after_deadline`` school days, ``extended``)."""
+        days = self.days + (self.after_deadline if extended else 0)
+        per_week = self.weekdays.count("1")
+        span = np.arange((days // max(per_week, 1) + 2) * 7)
+        school = self.calendar().is_school_day(span)
+        return span[school][:days].astype(np.int64)
 
     @property
     def deadline(self) -> float:
-        return float(self.days)
+        return float(self.school_days()[-1] + 1) if self.days else 0.0
 
 
 @dataclass
@@ -65,7 +87,7 @@ class RunResult:
 
 def run_term(
     course: CourseGraph,
-    students: Students,
+    students: Learners,
     policy: Policy,
     term: Term,
     rng: np.random.Generator,
@@ -86,7 +108,7 @@ def run_term(
 
 def _run(
     course: CourseGraph,
-    students: Students,
+    students: Learners,
     policy: Policy,
     term: Term,
     rng: np.random.Generator,
@@ -113,7 +135,13 @@ def _run(
     kinds = np.zeros(len(ATTEMPT_KINDS), dtype=np.int64)
     chunks: list[dict[str, NDArray[np.generic]]] = []
     slot_days = 1.0 / (24 * 60)
-    for day in range(term.days):
+    deadline_mastered: NDArray[np.bool_] | None = None
+    known_deadline: NDArray[np.bool_] | None = None
+    ever_deadline = ever
+    for done, day in enumerate(term.school_days(extended=True).tolist()):
+        if known_deadline is None and day >= term.deadline:
+            deadline_mastered, ever_deadline = mastered.copy(), ever.copy()
+            known_deadline = retrieval(truth, term.deadline) >= KNOWN
         budget = np.full(n, float(term.minutes_per_day))
         slot = 0
         while True:
@@ -152,10 +180,12 @@ def _run(
             minutes_master[newly] = minutes[newly]
             slot += 1
         if progress is not None:
-            progress(day + 1)
-    known = retrieval(truth, term.deadline) >= KNOWN
+            progress(done + 1)
+    known = retrieval(truth, term.deadline) >= KNOWN if known_deadline is None else known_deadline
+    if deadline_mastered is None:
+        deadline_mastered, ever_deadline = mastered, ever
     known_end = (known & req).sum(axis=1) / n_req
-    retention = (known & ever).sum(axis=1) / np.maximum(ever.sum(axis=1), 1)
+    retention = (known & ever_deadline).sum(axis=1) / np.maximum(ever_deadline.sum(axis=1), 1)
     frame = None
     if log:
         frame = _attempt_frame(chunks, course)
@@ -165,7 +195,7 @@ def _run(
         minutes=minutes,
         attempts_to_master=to_master,
         minutes_to_master=minutes_master,
-        mastered=mastered,
+        mastered=deadline_mastered,
         known_end=known_end,
         retention=retention,
         prior_level=truth.prior_level,
@@ -175,7 +205,7 @@ def _run(
 
 
 def _kinds(
-    truth: Students,
+    truth: Learners,
     graph: CompetencyGraph,
     rows: NDArray[np.int64],
     comp: NDArray[np.int64],

@@ -7,14 +7,16 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from learnway.learner import bkt_update
 from learnway.paths import (
+    BKTParams,
     CompetencyGraph,
     LearnerState,
     Planner,
     apply_attempts,
 )
 from learnway.paths._placement import Placement
-from learnway.sim._world import KNOWN, Students, retrieval
+from learnway.sim._world import KNOWN, Learners, retrieval
 
 Ints = NDArray[np.int64]
 
@@ -24,7 +26,7 @@ class Policy(Protocol):
 
     name: str
 
-    def start(self, students: Students, now: float) -> None: ...
+    def start(self, students: Learners, now: float) -> None: ...
 
     def choose(self, rows: Ints, now: float) -> Ints: ...
 
@@ -43,7 +45,7 @@ class FixedSequence:
         self.per_competency = per_competency
         self.done: Ints = np.zeros(0, dtype=np.int64)
 
-    def start(self, students: Students, now: float) -> None:
+    def start(self, students: Learners, now: float) -> None:
         self.done = np.zeros(students.n, dtype=np.int64)
 
     def choose(self, rows: Ints, now: float) -> Ints:
@@ -79,7 +81,7 @@ class PlannerPolicy:
         self.placing = np.zeros(0, dtype=bool)
         self.questions = np.zeros(0, dtype=np.int64)
 
-    def start(self, students: Students, now: float) -> None:
+    def start(self, students: Learners, now: float) -> None:
         n, c = students.n, self.planner.graph.n
         self.state = LearnerState.new(n, self.planner.params)
         self.placing = np.full(n, self.placement is not None)
@@ -152,10 +154,10 @@ class Oracle:
         self.name = "oracle"
         self.graph = graph
         self.review_at = review_at
-        self.students: Students | None = None
+        self.students: Learners | None = None
         self.learned = np.zeros((0, 0), dtype=bool)
 
-    def start(self, students: Students, now: float) -> None:
+    def start(self, students: Learners, now: float) -> None:
         self.students = students
         self.learned = retrieval(students, now) >= KNOWN
 
@@ -180,3 +182,39 @@ class Oracle:
         assert self.students is not None
         recall = retrieval(self.students, now, rows)[np.arange(rows.size), competency]
         self.learned[rows, competency] |= recall >= KNOWN
+
+
+class CourseOrderBKT:
+    """The plain reference: BKT on each answer (a hinted one is wrong), the first competency in
+    course order under ``threshold``, no placement, no review, no prerequisites beyond the
+    order; once every competency is over it, the one practised longest ago (round the course
+    again)."""
+
+    def __init__(self, graph: CompetencyGraph, params: BKTParams, threshold: float = 0.95) -> None:
+        self.name = "plain BKT in course order (reference)"
+        self.order = graph.order
+        self.params = params
+        self.threshold = threshold
+        self.p = np.zeros((0, 0))
+        self.seen = np.zeros((0, 0))
+
+    def start(self, students: Learners, now: float) -> None:
+        self.p = np.tile(self.params.p_init, (students.n, 1))
+        self.seen = np.full(self.p.shape, -np.inf)
+
+    def choose(self, rows: Ints, now: float) -> Ints:
+        open_ = self.p[rows][:, self.order] < self.threshold
+        first = np.argmax(open_, axis=1)
+        oldest = self.order[np.argmin(self.seen[rows][:, self.order], axis=1)]
+        return np.where(open_.any(axis=1), self.order[first], oldest).astype(np.int64)
+
+    def observe(
+        self, rows: Ints, competency: Ints, correct: NDArray[np.bool_], hints: Ints, now: float
+    ) -> None:
+        prm, c = self.params, competency
+        _, after = bkt_update(
+            self.p[rows, c], correct & (hints == 0), p_learn=prm.p_learn[c],
+            p_guess=prm.p_guess[c], p_slip=prm.p_slip[c], p_forget=prm.p_forget[c],
+        )  # fmt: skip
+        self.p[rows, c] = after
+        self.seen[rows, c] = now

@@ -13,12 +13,15 @@ hints more when they are unlikely to succeed, and a hinted answer takes longer.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 from numpy.typing import NDArray
 
 from learnway.paths import CompetencyGraph
+
+if TYPE_CHECKING:
+    from learnway.sim._knowledge_space import SpaceStudents
 
 Float = NDArray[np.float64]
 KNOWN = 0.75  # a competency is truly known when the probability of retrieving it is this high
@@ -75,6 +78,10 @@ class Students:
         return replace(self, **{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
 
+Learners = Union[Students, "SpaceStudents"]
+"""Simulated students of either world."""
+
+
 def sample_students(
     graph: CompetencyGraph,
     n: int,
@@ -127,13 +134,17 @@ def _given(value: Float | None, drawn: Float) -> Float:
 
 
 def retrieval(
-    students: Students,
+    students: Students | SpaceStudents,
     now: float,
     rows: NDArray[np.int64] | None = None,
     competencies: NDArray[np.int64] | None = None,
 ) -> Float:
     """Probability that each competency is retrieved now (``sigmoid`` of decayed strength):
-    a (rows, competencies) matrix, or with ``competencies`` (one per row) those pairs only."""
+    a (rows, competencies) matrix, or with ``competencies`` (one per row) those pairs only.
+    Students of another world (with a ``retrieval`` method of their own) answer for
+    themselves."""
+    if not isinstance(students, Students):
+        return np.asarray(students.retrieval(now, rows, competencies))
     at: Any
     if competencies is None:
         at = slice(None) if rows is None else rows
@@ -149,7 +160,7 @@ def retrieval(
 
 
 def practise(
-    students: Students,
+    students: Students | SpaceStudents,
     rows: NDArray[np.int64],
     competency: NDArray[np.int64],
     now: float,
@@ -162,7 +173,10 @@ def practise(
     """One attempt for each listed student on ``competency``, updating the truth in place.
 
     Returns ``(correct, hints_used, minutes)``; ``correct`` means right without hints.
+    Students of another world practise by their own rules (``population`` is this world's).
     """
+    if not isinstance(students, Students):
+        return students.practise(rows, competency, now, graph, rng, allow_hints=allow_hints)
     pop = population or Population()
     r, c = rows, competency
     recall_all = retrieval(students, now, r)
