@@ -271,3 +271,25 @@ def test_the_demo_school_ships_a_finished_and_a_running_experiment(demo_engine: 
         status = monitor(session, running)
     assert sum(c["students"] for c in status["conditions"]) >= 80
     assert status["exposures"] > 0
+
+
+def test_a_student_who_joins_later_is_assigned_by_the_same_hash(demo_engine: Engine) -> None:
+    with transaction(demo_engine) as session:
+        experiment = _define(session, "late-joiner", "review_schedule")
+        launch_experiment(session, experiment, now=NOW)
+        section = experiment.design["population"]["sections"][0]
+        school = session.scalar(select(Section.school_id).where(Section.id == section))
+        newcomer = User(sourced_id="late-1", username="late1", given_name="Late",
+                        family_name="Joiner", role="student", org_id=school)  # fmt: skip
+        session.add(newcomer)
+        session.flush()
+        session.add(Enrollment(sourced_id="late-enr-1", section_id=section,
+                               user_id=newcomer.id, role="student"))  # fmt: skip
+        session.flush()
+        first = condition_of(session, student_id=newcomer.id, kind="review_schedule",
+                             context="planner", now=NOW)  # fmt: skip
+    with transaction(demo_engine) as session:
+        second = condition_of(session, student_id=newcomer.id, kind="review_schedule",
+                              context="practice", now=NOW)  # fmt: skip
+    assert first is not None and second is not None and first.name == second.name
+    assert [first.name] == assign("late-joiner", ["student:late-1"], ["usual", "no-review"], [1, 1])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from learnway.analytics import assign
@@ -152,16 +153,19 @@ def _assignment(
         name = peer or assign(experiment.key, [label], names, shares)[0]
     else:
         name = assign(experiment.key, [f"student:{unit[3]}"], names, shares)[0]
-    session.add(
-        ExperimentAssignment(
-            experiment_id=experiment.id,
-            student_id=student_id,
-            section_id=unit[1] if experiment.unit == "section" else None,
-            condition=name,
-            assigned_at=now,
-        )
-    )
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent request may assign the same student
+            session.add(
+                ExperimentAssignment(
+                    experiment_id=experiment.id,
+                    student_id=student_id,
+                    section_id=unit[1] if experiment.unit == "section" else None,
+                    condition=name,
+                    assigned_at=now,
+                )
+            )
+    except IntegrityError:
+        pass  # assigned meanwhile, by the same hash to the same condition
     return name
 
 
