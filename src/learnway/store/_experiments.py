@@ -110,6 +110,8 @@ def define_experiment(
         problems.append("conditions: every share must be a positive number")
     if control not in names:
         problems.append("control: must name one of the conditions")
+    if outcome == "share_mastered" and not (target or {}).get("competencies"):
+        problems.append("target: the share mastered needs the target competencies")
     if kind == "content_variant" and not (target or {}).get("item"):
         problems.append("target: a content-variant experiment names the item it varies")
     if end_date < start_date:
@@ -389,10 +391,10 @@ def outcomes(
         gained = gained_after[s] - gained_before[s]
         per_hour.append(gained / h if practised else math.nan)
         mastered = during.get(s, set())
-        if target_ids:
-            share.append(len(mastered & target_ids) / len(target_ids) if practised else math.nan)
+        if target_ids and practised:
+            share.append(len(mastered & target_ids) / len(target_ids))
         else:
-            share.append(float(len(mastered) > 0) if practised else math.nan)
+            share.append(math.nan)
         retention.append(
             sum((s, c) in held for c in mastered) / len(mastered) if mastered else math.nan
         )
@@ -512,13 +514,23 @@ def analyze_experiment(
     primary = experiment.design["outcome"]
     order = [primary] + [k for k in OUTCOMES if k != primary]
     results: list[dict[str, Any]] = []
+    targets = experiment.design.get("target", {}).get("competencies")
     for name in order:
+        if name == "share_mastered" and not targets:
+            results.append(
+                {"outcome": name, "label": OUTCOMES[name], "primary": name == primary,
+                 "error": "no target competencies were named"}
+            )  # fmt: skip
+            continue
         try:
             effects = estimate_effects(
                 ys[name], condition, control=control, cluster=cluster, strata=strata
             )
         except ValueError as exc:
-            results.append({"outcome": name, "label": OUTCOMES[name], "error": str(exc)})
+            results.append(
+                {"outcome": name, "label": OUTCOMES[name], "primary": name == primary,
+                 "error": str(exc)}
+            )  # fmt: skip
             continue
         results.append(
             {

@@ -114,6 +114,9 @@ def _form_data(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
         "start_date": values.get("start_date") or None, "end_date": values.get("end_date") or None,
         "stratify": values.get("stratify", "none"),
         "target_item": values.get("target_item") or None,
+        "target_competencies": [
+            c.strip() for c in values.get("target_competencies", "").split(",") if c.strip()
+        ],
         "analysis_plan": values.get("analysis_plan", ""),
         "expected_sd": values.get("expected_sd") or None,
     }  # fmt: skip
