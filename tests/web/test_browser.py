@@ -208,7 +208,7 @@ def test_teacher_journey(browser: object, server: str) -> None:
     stuck = page.locator("li.need-stuck")
     assert stuck.count() > 0 and "Stuck:" in stuck.first.locator(".rule").inner_text()
     assert stuck.first.get_by_role("button", name="Mark as seen").count() == 1
-    stuck.first.locator("h2 a").click()
+    stuck.first.locator("h3 a").click()
     page.wait_for_selector("#h-needs")
     visit.check("student")
     page.go_back()

@@ -366,3 +366,21 @@ def test_a_guardian_reads_plain_words(app: FastAPI) -> None:
     assert week["help"] and week["problems"] >= 0
     with transaction(engine) as session:
         assert session.get(Section, _section(app)) is not None
+
+
+def test_pacing_follows_the_class_calendar(app: FastAPI) -> None:
+    section = _section(app)
+    client = api_client(app, "teacher")
+    every_day = client.get(f"/api/v1/sections/{section}/pacing").json()
+    with transaction(engine_of(app)) as session:
+        row = session.get(Section, section)
+        assert row is not None
+        row.practice_weekdays = "1000000"  # Mondays only
+    mondays = client.get(f"/api/v1/sections/{section}/pacing").json()
+    before = {r["student"]["id"]: r for r in every_day["students"]}
+    later = [
+        r for r in mondays["students"]
+        if r["forecast"] and before[r["student"]["id"]]["forecast"]
+        and r["forecast"] > before[r["student"]["id"]]["forecast"]
+    ]  # fmt: skip
+    assert later, "practising one day a week, the forecasts move later"

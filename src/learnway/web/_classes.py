@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from learnway.paths import (
     CourseGraph,
     Planner,
+    SchoolCalendar,
     Status,
     forecast_pacing,
     mastery_status,
@@ -29,6 +30,7 @@ from learnway.store._schema import (
     GroupMember,
     MasteryEvent,
     Section,
+    SectionDayOff,
     User,
 )
 from learnway.web._access import section_students, visible_sections
@@ -224,8 +226,32 @@ def _pacing_frame(
     mastered = grid.mastered.astype(float)
     remaining = grid.p.shape[1] - mastered
     deadline = float((section.deadline - today).days) if section.deadline else 1e9
-    frame = forecast_pacing(mastered, remaining, elapsed, now=0.0, deadline=deadline)
+    calendar = section_calendar(session, section, today)
+    if calendar is not None:  # the rate per school day, the forecast over school days ahead
+        elapsed = np.maximum(calendar.school_days_between(-elapsed, 0.0), np.minimum(elapsed, 1))
+    frame = forecast_pacing(
+        mastered, remaining, elapsed, now=0.0, deadline=deadline, calendar=calendar
+    )
     return mastered, remaining, frame
+
+
+def section_calendar(session: Session, section: Section, today: dt.date) -> SchoolCalendar | None:
+    """The section's practice weekdays and days off, with today as day 0 (None: every day)."""
+    days_off = tuple(
+        (start, end)
+        for start, end in session.execute(
+            select(SectionDayOff.start_date, SectionDayOff.end_date).where(
+                SectionDayOff.section_id == section.id
+            )
+        )
+    )
+    if section.practice_weekdays is None and not days_off:
+        return None
+    return SchoolCalendar(today, section.practice_weekdays or "1111111", days_off)
+
+
+def school_days_a_week(section: Section) -> int:
+    return (section.practice_weekdays or "1111111").count("1")
 
 
 def _day(today: dt.date, offset: float) -> dt.date | None:
@@ -251,12 +277,13 @@ def pacing_view(
     rows: list[PacingRow] = []
     if students:
         mastered, remaining, frame = _pacing_frame(session, section, students, grid)
+        week = school_days_a_week(section) if section_calendar(session, section, today) else 7
         for i, s in enumerate(students):
             r = frame.iloc[i]  # type: ignore[attr-defined]
             rows.append(
                 PacingRow(
                     student=person(s), mastered=int(mastered[i]), remaining=int(remaining[i]),
-                    rate_per_week=round(float(r["rate_per_day"]) * 7, 2),
+                    rate_per_week=round(float(r["rate_per_day"]) * week, 2),
                     forecast=_day(today, r["forecast"]), early=_day(today, r["early"]),
                     late=_day(today, r["late"]), at_risk=bool(r["at_risk"]),
                 )

@@ -106,8 +106,12 @@ def pacing_chart(
     forecast_path = f"M{x(today)},{y(now)} L{x(finish)},{y(total)}"
     band = f"{x(today)},{y(now)} {x(early or horizon)},{y(total)} {x(late or horizon)},{y(total)}"
     months = sorted({dt.date(d.year, d.month, 1) for d in _days(start, end)} - {start})
-    step = max(1, len(months) // 6)
-    labels = [(x(m), f"{m:%b %Y}") for m in months[::step]]
+    step = max(1, -(-len(months) // 5))
+    shown = months[::step]
+    labels = [
+        (x(m), f"{m:%b %Y}" if i == 0 or m.month <= step else f"{m:%b}")
+        for i, m in enumerate(shown)
+    ]
     ticks = sorted({0, top_value // 2, top_value})
     when = f"{forecast:%-d %B %Y}" if forecast else "more than a year from now"
     band_text = f" (80% band {early:%-d %b} to {late:%-d %b %Y})" if early and late else ""
