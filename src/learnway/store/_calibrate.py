@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from learnway.learner import BKT, DKT, EloKT, KTModel, LogisticKT, attempts_from_frame, select_model
+from learnway.paths import select_configuration
 from learnway.store._engine import transaction
 from learnway.store._jobs import enqueue
 from learnway.store._progress import aligned_attempts, load_course
@@ -160,7 +162,10 @@ def calibrate_course(
         row = LearnerModelRow(
             framework_id=framework_id, family=family, status="building", params=params,
             figures={"attempts": len(table), "students": len(students), "fit_seconds": seconds,
-                     "held_out": list(candidates_seen), "folds": selection.n_folds},
+                     "held_out": list(candidates_seen), "folds": selection.n_folds,
+                     "planner": planner_settings(session, framework_id, fitted,
+                                                 min_attempts=min_attempts,
+                                                 min_students=min_students)},
             model=None if family in BKT_FAMILIES else dump_model(model),
         )  # fmt: skip
         session.add(row)
@@ -178,6 +183,34 @@ def calibrate_course(
         family=family,
         candidates=candidates_seen,
     )
+
+
+def planner_settings(
+    session: Session,
+    framework_id: int,
+    codes: Sequence[str],
+    *,
+    min_attempts: int = 100,
+    min_students: int = 10,
+) -> dict[str, Any]:
+    """The planner's settings selected from the course's stored attempts by
+    :func:`learnway.paths.select_configuration` (the function the policy benchmark measures),
+    as stored with a model version (``figures["planner"]``: ``settings`` and the ``figures``
+    they were chosen on); the live path's mastery policy reads them back."""
+    rows = session.execute(
+        aligned_attempts().where(CompetencyRow.framework_id == framework_id)
+    ).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=["student_id", "competency_id", "correct", "hints_used", "timestamp", "id", "kind"],
+    )
+    frame = frame[frame["kind"] != "worked_example"]
+    if frame["student_id"].nunique() < 3 or not codes:
+        return {}
+    config = select_configuration(
+        frame, list(codes), min_attempts=min_attempts, min_students=min_students
+    )
+    return {"settings": config.stored_settings(list(codes)), "figures": config.figures}
 
 
 def build_model(engine: Engine, version: int) -> None:

@@ -45,6 +45,7 @@ from learnway.paths import (
     is_mastered,
     mastery_status,
     replay_attempts,
+    stored_policy,
 )
 from learnway.store._assignment import planner_config
 from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
@@ -97,10 +98,15 @@ class LiveCourse:
     """The version's fitted estimator when its family is not BKT: its online update then
     gives each answered competency's estimate (see :func:`_believe`); ``None``: the course's
     BKT parameters give it."""
+    planner: dict[str, Any] | None = None
+    """The planner's settings stored with the version by ``learnway calibrate`` (the
+    configuration the policy benchmark measures); ``None``: the course's defaults."""
 
     @property
     def policy(self) -> MasteryPolicy:
         policy = self.course.policy()
+        if self.planner:
+            policy = stored_policy(self.planner, self.course.graph.codes, policy)
         # Credit from advanced work is a BKT observation on a prerequisite; another model has
         # no such observation, so each competency moves on its own evidence only.
         return policy if self.model is None else replace(policy, prereq_credit=0.0)
@@ -128,12 +134,14 @@ def live_course(
     )
     version = active_version(session, framework_id) if version is None else version
     blob = session.scalar(select(LearnerModelRow.model).where(LearnerModelRow.id == version))
+    figures = session.scalar(select(LearnerModelRow.figures).where(LearnerModelRow.id == version))
     return LiveCourse(
         course=course,
         framework_id=framework_id,
         competency_ids=np.array([ids[code] for code in course.graph.codes], dtype=np.int64),
         version=version,
         model=None if blob is None else load_model(blob),
+        planner=((figures or {}).get("planner") or {}).get("settings") or None,
     )
 
 
