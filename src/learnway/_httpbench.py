@@ -27,9 +27,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 from sqlalchemy import Engine, func, select, text
 
 BARE_URL_VARIABLE = "LEARNWAY_BARE_DATABASE_URL"
+WARM_UP_S = 10.0
+"""Each server answers this long before it is measured (its worker processes started, its
+caches filled)."""
+
+
+class BareAnswer(BaseModel):
+    id: str
+    student_id: int
+    step_id: int
+    competency_id: int
+    model_version: int
+    correct: bool
 
 
 # --- the bare endpoint --------------------------------------------------------------------------
@@ -38,7 +51,6 @@ BARE_URL_VARIABLE = "LEARNWAY_BARE_DATABASE_URL"
 def bare_app() -> Any:
     """The peer: one POST that inserts the attempt and upserts one state row, nothing else."""
     from fastapi import FastAPI
-    from pydantic import BaseModel
 
     from learnway.store import make_engine
 
@@ -61,16 +73,8 @@ def bare_app() -> Any:
         " updated_at = EXCLUDED.updated_at"
     )
 
-    class Answer(BaseModel):
-        id: str
-        student_id: int
-        step_id: int
-        competency_id: int
-        model_version: int
-        correct: bool
-
     @app.post("/attempts")
-    def answer(body: Answer) -> dict[str, bool]:
+    def answer(body: BareAnswer) -> dict[str, bool]:
         now = dt.datetime.now(dt.UTC)
         with engine.begin() as connection:
             stored = connection.execute(
@@ -122,10 +126,13 @@ async def _load(plan: dict[str, Any]) -> dict[str, Any]:
                         headers={"Authorization": f"Bearer {who['token']}"},
                     )  # fmt: skip
                 started = time.perf_counter()
-                reply = await request
+                try:
+                    status = (await request).status_code
+                except httpx.TransportError:  # counted, never acknowledged
+                    status = 0
                 latencies.append(time.perf_counter() - started)
-                statuses[reply.status_code] = statuses.get(reply.status_code, 0) + 1
-                if reply.status_code in (200, 201):
+                statuses[status] = statuses.get(status, 0) + 1
+                if status in (200, 201):
                     acknowledged.append(attempt_id)
                 n += 1
 
@@ -142,9 +149,10 @@ def _run_load(plan: dict[str, Any], folder: Path) -> dict[str, Any]:
     path = folder / f"plan-{plan['mode']}.json"
     path.write_text(json.dumps(plan))
     done = subprocess.run(
-        [sys.executable, "-m", "learnway._httpbench", str(path)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "learnway._httpbench", str(path)], capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(f"the load against {plan['base']} failed:\n{done.stderr[-3000:]}")
     found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
 
@@ -234,7 +242,7 @@ def http_benchmark(
                   for i in ids]  # fmt: skip
         before = session.scalar(select(func.count()).select_from(Attempt))
     steps = [
-        {"id": s, "competency": where.live.competency_ids[c], "answer": answers[s]}
+        {"id": s, "competency": int(where.live.competency_ids[c]), "answer": answers[s]}
         for c in sorted(where.steps_of) for s in where.steps_of[c][:1] if s in answers
     ]  # fmt: skip
     rng = np.random.default_rng(3)
@@ -262,8 +270,10 @@ def http_benchmark(
         )
         for mode, command, base, probe in runs:
             with _server(command, env, base + probe, folder / f"{mode}.log"):
-                plan = {"mode": mode, "base": base, "seconds": seconds, "run": int(time.time()),
+                warm = {"mode": mode, "base": base, "seconds": WARM_UP_S, "run": "warm",
                         "clients": plan_clients}  # fmt: skip
+                _run_load(warm, folder)
+                plan = {**warm, "seconds": seconds, "run": "measured"}
                 found = _run_load(plan, folder)
             results[mode] = _summary(found, _stored(engine, found["acknowledged"], ids))
     served, bare = results["learnway"]["answers_per_s"], results["bare"]["answers_per_s"]
