@@ -47,6 +47,7 @@ from learnway.store._schema import (
     Course,
     Enrollment,
     FrameworkRow,
+    MasteryEvent,
     Org,
     Section,
     StepAlignment,
@@ -199,6 +200,42 @@ def speed(engine: Engine, *, repeats: int = 100, histories: tuple[int, ...] = HI
              "mean_list_length": round(listed_total / repeats, 2)}
         )  # fmt: skip
     return rows
+
+
+# --- a district ----------------------------------------------------------------------------------
+
+
+def district(engine: Engine, *, runs: int = 3) -> dict[str, Any]:
+    """The leader's reports over a whole district (the demo district's administrator, on a
+    database filled by ``learnway bench scale``): server time of each, median of ``runs``."""
+    from learnway.store import _reports as reports
+    from learnway.store._schema import Attempt
+    from learnway.web._access import visible_students
+
+    with transaction(engine) as session:
+        leader = session.scalar(select(User).where(User.username == "district"))
+        assert leader is not None, "a district built on the demo school (learnway bench scale)"
+        students = session.scalar(select(func.count()).where(User.role == "student"))
+        attempts = session.scalar(select(func.count()).select_from(Attempt))
+        events = session.scalar(select(func.count()).select_from(MasteryEvent))
+        leader_id = leader.id
+    figures: dict[str, Any] = {"students": students, "attempts": attempts, "events": events}
+    kinds: dict[str, Callable[[Any, Any], Any]] = {
+        "mastery by section": lambda s, who: reports.mastery_report(s, who, by="section"),
+        "gaps by race": lambda s, who: reports.gap_report(s, who, subgroup="race"),
+        "supports": lambda s, who: reports.supports_report(s, who),
+    }
+    for name, report in kinds.items():
+        times = []
+        for _ in range(runs):
+            with transaction(engine) as session:
+                user = session.get_one(User, leader_id)
+                t0 = time.perf_counter()
+                report(session, visible_students(user))
+                times.append(time.perf_counter() - t0)
+        figures[name] = {"median_ms": round(statistics.median(times) * 1000, 1),
+                         "max_ms": round(max(times) * 1000, 1)}  # fmt: skip
+    return figures
 
 
 # --- a section of 150 students ----------------------------------------------------------------
@@ -498,6 +535,7 @@ def run_live_benchmark(
     days: int = 180,
     attempts_per_day: int = 4,
     parts: tuple[str, ...] = ("speed", "section", "truth"),
+    district_url: str | None = None,
     progress: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Run the parts on fresh databases (SQLite in a temporary folder; PostgreSQL databases
@@ -532,6 +570,19 @@ def run_live_benchmark(
 
                 progress(f"answers through HTTP against a bare endpoint on {backend}")
                 results.setdefault("http", {})[backend] = http_benchmark(make("http"))
+        if "district" in parts:
+            if district_url is None:
+                raise ValueError("the district part needs the URL of a database filled by "
+                                 "learnway bench scale (--district)")  # fmt: skip
+            from learnway.store import make_engine as _make
+
+            progress("the leader's reports over the district")
+            results["district"] = district(_make(district_url))
+            if "http" in parts:
+                from learnway._httpbench import http_benchmark
+
+                progress("answers through HTTP on the district's database")
+                results["district"]["http"] = http_benchmark(_make(district_url))
         if "truth" in parts:
             progress("a simulated school year through the live path (SQLite)")
             results["truth"] = truth(
@@ -637,6 +688,31 @@ def render_markdown(results: dict[str, Any]) -> str:
                     f"{x['acknowledged']:,} | {x['stored_once']:,} | {x['lost']} | "
                     f"{r['ratio'] if server == 'learnway' else ''} |"
                 )
+        lines.append("")
+    if "district" in results:
+        d = results["district"]
+        lines += [
+            "## A district on PostgreSQL: the leader's reports",
+            "",
+            f"{d['students']:,} students, {d['attempts']:,} attempts, {d['events']:,} mastery "
+            "events (`learnway bench scale`); the district administrator's reports through the "
+            "store functions the report pages call, median of 3 (max). Target: under 2 s.",
+            "",
+            "| report | median (ms) | max (ms) |",
+            "|---|---|---|",
+        ]
+        for name in ("mastery by section", "gaps by race", "supports"):
+            lines.append(f"| {name} | {d[name]['median_ms']} | {d[name]['max_ms']} |")
+        if "http" in d:
+            h = d["http"]
+            lines += [
+                "",
+                f"Answers through HTTP on the district's database ({h['clients']} clients, "
+                f"{h['workers']} workers): learnway {h['learnway']['answers_per_s']}/s "
+                f"(p99 {h['learnway']['p99_ms']} ms, {h['learnway']['lost']} lost), bare "
+                f"endpoint {h['bare']['answers_per_s']}/s (p99 {h['bare']['p99_ms']} ms); "
+                f"ratio {h['ratio']}.",
+            ]
         lines.append("")
     if "truth" in results:
         t = results["truth"]

@@ -76,7 +76,18 @@ def bench_live(
     days: Annotated[int, typer.Option(min=1)] = 180,
     attempts_per_day: Annotated[int, typer.Option(min=1)] = 4,
     part: Annotated[
-        list[str] | None, typer.Option(help="speed, section, http or truth (default: all)")
+        list[str] | None,
+        typer.Option(
+            help="speed, section, http, truth or district (default: all; district "
+            "when --district is given)"
+        ),
+    ] = None,
+    district: Annotated[
+        str | None,
+        typer.Option(
+            help="URL of a PostgreSQL database filled by learnway bench scale: the "
+            "leader's reports (and, with the http part, answers through HTTP) there"
+        ),
     ] = None,
 ) -> None:
     """The live path measured end to end: answer and recommendation time against history,
@@ -85,9 +96,11 @@ def bench_live(
     Writes live.json and live.md."""
     from learnway._livebench import run_live_benchmark
 
-    parts = tuple(part or ("speed", "section", "http", "truth"))
+    parts = tuple(part or ("speed", "section", "http", "truth", *(("district",) if district
+                                                                   else ())))  # fmt: skip
     run_live_benchmark(
         out_dir, postgres_url=postgres, repeats=repeats, days=days,
-        attempts_per_day=attempts_per_day, parts=parts, progress=console.print,
+        attempts_per_day=attempts_per_day, parts=parts, district_url=district,
+        progress=console.print,
     )  # fmt: skip
     console.print((out_dir / "live.md").read_text(), markup=False, highlight=False)
