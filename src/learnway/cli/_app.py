@@ -641,6 +641,21 @@ def calibrate(
             "elo, pfa, best-lr+, dkt"
         ),
     ] = "bkt,bkt-forgetting,elo,pfa,best-lr+",
+    engine_name: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="local: compare the candidates in this process; ray: fit BKT with "
+            "forgetting on a Ray cluster, a task per shard of competencies (learnway[ray])",
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster to use (ray://host:10001, or auto); default: a local one"),
+    ] = None,
+    ray_workers: Annotated[
+        int | None, typer.Option(min=1, help="CPUs of the local Ray cluster (default: all)")
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Compare the learner models that can serve the live state on held-out students of the
@@ -660,8 +675,22 @@ def calibrate(
                       f"choose from {', '.join(LIVE_FAMILIES)}.")  # fmt: skip
         raise typer.Exit(code=2)
 
+    if engine_name not in ("local", "ray"):
+        console.print(f"[bold red]Unknown engine[/] {engine_name}; choose local or ray.")
+        raise typer.Exit(code=2)
     engine = _engine(database)
     versions: list[tuple[str, int]] = []
+    if engine_name == "ray":
+        from learnway.store._calibrate_ray import calibrate_course_ray, need_ray
+
+        try:
+            need_ray()
+        except RuntimeError as exc:
+            console.print(f"[bold red]{exc}[/]")
+            raise typer.Exit(code=1) from None
+        fit = partial(calibrate_course_ray, workers=ray_workers, address=ray_address)
+    else:
+        fit = partial(calibrate_course, candidates=names)
 
     def build_all(todo: list[tuple[str, int]]) -> None:
         for _, version in todo:
@@ -683,12 +712,11 @@ def calibrate(
             report = _step(
                 f"calibrating {key}",
                 partial(
-                    calibrate_course,
+                    fit,
                     session,
                     framework_id,
                     min_attempts=min_attempts,
                     min_students=min_students,
-                    candidates=names,
                 ),
             )
             console.print(

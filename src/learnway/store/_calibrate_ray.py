@@ -1,0 +1,302 @@
+"""Calibration on a Ray cluster (``learnway calibrate --engine ray``): BKT with forgetting.
+
+BKT's parameters are per competency and its EM over one competency needs only that
+competency's attempts, so the fit decomposes by competency without approximation. The driver
+asks the database for each competency's size (one aggregate query), packs the competencies that
+have enough evidence into shards of about ``shard_attempts`` attempts, and sends one task per
+shard. Each task reads its shard's attempts from PostgreSQL itself (on the partitioned log, an
+index scan per competency's steps), fits :class:`learnway.learner.BKT` on them with one
+thread, and returns the parameters only. No process holds the whole log: a worker's memory is
+bounded by the shard size, whatever the total. The result is written as a new model version of
+family ``bkt-forgetting``, queued to be built, exactly as :func:`learnway.store.calibrate_course`
+writes one.
+
+Ray is an optional extra (``pip install 'learnway[ray]'``). Without an address a local cluster
+is started on this machine with ``workers`` CPUs; with one (``ray://head:10001`` or ``auto``
+for a cluster started by ``ray start``) the tasks run there, and each task connects to the
+database URL it is given, so the cluster's machines must reach the database.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from learnway.learner import BKT, attempts_from_frame
+from learnway.store._calibrate import BUILD_JOB, CalibrationReport
+from learnway.store._engine import make_engine, transaction
+from learnway.store._jobs import enqueue
+from learnway.store._progress import aligned_attempts
+from learnway.store._schema import (
+    KT_PARAMETERS,
+    Attempt,
+    CompetencyRow,
+    FrameworkRow,
+    LearnerModelRow,
+    StepAlignment,
+)
+
+FAMILY = "bkt-forgetting"
+SHARD_ATTEMPTS = 2_000_000
+"""Attempts a task fits at most (unless one competency alone has more)."""
+HELD_OUT_EVERY = 5
+"""With ``held_out``, students whose id is a multiple of this are kept out of the fit."""
+
+
+def need_ray() -> Any:
+    try:
+        import ray
+    except ModuleNotFoundError:
+        raise RuntimeError(
+            "calibrate --engine ray needs Ray: pip install 'learnway[ray]'"
+        ) from None
+    return ray
+
+
+@dataclass
+class ShardResult:
+    params: dict[str, list[float]]
+    """Per competency code, in the order of :data:`KT_PARAMETERS`."""
+    attempts: int
+    students: set[int] = field(default_factory=set)
+    y: list[bool] = field(default_factory=list)
+    p: list[float] = field(default_factory=list)
+    peak_rss_mb: float = 0.0
+    seconds: float = 0.0
+
+
+def shard_table(
+    session: Session, framework_id: int, codes: Sequence[str], *, others: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The attempts of some competencies of a course in the learner models' input format (as
+    :func:`learnway.store._calibrate.attempt_table` gives them for the whole course), and one
+    placeholder attempt (student -1) on each of ``others``: BKT then counts and orders the
+    competencies as the single-process fit over all of them does, so that each competency's EM
+    starts from the same random points and ends at the same parameters."""
+    rows = session.execute(
+        aligned_attempts().where(
+            CompetencyRow.framework_id == framework_id, CompetencyRow.code.in_(list(codes))
+        )
+    ).all()
+    frame = pd.DataFrame(
+        rows, columns=["student_id", "competency_id", "correct", "hints", "timestamp", "id", "kind"]
+    )
+    frame = frame[frame["kind"] != "worked_example"]
+    frame["correct"] = frame["correct"].astype(bool) & (frame["hints"] == 0)
+    frame = frame[["student_id", "competency_id", "correct", "timestamp"]]
+    if others:
+        placeholders = pd.DataFrame({
+            "student_id": -1, "competency_id": list(others), "correct": False,
+            "timestamp": pd.Timestamp("1970-01-01", tz="UTC"),
+        })  # fmt: skip
+        frame = pd.concat([frame, placeholders], ignore_index=True)
+    return attempts_from_frame(frame)
+
+
+def fit_shard(
+    url: str,
+    framework_id: int,
+    codes: Sequence[str],
+    *,
+    n_restarts: int,
+    random_state: int,
+    held_out: bool = False,
+    all_codes: Sequence[str] = (),
+) -> ShardResult:
+    """One task: read the shard's attempts, fit BKT with forgetting, return the parameters
+    (and, with ``held_out``, the predictions on the held-out students' attempts).
+    ``all_codes``: every competency of the whole fit (see :func:`shard_table`)."""
+    started = time.perf_counter()
+    engine = make_engine(url)
+    others = sorted(set(all_codes) - set(codes))
+    try:
+        with transaction(engine) as session:
+            table = shard_table(session, framework_id, codes, others=others)
+    finally:
+        engine.dispose()
+    test = (table["student_id"] % HELD_OUT_EVERY == 0) if held_out else np.zeros(len(table), bool)
+    train = table[~test]
+    model = BKT(forgetting=True, n_restarts=n_restarts, random_state=random_state, n_jobs=1)
+    model.fit(train)
+    # the order of KT_PARAMETERS, as the single-process calibration stores them
+    values = np.c_[model.prior_, model.learn_, model.guess_, model.slip_, model.forget_]
+    result = ShardResult(
+        params={
+            code: values[model.competency_index_[code]].tolist()
+            for code in codes
+            if code in model.competency_index_
+        },
+        attempts=int((train["student_id"] >= 0).sum()),
+        students=set(train["student_id"][train["student_id"] >= 0].tolist()),
+    )
+    if held_out and test.any():
+        rows = table[test & table["competency_id"].isin(list(codes))]
+        result.y = rows["correct"].astype(bool).tolist()
+        result.p = model.predict_proba(rows).tolist()
+    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def competency_sizes(session: Session, framework_id: int) -> pd.DataFrame:
+    """Attempts and students per competency of the course, counted by the database."""
+    rows = session.execute(
+        select(
+            CompetencyRow.code,
+            func.count(),
+            func.count(func.distinct(Attempt.student_id)),
+        )
+        .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
+        .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
+        .where(CompetencyRow.framework_id == framework_id, Attempt.kind != "worked_example")
+        .group_by(CompetencyRow.code)
+    ).all()
+    return pd.DataFrame(rows, columns=["code", "attempts", "students"]).set_index("code")
+
+
+def shards(sizes: pd.Series, *, shard_attempts: int) -> list[list[str]]:
+    """Competencies packed into shards of about ``shard_attempts`` attempts, largest first."""
+    packed: list[list[str]] = []
+    load: list[int] = []
+    for code, n in sizes.sort_values(ascending=False).items():
+        for k in range(len(packed)):
+            if load[k] + n <= shard_attempts:
+                packed[k].append(str(code))
+                load[k] += int(n)
+                break
+        else:
+            packed.append([str(code)])
+            load.append(int(n))
+    return packed
+
+
+@dataclass(frozen=True)
+class DistributedFit:
+    params: dict[str, list[float]]
+    shards: list[ShardResult]
+    seconds: float
+    workers: int
+
+    @property
+    def held_out(self) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+        y = np.concatenate([np.asarray(s.y, dtype=bool) for s in self.shards])
+        p = np.concatenate([np.asarray(s.p, dtype=float) for s in self.shards])
+        return y, p
+
+
+def fit_distributed(
+    engine: Engine,
+    framework_id: int,
+    codes: Sequence[str],
+    sizes: pd.Series,
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+    n_restarts: int = 5,
+    random_state: int = 0,
+    shard_attempts: int = SHARD_ATTEMPTS,
+    held_out: bool = False,
+) -> DistributedFit:
+    """Fit BKT with forgetting on ``codes`` of the course, one Ray task per shard."""
+    ray = need_ray()
+    started = time.perf_counter()
+    url = engine.url.render_as_string(hide_password=False)
+    own = not ray.is_initialized()
+    if own:
+        ray.init(
+            address=address, num_cpus=None if address else workers, include_dashboard=False,
+            log_to_driver=False, configure_logging=False,
+        )  # fmt: skip
+    try:
+        task = ray.remote(num_cpus=1, max_retries=2)(fit_shard)
+        groups = shards(sizes.loc[list(codes)], shard_attempts=shard_attempts)
+        futures = [
+            task.remote(url, framework_id, group, n_restarts=n_restarts,
+                        random_state=random_state, held_out=held_out, all_codes=list(codes))
+            for group in groups
+        ]  # fmt: skip
+        results: list[ShardResult] = ray.get(futures)
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+    finally:
+        if own:
+            ray.shutdown()
+    params: dict[str, list[float]] = {}
+    for result in results:
+        params.update(result.params)
+    return DistributedFit(params, results, time.perf_counter() - started, cpus)
+
+
+def calibrate_course_ray(
+    session: Session,
+    framework_id: int,
+    *,
+    min_attempts: int = 100,
+    min_students: int = 10,
+    n_restarts: int = 5,
+    random_state: int = 0,
+    workers: int | None = None,
+    address: str | None = None,
+    shard_attempts: int = SHARD_ATTEMPTS,
+) -> CalibrationReport:
+    """Fit BKT with forgetting on every competency of the course with at least
+    ``min_attempts`` attempts by ``min_students`` students, on a Ray cluster, and record it as
+    a new model version queued to be built (as :func:`learnway.store.calibrate_course` does)."""
+    header = session.get(FrameworkRow, framework_id)
+    if header is None:
+        raise LookupError(f"no framework with id {framework_id}")
+    sizes = competency_sizes(session, framework_id)
+    enough = (sizes["attempts"] >= min_attempts) & (sizes["students"] >= min_students)
+    fitted = sorted(sizes.index[enough].tolist())
+    kept = sorted(sizes.index[~enough].tolist())
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    students = int(
+        session.scalar(
+            select(func.count(func.distinct(Attempt.student_id)))
+            .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
+            .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
+            .where(CompetencyRow.framework_id == framework_id)
+        )
+        or 0
+    )
+    version, seconds = None, 0.0
+    if fitted:
+        fit = fit_distributed(
+            engine, framework_id, fitted, sizes["attempts"], workers=workers, address=address,
+            n_restarts=n_restarts, random_state=random_state, shard_attempts=shard_attempts,
+        )  # fmt: skip
+        seconds = fit.seconds
+        params = {
+            code: {
+                **dict(zip(KT_PARAMETERS, fit.params[code], strict=True)),
+                "attempts": int(sizes["attempts"][code]),
+                "students": int(sizes["students"][code]),
+            }
+            for code in fitted
+            if code in fit.params
+        }
+        row = LearnerModelRow(
+            framework_id=framework_id, family=FAMILY, status="building", params=params,
+            figures={"attempts": int(sizes["attempts"].sum()), "students": students,
+                     "fit_seconds": seconds, "engine": "ray", "workers": fit.workers,
+                     "shards": len(fit.shards),
+                     "peak_rss_mb_per_task": max(s.peak_rss_mb for s in fit.shards)},
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        version = row.id
+        enqueue(session, BUILD_JOB, key=f"{BUILD_JOB}:{version}", payload={"version": version})
+    return CalibrationReport(
+        framework=header.key, attempts=int(sizes["attempts"].sum()), students=students,
+        fitted=tuple(fitted), kept=tuple(kept), fit_seconds=seconds, version=version,
+        family=FAMILY if version is not None else None,
+    )  # fmt: skip
