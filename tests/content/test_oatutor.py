@@ -48,7 +48,7 @@ def test_prerequisites_follow_the_standards_not_lesson_order(course: Course) -> 
     second_lesson = {c.code for c in framework.competencies if c.parent == "lesson-1-2"}
     between = {(a, b) for a in first_lesson for b in second_lesson} & set(framework.prerequisites)
     assert 0 < len(between) < len(first_lesson) * len(second_lesson)
-    assert len(framework.prerequisites) == 259  # the figure docs/architecture.md gives
+    assert len(framework.prerequisites) == 258  # the figure docs/architecture.md gives
     order = {code: i for i, code in enumerate(framework.topological_order())}
     assert all(order[a] < order[b] for a, b in framework.prerequisites)
 
