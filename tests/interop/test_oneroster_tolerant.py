@@ -148,7 +148,7 @@ def test_a_vendor_bundle_with_ext_columns_imports_whole_with_its_extension_data(
         assert school.extensions == {"ext_clever_id": "58da8a43cc70ab00017a1a83"}
         section = session.scalars(select(Section)).one()
         assert section.extensions == {"ext_room": "204", "metadata.period": "2"}
-        seats = {e.extensions["ext_seat"] for e in session.scalars(select(Enrollment))}
+        seats = {(e.extensions or {})["ext_seat"] for e in session.scalars(select(Enrollment))}
         assert seats == {"0", "1", "2"}
         # identifier and userIds are searchable
         assert [u.sourced_id for u in find_users(session, "100234")] == ["u1"]

@@ -498,11 +498,12 @@ def _address(resource: str, **extra: Any) -> dict[str, Any]:
     tag = uuid.uuid4().hex
     activity = f"http://www.example.com/activities/{tag}"
     agent = {"objectType": "Agent", "mbox": f"mailto:{tag}@example.com"}
-    base: dict[str, Any] = {
+    addresses: dict[str, dict[str, Any]] = {
         STATE: {"activityId": activity, "agent": agent, "stateId": "bookmark"},
         ACTIVITY_PROFILE: {"activityId": activity, "profileId": "settings"},
         AGENT_PROFILE: {"agent": agent, "profileId": "settings"},
-    }[resource]
+    }
+    base = addresses[resource]
     return {**base, **extra}
 
 
