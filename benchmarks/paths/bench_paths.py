@@ -1,8 +1,9 @@
 """Policy benchmark for personal learning paths; the same run as ``learnway bench paths``.
 
-    .venv/bin/python benchmarks/paths/bench_paths.py [--seed 0] [--days 90] ...
+    .venv/bin/python benchmarks/paths/bench_paths.py [--students 90] [--seeds 3] [--jobs 2]
 
-Writes ``benchmarks/results/paths.json`` and ``paths.md``.
+Writes ``benchmarks/results/paths-worlds.json`` and ``paths-worlds.md`` (with ``--diagnostics``,
+the single-world benchmark with its diagnostic runs: ``paths.json`` and ``paths.md``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from learnway.store._assignment import (
     planner_config,
 )
 from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
+from learnway.store._calendar import section_calendar
 from learnway.store._calibrate import (
     BUILD_JOB,
     CalibrationReport,
@@ -131,6 +132,7 @@ __all__ = [
     "save_course",
     "save_framework",
     "save_roster",
+    "section_calendar",
     "transaction",
     "updating_students",
     "upgrade",
