@@ -19,7 +19,6 @@ from learnway.store._calibrate_ray import (
 )
 from learnway.store._schema import KT_PARAMETERS, ItemRow, Job, LearnerModelRow
 
-pytest.importorskip("ray", reason="the ray extra is part of the test installation")
 
 
 def _course(engine: Engine) -> int:
