@@ -24,7 +24,7 @@ def _rows(kind: str, session: Any, students: Any, by: str) -> list[dict[str, Any
         _, weeks = reports.gap_report(session, students, subgroup=by)
         return [{"week": w.week.isoformat(), **dataclasses.asdict(f)}
                 for w in weeks for f in w.figures]  # fmt: skip
-    _, supports = reports.supports_report(session, students)
+    supports = reports.supports_report(session, students)
     return [dataclasses.asdict(c) for c in supports.coverage] + [
         {"kind": "stuck without support", "students": supports.flagged_without_support,
          "suppressed": supports.flagged_without_support is None, "share": None}

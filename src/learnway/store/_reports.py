@@ -11,12 +11,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from learnway.analytics import MIN_CELL, GroupFigure, group_figures, suppressed
-from learnway.store._schema import Course, Demographics, Enrollment, Mastery, Org, Section, Support
-from learnway.store._state import live_versions, mastered_counts
+from learnway.store._schema import (
+    Course,
+    Demographics,
+    Enrollment,
+    Mastery,
+    Org,
+    Section,
+    Support,
+    User,
+)
+from learnway.store._state import live_versions, mastered_changes, mastered_counts
 
 GROWTH_DAYS = 14
 BREAKDOWNS = ("school", "section", "course", "sex", "race", "ethnicity")
@@ -102,12 +111,12 @@ def mastery_report(
     now = now or dt.datetime.now(dt.UTC)
     groups = student_groups(session, students, by=by)
     ids = sorted(groups)
-    current = mastered_counts(session, ids)
-    before = mastered_counts(session, ids, until=now - dt.timedelta(days=GROWTH_DAYS))
+    current = mastered_counts(session, students)
+    later = mastered_changes(session, students, now - dt.timedelta(days=GROWTH_DAYS))
     figures = group_figures(
         groups,
         {s: float(n) for s, n in current.items()},
-        before={s: float(n) for s, n in before.items()},
+        before={s: float(max(n - later.get(s, 0), 0)) for s, n in current.items()},
     )
     return ids, figures
 
@@ -122,25 +131,28 @@ def gap_report(
     today = today or dt.date.today()
     groups = student_groups(session, students, by=subgroup)
     ids = sorted(groups)
+    current = mastered_counts(session, students)
     points = []
     for k in range(weeks - 1, -1, -1):
         week = today - dt.timedelta(days=7 * k)
         until = dt.datetime.combine(week, dt.time.max, tzinfo=dt.UTC)
-        at = mastered_counts(session, ids, until=until) if k else mastered_counts(session, ids)
-        points.append(GapWeek(week, group_figures(groups, {s: float(n) for s, n in at.items()})))
+        later = mastered_changes(session, students, until) if k else {}
+        at = {s: float(max(current.get(s, 0) - later.get(s, 0), 0)) for s in groups}
+        points.append(GapWeek(week, group_figures(groups, at)))
     return ids, points
 
 
 def supports_report(
     session: Session, students: Students, *, today: dt.date | None = None
-) -> tuple[list[int], SupportsFigures]:
+) -> SupportsFigures:
     """How many students receive each kind of support today, and how many stuck students
     receive none."""
     today = today or dt.date.today()
-    ids = list(session.scalars(students)) if isinstance(students, Select) else list(students)
+    chosen: Any = students if isinstance(students, Select) else list(students)
+    total = session.scalar(select(func.count()).select_from(User).where(User.id.in_(chosen)))
     rows = session.execute(
         select(Support.student_id, Support.kind).where(
-            Support.student_id.in_(ids),
+            Support.student_id.in_(chosen),
             Support.start_date <= today,
             or_(Support.end_date.is_(None), Support.end_date >= today),
         )
@@ -154,19 +166,21 @@ def supports_report(
             kind=k,
             students=None if k in hidden else len(v),
             suppressed=k in hidden,
-            share=None if k in hidden or not ids else round(len(v) / len(ids), 3),
+            share=None if k in hidden or not total else round(len(v) / total, 3),
         )
         for k, v in sorted(by_kind.items())
     ]
     stuck = set(
         session.scalars(
-            select(Mastery.student_id).where(
-                Mastery.student_id.in_(ids),
+            select(Mastery.student_id)
+            .where(
+                Mastery.student_id.in_(chosen),
                 Mastery.status == "stuck",
                 Mastery.model_version.in_(live_versions(session)),
             )
+            .distinct()
         )
     )
     flagged = len(stuck - {sid for sid, _ in rows})
     shown = flagged if flagged >= MIN_CELL or flagged == 0 else None
-    return ids, SupportsFigures(len(ids), coverage, shown)
+    return SupportsFigures(int(total or 0), coverage, shown)

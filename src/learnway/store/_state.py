@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -673,37 +673,66 @@ def live_versions(session: Session) -> list[int]:
 
 
 def mastered_counts(
-    session: Session, student_ids: Sequence[int], *, until: dt.datetime | None = None
+    session: Session,
+    students: Sequence[int] | Select[Any],
+    *,
+    until: dt.datetime | None = None,
 ) -> dict[int, int]:
-    """Competencies each student has mastered (review due included) now, or at ``until`` from
-    the mastery events: one aggregate query, no replay."""
-    counts = dict.fromkeys(student_ids, 0)
+    """Competencies each student has mastered (review due included) now, from the stored
+    state, or at ``until``: now less the changes the mastery events record since, so that the
+    cost follows the recent events, not the history. ``students`` is a list of ids or a query
+    of them (then one query each, whatever the number of students)."""
+    counts: dict[int, int] = {} if isinstance(students, Select) else dict.fromkeys(students, 0)
     versions = live_versions(session)
-    for chunk in (list(student_ids)[i : i + 5000] for i in range(0, len(student_ids), 5000)):
-        if until is None:
-            query = (
-                select(Mastery.student_id, func.count())
-                .where(
-                    Mastery.student_id.in_(chunk),
-                    Mastery.model_version.in_(versions),
-                    Mastery.status.in_(MASTERED_NAMES),
-                )
-                .group_by(Mastery.student_id)
+    for chunk in _chunks(students):
+        for sid, n in session.execute(
+            select(Mastery.student_id, func.count())
+            .where(
+                Mastery.student_id.in_(chunk),
+                Mastery.model_version.in_(versions),
+                Mastery.status.in_(MASTERED_NAMES),
             )
-        else:
-            query = (
-                select(MasteryEvent.student_id, func.sum(MasteryEvent.mastered_change))
-                .where(
-                    MasteryEvent.student_id.in_(chunk),
-                    MasteryEvent.model_version.in_(versions),
-                    MasteryEvent.mastered_change != 0,
-                    MasteryEvent.at <= until,
-                )
-                .group_by(MasteryEvent.student_id)
+            .group_by(Mastery.student_id)
+        ):
+            counts[sid] = int(n)
+    if until is None:
+        return counts
+    return {
+        sid: max(n - later, 0)
+        for sid, n, later in _with_changes(counts, mastered_changes(session, students, until))
+    }
+
+
+def mastered_changes(
+    session: Session, students: Sequence[int] | Select[Any], since: dt.datetime
+) -> dict[int, int]:
+    """Net competencies mastered by each student after ``since`` (mastery events only)."""
+    versions = live_versions(session)
+    changes: dict[int, int] = {}
+    for chunk in _chunks(students):
+        for sid, change in session.execute(
+            select(MasteryEvent.student_id, func.sum(MasteryEvent.mastered_change))
+            .where(
+                MasteryEvent.at > since,
+                MasteryEvent.student_id.in_(chunk),
+                MasteryEvent.model_version.in_(versions),
+                MasteryEvent.mastered_change != 0,
             )
-        for sid, n in session.execute(query):
-            counts[sid] = int(n or 0)
-    return counts
+            .group_by(MasteryEvent.student_id)
+        ):
+            changes[sid] = int(change or 0)
+    return changes
+
+
+def _with_changes(counts: dict[int, int], changes: dict[int, int]) -> list[tuple[int, int, int]]:
+    return [(sid, counts.get(sid, 0), changes.get(sid, 0)) for sid in counts.keys() | changes]
+
+
+def _chunks(students: Sequence[int] | Select[Any]) -> list[Any]:
+    if isinstance(students, Select):
+        return [students]
+    ids = list(students)
+    return [ids[i : i + 5000] for i in range(0, len(ids), 5000)]
 
 
 def daily_growth(

@@ -25,14 +25,14 @@ BREAKDOWNS = reports.BREAKDOWNS
 SUBGROUPS = reports.SUBGROUPS
 
 
-def _audit_report(session: Session, user: User, ids: list[int]) -> None:
+def _audit_report(session: Session, user: User, students: int) -> None:
     """A report shows groups of 10 or more, never a student: one record of the aggregate view
     (no student id; each student's own data views are recorded one by one elsewhere)."""
     session.add(
         AuditEvent(
             actor_id=user.id,
             action="view",
-            resource=audit_resource(f"aggregate of {len(ids)} students"),
+            resource=audit_resource(f"aggregate of {students} students"),
         )
     )
 
@@ -47,7 +47,7 @@ def _cells(figures: list[GroupFigure]) -> list[ReportCell]:
 
 def mastery_report(session: Session, context: WebContext, user: User, *, by: str) -> ReportOut:
     ids, figures = reports.mastery_report(session, visible_students(user), by=by)
-    _audit_report(session, user, ids)
+    _audit_report(session, user, len(ids))
     return ReportOut(by=by, min_cell=MIN_CELL, cells=_cells(figures))
 
 
@@ -57,14 +57,14 @@ def gap_report(
     ids, weeks_ = reports.gap_report(
         session, visible_students(user), subgroup=subgroup, weeks=weeks
     )
-    _audit_report(session, user, ids)
+    _audit_report(session, user, len(ids))
     points = [GapPoint(week=w.week, cells=_cells(w.figures)) for w in weeks_]
     return GapOut(subgroup=subgroup, min_cell=MIN_CELL, points=points)
 
 
 def supports_report(session: Session, user: User) -> SupportsOut:
-    ids, figures = reports.supports_report(session, visible_students(user))
-    _audit_report(session, user, ids)
+    figures = reports.supports_report(session, visible_students(user))
+    _audit_report(session, user, figures.students)
     return SupportsOut(
         min_cell=MIN_CELL,
         students=figures.students,
