@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
-from learnway.cli._app import DatabaseOption, app, bench_app, console
+from learnway.cli._app import DatabaseOption, app, bench_app, console, export_app
 
 partitions_app = typer.Typer(
     no_args_is_help=True, help="The monthly partitions of the attempt log (PostgreSQL)."
@@ -16,7 +17,7 @@ partitions_app = typer.Typer(
 app.add_typer(partitions_app, name="partitions")
 
 
-def _engine(database: str | None):  # type: ignore[no-untyped-def]
+def _engine(database: str | None) -> Engine:
     from learnway.settings import get_settings
     from learnway.store import make_engine
 
@@ -108,3 +109,34 @@ def partitions_ensure(database: DatabaseOption = None) -> None:
     with engine.begin() as connection:
         made = ensure_partitions(connection)
     console.print(f"{len(made)} partitions created.")
+
+
+@export_app.command("parquet")
+def export_parquet(
+    out: Annotated[Path, typer.Option(help="folder for the Parquet files and data dictionary")],
+    salt: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LEARNWAY_EXPORT_SALT",
+            help="secret salt of the pseudonyms: the same salt gives the same pseudonyms in every "
+            "export; by default a new random one (never written out)",
+        ),
+    ] = None,
+    min_cell: Annotated[
+        int, typer.Option(min=2, help="smallest number of students a subgroup value may show")
+    ] = 10,
+    database: DatabaseOption = None,
+) -> None:
+    """A de-identified research export: attempts, learner state, mastery events and large-cell
+    subgroups as Parquet files with a data dictionary (readable by DuckDB, pandas, Spark and
+    learnway bench kt --dataset FOLDER)."""
+    from learnway.store._parquet import export_parquet as write
+
+    try:
+        report = write(_engine(database), out, salt=salt, min_cell=min_cell)
+    except RuntimeError as exc:
+        console.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(code=1) from None
+    for table, rows in report.rows.items():
+        console.print(f"{table}: {rows:,} rows")
+    console.print(f"Written to {report.folder} with data_dictionary.json and README.md.")

@@ -127,12 +127,21 @@ def load_splits(
         train_file, test_file = PAPER_SPLITS[name]
         return [load_split_files(root / train_file, root / test_file,
                                  format="three-line", max_students=max_students)]  # fmt: skip
-    if name in SYNTHETIC:
-        data = read_synthetic(root / SYNTHETIC[name])
+    export = Path(name)
+    if name in SYNTHETIC or (export / "attempts.parquet").is_file():
+        if name in SYNTHETIC:
+            data = read_synthetic(root / SYNTHETIC[name])
+        else:  # a research export (learnway export parquet): student-grouped folds
+            from learnway.store._parquet import read_export_attempts
+
+            data = read_export_attempts(export)
         if max_students is not None:
             data = data[data["student_id"] < max_students].reset_index(drop=True)
         return [
             Split(f"fold{k + 1}", train, test)
             for k, (train, test) in enumerate(student_folds(data, n_folds))
         ]
-    raise ValueError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    raise ValueError(
+        f"unknown data set {name!r}; known: {', '.join(DATASETS)}, or the folder of a research "
+        "export (learnway export parquet)"
+    )
