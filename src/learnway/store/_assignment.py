@@ -172,15 +172,20 @@ def _assignment(
 PLANNER_KINDS = ("planner_policy", "review_schedule")
 
 
-def planner_config(session: Session, *, student_id: int, now: dt.datetime) -> PlannerConfig | None:
-    """The planner's configuration for a student in a running planner-policy or
-    review-schedule experiment (their condition's settings on the defaults), else None."""
+def planner_config(
+    session: Session, *, student_id: int, now: dt.datetime, base: PlannerConfig | None = None
+) -> PlannerConfig | None:
+    """The planner's configuration for a student: the settings of their condition in a
+    running planner-policy or review-schedule experiment applied on ``base`` (default: the
+    planner's defaults); ``base`` itself when no experiment applies to them."""
     settings: dict[str, Any] = {}
     for kind in PLANNER_KINDS:
         found = condition_of(session, student_id=student_id, kind=kind, context="planner", now=now)
         if found is not None:
             settings.update(found.settings)
-    return PlannerConfig().with_settings(settings) if settings else None
+    if not settings:
+        return base
+    return (base or PlannerConfig()).with_settings(settings)
 
 
 def item_variant(session: Session, *, student_id: int, item_key: str, now: dt.datetime) -> str:
