@@ -62,6 +62,17 @@ def read_synthetic(stem: Path) -> pd.DataFrame:
     )
 
 
+def read_export_attempts(folder: Path) -> pd.DataFrame:
+    """The answered attempts of a research export (``learnway export parquet``) in the models'
+    input format, students numbered in order of first appearance, steps as items."""
+    frame = pd.read_parquet(folder / "attempts.parquet",
+                            columns=["student_id", "competency_id", "step", "correct", "timestamp",
+                                     "kind"])  # fmt: skip
+    frame = frame[frame["kind"] != "worked_example"].drop(columns="kind")
+    frame["student_id"] = pd.factorize(frame["student_id"])[0]
+    return frame.rename(columns={"step": "item_id"}).reset_index(drop=True)
+
+
 def student_folds(
     attempts: pd.DataFrame, n_folds: int = 5, random_state: int = 0
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
@@ -132,8 +143,6 @@ def load_splits(
         if name in SYNTHETIC:
             data = read_synthetic(root / SYNTHETIC[name])
         else:  # a research export (learnway export parquet): student-grouped folds
-            from learnway.store._parquet import read_export_attempts
-
             data = read_export_attempts(export)
         if max_students is not None:
             data = data[data["student_id"] < max_students].reset_index(drop=True)

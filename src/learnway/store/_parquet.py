@@ -14,7 +14,8 @@ gives the same pseudonyms across exports (so a research team can join them), a n
 unlinkable ones; the salt itself is never written. A subgroup value held by fewer than
 ``min_cell`` students is written as missing, so no small group can be singled out. Rows are read
 and written in chunks, so a state's log exports in bounded memory. The files read in DuckDB,
-pandas, Spark and ``learnway bench kt --dataset FOLDER``.
+pandas, Spark and ``learnway bench kt --dataset FOLDER``
+(:func:`learnway.learner._datasets.read_export_attempts`).
 """
 
 from __future__ import annotations
@@ -265,14 +266,3 @@ def _dictionary(
         lines += [f"| {c} | {t} | {m} |" for c, (t, m) in cols.items()]
         lines.append("")
     (folder / "README.md").write_text("\n".join(lines))
-
-
-def read_export_attempts(folder: Path) -> pd.DataFrame:
-    """The export's answered attempts in the learner models' input format (students numbered
-    in order of first appearance), for ``learnway bench kt --dataset FOLDER``."""
-    frame = pd.read_parquet(folder / "attempts.parquet",
-                            columns=["student_id", "competency_id", "step", "correct", "timestamp",
-                                     "kind"])  # fmt: skip
-    frame = frame[frame["kind"] != "worked_example"].drop(columns="kind")
-    frame["student_id"] = pd.factorize(frame["student_id"])[0]
-    return frame.rename(columns={"step": "item_id"}).reset_index(drop=True)

@@ -1,0 +1,227 @@
+"""The scale benchmark: calibration on one process against Ray, and the live path, on a
+synthetic district in PostgreSQL (``learnway bench scale``).
+
+    nice -n 15 .venv/bin/python benchmarks/scale/run.py --database postgresql://.../learnway_scale
+
+Each fit runs in a fresh process of its own, so its peak memory (ru_maxrss of that process and,
+for Ray, of every worker process) is its own. Writes benchmarks/results/scale.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SINGLE = """
+import json, resource, sys, time
+import numpy as np
+from learnway.learner import BKT
+from learnway.store import make_engine, transaction
+from learnway.store._calibrate import attempt_table
+from learnway.store._calibrate_ray import competency_sizes
+engine = make_engine(sys.argv[1]); framework_id = int(sys.argv[2])
+t0 = time.perf_counter()
+with transaction(engine) as session:
+    sizes = competency_sizes(session, framework_id)
+    codes = sorted(sizes.index[(sizes["attempts"] >= 100) & (sizes["students"] >= 10)])
+    table = attempt_table(session, framework_id)
+table = table[table["competency_id"].isin(codes)]
+loaded = time.perf_counter() - t0
+model = BKT(forgetting=True, n_restarts=5, random_state=0, n_jobs=1).fit(table)
+values = np.c_[model.prior_, model.learn_, model.guess_, model.slip_, model.forget_]
+print(json.dumps({"seconds": time.perf_counter() - t0, "load_seconds": loaded,
+    "attempts": len(table), "competencies": len(codes),
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "params": {c: values[model.competency_index_[c]].tolist() for c in codes}}))
+"""
+RAY = """
+import json, resource, sys, time
+from learnway.store import make_engine, transaction
+from learnway.store._calibrate_ray import competency_sizes, fit_distributed
+engine = make_engine(sys.argv[1]); framework_id = int(sys.argv[2]); workers = int(sys.argv[3])
+t0 = time.perf_counter()
+with transaction(engine) as session:
+    sizes = competency_sizes(session, framework_id)
+codes = sorted(sizes.index[(sizes["attempts"] >= 100) & (sizes["students"] >= 10)])
+fit = fit_distributed(engine, framework_id, codes, sizes["attempts"], workers=workers,
+                      shard_attempts=int(sys.argv[4]))
+print(json.dumps({"seconds": time.perf_counter() - t0, "workers": fit.workers,
+    "shards": len(fit.shards), "attempts": int(sizes.loc[codes, "attempts"].sum()),
+    "driver_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "worker_peak_rss_mb": max(s.peak_rss_mb for s in fit.shards),
+    "task_attempts_max": max(s.attempts for s in fit.shards),
+    "task_seconds": [round(s.seconds, 2) for s in fit.shards],
+    "params": fit.params}))
+"""
+
+
+def _run(code: str, *args: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["children_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return result
+
+
+def live_path(url: str, *, answers: int = 200) -> dict[str, Any]:
+    """One answer stored with mastery updated (``record_practice``) for synthetic students with
+    a year of history, p50 and p99; and the leader's reports over the district."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from learnway._livebench import district, school
+    from learnway.store import make_engine, record_practice, transaction
+    from learnway.store._attempts import AttemptIn
+    from learnway.store._schema import StepAlignment, User
+
+    engine = make_engine(url)
+    where = school(engine)
+    with transaction(engine) as session:
+        students = session.scalars(
+            select(User.id).where(User.sourced_id.like("syn-%")).order_by(User.id).limit(50)
+        ).all()
+        steps = session.scalars(select(StepAlignment.step_id).distinct().limit(40)).all()
+    times = []
+    now = dt.datetime.now(dt.UTC)
+    for n in range(answers):
+        attempt = AttemptIn(id=f"scale-live-{now.timestamp()}-{n}",
+                            student_id=students[n % len(students)], step_id=steps[n % len(steps)],
+                            correct=n % 3 != 0, timestamp=now + dt.timedelta(seconds=n),
+                            source="simulation")  # fmt: skip
+        t0 = time.perf_counter()
+        with transaction(engine) as session:
+            record_practice(session, where.course, where.framework_id, [attempt], live=where.live)
+        times.append((time.perf_counter() - t0) * 1000)
+    ordered = sorted(times)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    answer = {"answers": answers, "p50_ms": round(statistics.median(ordered), 2),
+              "p99_ms": round(p99, 2)}  # fmt: skip
+    return {"answer": answer, "leader_reports": district(engine)}
+
+
+def extrapolate(ray1: dict[str, Any], ray2: dict[str, Any], attempts: int) -> dict[str, Any]:
+    """Time(N, W) = overhead + N / (W * rate): the fit decomposes by competency, so tasks are
+    independent and the work is linear in the attempts; ``rate`` is measured with one worker
+    and ``overhead`` (cluster start, shard planning) from the difference with two."""
+    rate = attempts / max(1e-9, ray1["seconds"])
+    # two workers: T2 = o + N / (2 r); one: T1 = o + N / r  ->  N / r = 2 (T1 - T2)
+    per_worker = max(1e-9, 2 * (ray1["seconds"] - ray2["seconds"]))
+    overhead = max(0.0, ray1["seconds"] - per_worker)
+    rate = attempts / per_worker
+    target, workers = 500_000_000, 32
+    return {
+        "model": "T(N, W) = overhead + N / (W * rate); memory per worker bounded by the shard size",
+        "rate_attempts_per_s_per_worker": round(rate),
+        "overhead_s": round(overhead, 1),
+        "target_attempts": target,
+        "target_workers": workers,
+        "predicted_seconds": round(overhead + target / (workers * rate)),
+        "predicted_worker_peak_rss_mb": ray1["worker_peak_rss_mb"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--shard-attempts", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from sqlalchemy import func, select
+
+    from learnway._machine import load_average, machine_info
+    from learnway.store import make_engine, transaction
+    from learnway.store._scale import list_partitions
+    from learnway.store._schema import Attempt, ItemRow, User
+
+    engine = make_engine(args.database)
+    with transaction(engine) as session:
+        framework_id = session.scalars(select(ItemRow.framework_id)).first()
+        attempts = session.scalar(select(func.count()).select_from(Attempt)) or 0
+        students = session.scalar(select(func.count()).where(User.role == "student")) or 0
+    parts = [p for p in list_partitions(engine) if p.table == "attempts"]
+    result: dict[str, Any] = {
+        "machine": machine_info(),
+        "load_average": load_average(),
+        "database": {
+            "students": students,
+            "attempts": attempts,
+            "attempt_partitions": len(parts),
+        },
+    }
+    print(f"{attempts:,} attempts, {students:,} students", flush=True)
+    url = engine.url.render_as_string(hide_password=False)
+    single = _run(SINGLE, url, str(framework_id))
+    print(f"single process: {single['seconds']:.0f} s", flush=True)
+    ray = {}
+    for workers in (1, 2):
+        ray[workers] = _run(RAY, url, str(framework_id), str(workers), str(args.shard_attempts))
+        print(f"ray {workers}: {ray[workers]['seconds']:.0f} s", flush=True)
+    diffs = [
+        max(abs(a - b) for a, b in zip(single["params"][c], ray[2]["params"][c], strict=True))
+        for c in single["params"]
+    ]
+    for run in (single, *ray.values()):
+        run.pop("params")
+    result["fit"] = {"single": single, "ray_1": ray[1], "ray_2": ray[2],
+                     "max_parameter_difference": max(diffs)}  # fmt: skip
+    result["extrapolation"] = extrapolate(ray[1], ray[2], single["attempts"])
+    result["live"] = live_path(url)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "scale.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    (args.out / "scale.md").write_text(render(result))
+    print(render(result))
+
+
+def render(r: dict[str, Any]) -> str:
+    f, e, d, live = r["fit"], r["extrapolation"], r["database"], r["live"]
+    m = r["machine"]
+    rows = [("one process", f["single"]["seconds"], f["single"]["peak_rss_mb"], "")]
+    for key, label in (("ray_1", "Ray, 1 worker"), ("ray_2", "Ray, 2 workers")):
+        x = f[key]
+        rows.append((label, x["seconds"], x["driver_peak_rss_mb"],
+                     f"{x['worker_peak_rss_mb']:.0f} MiB ({x['shards']} tasks of at most "
+                     f"{x['task_attempts_max']:,} attempts)"))  # fmt: skip
+    lines = [
+        "# Scale: calibration and the live path on a synthetic district (PostgreSQL)", "",
+        f"Machine: {m.get('cpu', '')} ({m.get('cpus', '')} cores), load average at start "
+        f"{r['load_average']}. Database: {d['students']:,} students, "
+        f"{d['attempts']:,} attempts in {d['attempt_partitions']} monthly partitions "
+        "(`learnway bench scale`).", "",
+        "## BKT with forgetting, every competency with enough evidence", "",
+        "| engine | seconds | peak memory of the fitting process (MiB) "
+        "| peak memory per Ray worker |",
+        "|---|---:|---:|---|",
+        *[f"| {a} | {b:.0f} | {c:.0f} | {x} |" for a, b, c, x in rows], "",
+        f"Largest difference of any parameter between one process and Ray: "
+        f"{f['max_parameter_difference']:.2e}.", "",
+        "## Extrapolation", "",
+        f"Model: {e['model']}. Measured: {e['rate_attempts_per_s_per_worker']:,} attempts a "
+        f"second per worker, {e['overhead_s']} s overhead. {e['target_attempts']:,} attempts on "
+        f"{e['target_workers']} workers: about {e['predicted_seconds']:,} s, each worker holding "
+        f"about {e['predicted_worker_peak_rss_mb']:.0f} MiB (a shard, whatever the total).", "",
+        "## The live path on the partitioned database", "",
+        f"One answer stored with mastery updated (`record_practice`, {live['answer']['answers']} "
+        f"answers of synthetic students with a year of history): p50 "
+        f"{live['answer']['p50_ms']} ms, p99 {live['answer']['p99_ms']} ms.", "",
+        "| leader report | median ms | max ms |", "|---|---:|---:|",
+        *[f"| {k} | {v['median_ms']} | {v['max_ms']} |"
+          for k, v in live["leader_reports"].items() if isinstance(v, dict)],
+        "",
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
