@@ -109,6 +109,7 @@ def test_every_link_of_each_role_works_and_passes_axe(
     username: str,
 ) -> None:
     visit = Visit(browser, server, f"crawl-{username}")
+    visit.page.set_default_timeout(60_000)  # a slow shared machine: long, not flaky
     visit.sign_in(username)
     start = visit.page.url
     seen, kinds, problems = crawl(visit, start)

@@ -211,7 +211,15 @@ def test_evidence_shows_placement_as_its_own_kind_and_codes_with_slashes(app: Fa
     data = api.get(f"/api/v1/sections/{section}/students/{student}/evidence/{code}").json()
     assert data["competency"] == code
     assert [a["kind"] for a in data["attempts"] if a["response"] == "42"] == ["placement"]
+    heat = api.get(f"/api/v1/sections/{section}/heatmap").json()
+    column = [c["code"] for c in heat["columns"]].index(code)
+    row = next(r for r in heat["rows"] if r["student"]["id"] == student)
+    assert row["placement"][column] == 1
+    assert sum(map(sum, (r["placement"] for r in heat["rows"]))) == 1
     teacher = browser_client(app, "teacher")
+    unit = heat["columns"][column]["unit"]
+    cells = teacher.get(f"/sections/{section}/heatmap", params={"unit": unit}).text
+    assert cells.count('<span class="placed" aria-hidden="true">P</span>') == 1
     page = teacher.get(f"/sections/{section}/students/{student}/evidence/{code}")
     assert page.status_code == 200 and "Placement check" in page.text
     # the student's practice link for the same code, with its slash, opens a problem

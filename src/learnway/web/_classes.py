@@ -31,6 +31,7 @@ from learnway.store._schema import (
     MasteryEvent,
     Section,
     SectionDayOff,
+    StepAlignment,
     User,
 )
 from learnway.web._access import section_students, visible_sections
@@ -127,6 +128,7 @@ def heatmap_view(
         order.sort(key=lambda i: (np.nan_to_num(p[i, j], nan=-1.0), students[i].family_name))
     elif sort != "name":
         raise HTTPException(422, "Sort by name, mastered, mean or a competency code of the unit.")
+    placed = placement_counts(session, catalog, [s.id for s in students])[:, cols]
     rounded = np.round(p, 2)
     rows = [
         HeatRow(
@@ -136,6 +138,7 @@ def heatmap_view(
             p=[None if np.isnan(v) else float(v) for v in rounded[i]],
             evidence=grid.evidence[i, cols].tolist(),
             status=grid.status[i, cols].tolist(),
+            placement=placed[i].tolist(),
         )
         for i in order
     ]
@@ -152,6 +155,24 @@ def heatmap_view(
         ],
         rows=rows,
     )
+
+
+def placement_counts(session: Session, catalog: Catalog, student_ids: list[int]) -> np.ndarray:
+    """Answers to a placement check per student (rows, in order) and competency (columns)."""
+    counts = np.zeros((len(student_ids), len(catalog.codes)), dtype=np.int64)
+    if not student_ids:
+        return counts
+    row_of = {sid: i for i, sid in enumerate(student_ids)}
+    for sid, competency_id, n in session.execute(
+        select(Attempt.student_id, StepAlignment.competency_id, func.count())
+        .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
+        .where(Attempt.student_id.in_(student_ids), Attempt.kind == "placement")
+        .group_by(Attempt.student_id, StepAlignment.competency_id)
+    ):
+        col = catalog.column_of_id.get(competency_id)
+        if col is not None:
+            counts[row_of[sid], col] = n
+    return counts
 
 
 def current_unit(catalog: Catalog, grid: MasteryGrid) -> str | None:

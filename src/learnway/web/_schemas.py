@@ -368,6 +368,9 @@ class HeatRow(BaseModel):
     p: list[float | None]
     evidence: list[int]
     status: list[str]
+    placement: list[int] = Field(
+        default_factory=list, description="answers to a placement check, per competency"
+    )
 
 
 class HeatmapOut(BaseModel):

@@ -78,13 +78,16 @@ def heatmap_body(data: HeatmapOut) -> Markup:
         who = row.student
         out.append(f'<tr><th scope="row"><a href="/students/{who.id}">{escape(who.name)}</a></th>'
                    f"<td>{row.mastered}</td>")  # fmt: skip
-        for p, n, st, code in zip(row.p, row.evidence, row.status, codes, strict=True):
+        placed = row.placement or [0] * len(codes)
+        for p, n, st, code, k in zip(row.p, row.evidence, row.status, codes, placed, strict=True):
+            mark = (f'<span class="placed" aria-hidden="true">P</span><span class="sr-only">'
+                    f", {k} from the placement check</span>" if k else "")  # fmt: skip
             if p is None:
-                out.append('<td class="h"></td>')
+                out.append(f'<td class="h">{mark}</td>')
             else:
                 out.append(f'<td class="h s-{st} b{round(p * 10)}"><a href="{base}/{who.id}/'
                            f'evidence/{code}">{SYMBOLS[st]}{round(p * 100)}'
-                           f"<small>{n}</small></a></td>")  # fmt: skip
+                           f"<small>{n}{mark}</small></a></td>")  # fmt: skip
         out.append("</tr>")
     return Markup("".join(out))
 
