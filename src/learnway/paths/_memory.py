@@ -84,7 +84,7 @@ def review_evidence(
         competency=c_codes.astype(np.int64),
         gap=gap[keep].to_numpy(np.float64),
         sessions=np.maximum(sessions[keep].to_numpy(np.float64), 1.0),
-        known_before=first_right[keep].to_numpy(np.float64),
+        known_before=np.asarray(first_right[keep].to_numpy(np.float64), dtype=np.float64),
         correct=frame["ok"][keep].to_numpy(np.float64),
         students=tuple(students.tolist()),
         competencies=tuple(comps.tolist()),
@@ -200,7 +200,7 @@ class MemoryModel:
         h = self.half_lives(codes) * self.growth_ ** (np.asarray(sessions) - 1.0)
         return np.asarray(np.exp2(-np.asarray(gap) / h))
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> dict[str, float | int | list[float]]:
         self._fitted()
         offsets = np.array(list(self.competency_offset_.values()) or [0.0])
         students = np.array(list(self.student_offset_.values()) or [0.0])

@@ -241,7 +241,7 @@ class Planner:
             due = status == Status.DUE_FOR_REVIEW
             level = pol.review_recall
             left = None if deadline is None else deadline - now
-            if left is not None and self.calendar is not None:
+            if deadline is not None and self.calendar is not None:
                 left = float(self.calendar.school_days_between(now, deadline))
             if left is not None and 0 <= left <= cfg.consolidate_days:
                 level = max(level, cfg.consolidate_recall)
@@ -451,8 +451,8 @@ class Planner:
             opens = unlocks_reason(g, c, self.required & ~settled)
             if opens is not None:
                 reasons.append(opens)
-            settled = (Status.MASTERED, Status.DUE_FOR_REVIEW, Status.LIKELY_KNOWN)
-            if not self.required[c] and np.isin(sc.status[s][self.required], settled).all():
+            done_kinds = (Status.MASTERED, Status.DUE_FOR_REVIEW, Status.LIKELY_KNOWN)
+            if not self.required[c] and np.isin(sc.status[s][self.required], done_kinds).all():
                 reasons.append(Reason("enrichment", {"competency": code}))
             if not reasons:
                 reasons.append(Reason("frontier", {"competency": code}))

@@ -31,7 +31,7 @@ class TrueStartPlanner(PlannerPolicy):
     def __init__(self, planner: Planner, *, deadline: float | None = None) -> None:
         super().__init__(planner, name="planner, true starting state", deadline=deadline)
 
-    def start(self, students: Students, now: float) -> None:
+    def start(self, students: Students, now: float) -> None:  # type: ignore[override]
         super().start(students, now)
         known = retrieval(students, now) >= KNOWN
         state, policy = self.state, self.planner.policy
@@ -64,7 +64,7 @@ class TrueReviewPlanner(PlannerPolicy):
         self.truth: Students | None = None
         self.learned = np.zeros((0, 0), dtype=bool)
 
-    def start(self, students: Students, now: float) -> None:
+    def start(self, students: Students, now: float) -> None:  # type: ignore[override]
         super().start(students, now)
         self.truth = students
         self.learned = retrieval(students, now) >= KNOWN
@@ -96,7 +96,7 @@ class TrueStatePlanner(PlannerPolicy):
         super().__init__(planner, name="planner, true state at every choice", deadline=deadline)
         self.truth: Students | None = None
 
-    def start(self, students: Students, now: float) -> None:
+    def start(self, students: Students, now: float) -> None:  # type: ignore[override]
         super().start(students, now)
         self.truth = students
 
@@ -165,7 +165,7 @@ class OwnModelPlanner(PlannerPolicy):
         self.strength_tail = np.zeros((0, 0, 1, STRENGTH_GRID.size + 1))
         self.pending: tuple[Ints, Ints, NDArray[np.float64]] | None = None
 
-    def start(self, students: Students, now: float) -> None:
+    def start(self, students: Students, now: float) -> None:  # type: ignore[override]
         super().start(students, now)
         pop, graph = self.population, self.planner.graph
         self.truth = students

@@ -191,7 +191,7 @@ def run_policy_benchmark(
     planner_policy = PlannerPolicy(
         planner, placement=Placement(course.graph, cal.params), deadline=deadline
     )
-    policies: list[tuple[str, Policy]] = [
+    policies: list[tuple[str, Policy | PlannerPolicy]] = [
         *[(f"fixed_{k}", FixedSequence(course.graph, k)) for k in fixed_per_competency],
         (
             "planner_content_defaults",
