@@ -132,7 +132,7 @@ def estimate_chart(
     points: list[tuple[dt.datetime, float]], width: int = 560, height: int = 200
 ) -> Chart:
     """The model's estimate of mastery (0 to 100%) after each change, in time order."""
-    left, right, top, bottom = 44, 14, 10, 30
+    left, right, top, bottom = 44, 30, 10, 30
     span_x = max(len(points) - 1, 1)
 
     def x(i: int) -> float:
@@ -143,8 +143,11 @@ def estimate_chart(
 
     coords = [(x(i), y(p), f"{at:%-d %b %H:%M}: {p:.0%}") for i, (at, p) in enumerate(points)]
     path = " ".join(f"{'M' if i == 0 else 'L'}{cx},{cy}" for i, (cx, cy, _) in enumerate(coords))
-    step = max(1, len(points) // 5)
-    labels = [(x(i), f"{at:%-d %b}") for i, (at, _) in enumerate(points) if i % step == 0]
+    labels: list[tuple[float, str]] = []
+    for i, (at, _) in enumerate(points):  # one label per day, a label's width apart
+        text = f"{at:%-d %b}"
+        if (not labels or labels[-1][1] != text) and (not labels or x(i) - labels[-1][0] > 60):
+            labels.append((x(i), text))
     if points:
         text = (
             f"The estimate went from {points[0][1]:.0%} on {points[0][0]:%-d %B} to "
