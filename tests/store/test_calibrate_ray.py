@@ -20,7 +20,6 @@ from learnway.store._calibrate_ray import (
 from learnway.store._schema import KT_PARAMETERS, ItemRow, Job, LearnerModelRow
 
 
-
 def _course(engine: Engine) -> int:
     with transaction(engine) as session:
         return session.scalars(select(ItemRow.framework_id)).first() or 0
