@@ -28,6 +28,7 @@ from learnway.store import transaction
 from learnway.store._schema import (
     Course,
     Enrollment,
+    Experiment,
     Goal,
     Group,
     GroupMember,
@@ -213,6 +214,7 @@ def world(shared_app: FastAPI) -> Iterator[World]:
         s.add(group)
         s.flush()
         s.add(GroupMember(group_id=group.id, student_id=uid["student01"]))
+        experiment = s.scalar(select(Experiment.id).where(Experiment.key == "demo-check-ins"))
         item, step = s.execute(
             select(ItemRow.key, StepRow.id).join(StepRow, StepRow.item_id == ItemRow.id).limit(1)
         ).one()
@@ -221,6 +223,7 @@ def world(shared_app: FastAPI) -> Iterator[World]:
         "c_student": c["student"], "section1": section1, "b_section": b["section"],
         "c_section": c["section"], "own_group": group.id, "b_group": b["group"],
         "c_group": c["group"], "own_goal": goals["student01"], "other_goal": goals["student02"],
+        "experiment": experiment,  # the demo's running experiment, on demo-school classes
         **roster,
     }  # fmt: skip
 
@@ -312,6 +315,10 @@ def path_values(
             values[name] = str(world.step)
         elif name == "code":
             values[name] = world.code
+        elif name == "experiment_id":
+            values[name] = str(ids["experiment"])
+        elif name == "figure":
+            values[name] = "results"
         else:
             pytest.fail(f"no own/other values for path parameter {name!r} of {path}")
     return values
@@ -380,6 +387,23 @@ def body_of(
             "data": {"student_id": str(student), "group_id": str(ids["own_group"])}},
         ("POST", "/api/v1/groups/{group_id}/members"): {"json": {"student_id": student}},
         ("POST", "/api/v1/students/{student_id}/messages"): {"json": {"body": "Hello"}},
+        ("POST", "/api/v1/experiments"): {"json": {
+            "key": f"authz-{role.replace('_', '-')}-{n}", "title": "t", "kind": "intervention",
+            "conditions": [{"name": "a", "share": 1}, {"name": "b", "share": 1}], "control": "a",
+            "sections": [ids["section1"]], "start_date": "2026-01-01", "end_date": "2026-02-01"}},
+        ("POST", "/experiments"): {"data": {
+            "key": f"authz-page-{role.replace('_', '-')}-{n}", "title": "t", "kind": "intervention",
+            "name_1": "a", "share_1": "1", "name_2": "b", "share_2": "1",
+            "sections": [str(ids["section1"])], "outcome": "mastery_per_hour",
+            "start_date": "2026-01-01", "end_date": "2026-02-01"}},
+        ("POST", "/api/v1/experiments/{experiment_id}/launch"): {},
+        ("POST", "/api/v1/experiments/{experiment_id}/finish"): {},
+        ("POST", "/experiments/{experiment_id}/launch"): {"data": {}},
+        ("POST", "/experiments/{experiment_id}/finish"): {"data": {}},
+        ("POST", "/api/v1/experiments/{experiment_id}/exclusions"): {
+            "json": {"student_id": student, "reason": "consent"}},
+        ("POST", "/experiments/{experiment_id}/exclusions"): {
+            "data": {"student_id": str(student), "reason": "consent"}},
         ("POST", "/students/{student_id}/messages"): {"data": {"body": "Hello"}},
         ("POST", "/students/{student_id}/placement/answer"): {
             "data": {"step": str(world.step), "response": "1"}},
@@ -418,6 +442,13 @@ ON_REQUEST = {
 ADMINS = {"school_admin", "district_admin"}
 # Answers that are right for the caller's own data: a one-time code of "000000" is wrong.
 EXPECTED = {("POST", "/api/v1/me/totp/confirm"): 422, ("POST", "/account/totp/confirm"): 422}
+# The demo's experiment is running (launch refused), then finished by the first leader (so
+# the second leader's stop and every later exclusion are refused).
+EXPECTED |= {
+    (method, f"{prefix}/experiments/{{experiment_id}}/{step}"): 409
+    for prefix in ("/api/v1", "") for step in ("launch", "finish", "exclusions")
+    for method in ("POST",)
+}  # fmt: skip
 # A placement answer to a question the check is not asking (no check under way) is refused.
 EXPECTED |= {
     ("POST", "/api/v1/students/{student_id}/placement/answers"): 409,
