@@ -392,3 +392,29 @@ def test_pacing_follows_the_class_calendar(app: FastAPI) -> None:
         and r["forecast"] > before[r["student"]["id"]]["forecast"]
     ]  # fmt: skip
     assert later, "practising one day a week, the forecasts move later"
+
+
+def test_other_forms_refuse_in_plain_words(app: FastAPI) -> None:
+    key, last, _, _ = _last_step_target(app)
+    student = user_id(engine_of(app), "student01")
+    client = browser_client(app, "student01")
+    page = client.get(f"/practice/{key}")
+    empty = client.post(
+        f"/practice/steps/{last}/answer", data={"csrf_token": csrf_of(page.text), "response": ""}
+    )
+    assert empty.status_code == 422 and "An answer needs at least 1 character." in empty.text
+    goals = client.get(f"/students/{student}/goals")
+    goal = client.post(
+        f"/students/{student}/goals",
+        data={"csrf_token": csrf_of(goals.text), "title": "Fractions"},
+        follow_redirects=True,
+    )
+    goal_id = re.search(rf'action="/students/{student}/goals/(\d+)"', goal.text)
+    assert goal_id
+    bad = client.post(
+        f"/students/{student}/goals/{goal_id.group(1)}",
+        data={"csrf_token": csrf_of(goals.text), "target_date": "soon"},
+    )
+    assert bad.status_code == 422 and "Target date: Enter a date" in bad.text
+    for response in (empty, bad):
+        assert not RAW.search(response.text) and 'aria-label="Main"' in response.text

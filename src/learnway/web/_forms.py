@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from fastapi import HTTPException
 from pydantic import BaseModel, ValidationError
 
 from learnway.web._catalog import Catalog
@@ -43,6 +44,12 @@ def plain_message(error: Mapping[str, Any]) -> str:
         return "Choose one from the list."
     if kind in ("literal_error", "enum"):
         return "Choose one of the options."
+    if kind == "value_error":  # a model's own check: its message is written for people
+        text = str(error.get("msg", "")).removeprefix("Value error, ").strip()
+        text = text.split(": ", 1)[-1]  # "response: an answer needs ..." names its field
+        return (text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else (
+            "Please check this."
+        )  # fmt: skip
     return "Please check this."
 
 
@@ -98,3 +105,16 @@ def resolve_competency(catalog: Catalog, text: str | None, *, field: str = "comp
         )  # fmt: skip
     raise FormError({field: f"No competency matches “{typed}”. Type part of its title and "
                             "choose one from the list."})  # fmt: skip
+
+
+def parse_plain(model: type[M], data: Mapping[str, Any]) -> M:
+    """``model`` from form data; a 422 in plain words (field and what to do) when it does not
+    fit, for forms whose page shows the message above the form."""
+    try:
+        return parse_form(model, data)
+    except FormError as exc:
+        parts = [
+            text if name == "form" else f"{name.replace('_', ' ').capitalize()}: {text}"
+            for name, text in exc.errors.items()
+        ]
+        raise HTTPException(422, " ".join(parts)) from exc

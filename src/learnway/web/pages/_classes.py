@@ -18,7 +18,13 @@ from learnway.web._access import open_group, open_section, open_student, section
 from learnway.web._catalog import Catalog
 from learnway.web._classes import section_course
 from learnway.web._deps import ContextDep, FormDep, Id, SessionDep, Staff, Teacher
-from learnway.web._forms import FormError, competency_choices, parse_form, resolve_competency
+from learnway.web._forms import (
+    FormError,
+    competency_choices,
+    parse_form,
+    parse_plain,
+    resolve_competency,
+)
 from learnway.web._learning import course_for, person
 from learnway.web._schemas import (
     AssignmentIn,
@@ -31,7 +37,7 @@ from learnway.web._schemas import (
 from learnway.web._svg import estimate_chart, pacing_chart
 from learnway.web.api import _classes as api
 from learnway.web.api import _students as students_api
-from learnway.web.pages._render import parse, render
+from learnway.web.pages._render import render
 
 router = APIRouter()
 
@@ -108,7 +114,7 @@ def needs_page(
 
 @router.post("/sections/{section_id}/needs/seen")
 def needs_seen(section_id: Id, user: Teacher, session: SessionDep, form: FormDep) -> Response:
-    body = parse(NeedSeenIn, {"student_id": form.get("student_id"), "kind": form.get("kind")})
+    body = parse_plain(NeedSeenIn, {"student_id": form.get("student_id"), "kind": form.get("kind")})
     api.post_need_seen(section_id, body, user, session)
     return RedirectResponse(f"/sections/{section_id}/needs?seen=1", 303)
 
@@ -121,7 +127,7 @@ def needs_add_to_group(
     group_id = str(form.get("group_id", ""))
     if not group_id.isdigit() or _section_of(session, int(group_id)) != section_id:
         raise HTTPException(422, "Choose one of this class's groups.")
-    body = parse(MemberIn, {"student_id": form.get("student_id")})
+    body = parse_plain(MemberIn, {"student_id": form.get("student_id")})
     saved = api.post_member(int(group_id), body, user, session, context)
     return RedirectResponse(f"/sections/{section_id}/needs?added={quote(saved.name, safe='')}", 303)
 
@@ -264,7 +270,7 @@ def groups_edit(
     context: ContextDep,
     form: FormDep,
 ) -> Response:
-    patch = parse(
+    patch = parse_plain(
         GroupPatch,
         {
             "name": form.get("name") or None,

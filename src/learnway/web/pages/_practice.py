@@ -13,11 +13,12 @@ from sqlalchemy import select
 from learnway.store._schema import ItemRow, StepRow, User
 from learnway.web._accommodations import Accommodations, accommodations_of, reduce_choices
 from learnway.web._deps import ContextDep, FormDep, Id, SessionDep, Student
+from learnway.web._forms import parse_plain
 from learnway.web._learning import framework_of, recommendation_list
 from learnway.web._practice import hints_view, item_for_competency, item_view, step_of
 from learnway.web._schemas import AnswerIn, AnswerOut, ItemOut, RecommendationOut
 from learnway.web.api import _practice as api
-from learnway.web.pages._render import parse, render
+from learnway.web.pages._render import render
 
 router = APIRouter()
 
@@ -143,7 +144,7 @@ def answer_step(
     hints = min(int(hints_text), 50) if hints_text.isdigit() else 0
     raw = str(form.get("response", ""))
     try:
-        answer = parse(
+        answer = parse_plain(
             AnswerIn,
             {"response": raw, "hints_used": hints, "attempt_id": form.get("attempt_id") or None},
         )

@@ -15,14 +15,14 @@ from learnway.web._deps import (
     StudentOrTeacher,
     Teacher,
 )
-from learnway.web._forms import FormError, competency_choices, parse_form
+from learnway.web._forms import FormError, competency_choices, parse_form, parse_plain
 from learnway.web._learning import course_for
 from learnway.web._placement import placement_due
 from learnway.web._schemas import GoalIn, GoalPatch, InterestsIn, MessageIn
 from learnway.web._svg import growth_chart
 from learnway.web.api import _students as api
 from learnway.web.api._placement import map_of
-from learnway.web.pages._render import parse, render
+from learnway.web.pages._render import render
 
 router = APIRouter()
 
@@ -100,9 +100,7 @@ def path_page(
     title = "My path" if mine else f"Path of {path.student.name}"
     student = session.get(User, student_id)
     way = map_of(session, context, student) if student is not None else None
-    return render(
-        request, "path.html", title=title, path=path, recs=recs, mine=mine, way=way
-    )
+    return render(request, "path.html", title=title, path=path, recs=recs, mine=mine, way=way)
 
 
 @router.get("/students/{student_id}/goals", response_class=HTMLResponse)
@@ -160,7 +158,7 @@ def goals_edit(
     context: ContextDep,
     form: FormDep,
 ) -> Response:
-    patch = parse(
+    patch = parse_plain(
         GoalPatch,
         {
             "title": form.get("title") or None,
@@ -200,6 +198,6 @@ def interests_page(
 def interests_save(
     request: Request, student_id: Id, user: StudentOrTeacher, session: SessionDep, form: FormDep
 ) -> Response:
-    body = parse(InterestsIn, {"interests": [str(v) for v in form.getlist("interests")]})
+    body = parse_plain(InterestsIn, {"interests": [str(v) for v in form.getlist("interests")]})
     api.put_interests(student_id, body, user, session)
     return RedirectResponse(f"/students/{student_id}/interests", 303)
