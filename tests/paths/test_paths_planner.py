@@ -258,9 +258,12 @@ def test_successors_open_once_mastery_is_confirmed_on_a_later_day():
     sc = planner.scores(fresh, 0.1)
     confirmed = planner.scores(state_with(planner, ["count"]), 0.1)
     assert sc.new[0, 1] < confirmed.new[0, 1]
-    # the next day, confirming "count" comes first
-    top = planner.recommend(fresh, 1.0)[0]
+    # with confirming reviews on, confirming "count" comes first the next day
+    confirming = make_planner(w_confirm=1.5)
+    assert confirming.recommend(fresh, 0.1)[0].competency == "add"
+    top = confirming.recommend(fresh, 1.0)[0]
     assert top.competency == "count" and top.activity.kind == "review"
+    assert not planner.recommend(fresh, 1.0)[0].is_review  # off by default
 
 
 def test_the_list_is_never_empty_when_the_required_work_is_done():

@@ -50,11 +50,13 @@ class PlannerConfig:
 
     Review is bounded by its value against new work: a due review scores ``w_review`` times
     the chance it has been forgotten over the chance at the review target (so it outranks new
-    work only once it has faded past the target), and mastery not yet confirmed on a later day
-    scores ``w_confirm`` once a day has passed (it opens the competency's successors). While a
-    prerequisite is mastered but not yet durable (see :func:`learnway.paths.is_durable`), its
-    successors' scores are multiplied by ``not_durable_factor``: other new work comes first,
-    nothing is blocked for good.
+    work only once it has faded past the target); with ``w_confirm`` above 0, mastery not yet
+    confirmed on a later day is due as a review scoring ``w_confirm`` once a session has
+    passed (off by default: in the simulated worlds a confirming review of everything just
+    mastered cost more attempts than it saved). While a prerequisite is mastered but not yet
+    durable (see :func:`learnway.paths.is_durable`), its successors' scores are multiplied by
+    ``not_durable_factor``: other new work comes first, so the confirmation comes with time
+    and practice elsewhere, and nothing is blocked for good.
     """
 
     n_recommendations: int = 5
@@ -69,9 +71,9 @@ class PlannerConfig:
     w_interest: float = 0.2
     w_urgency: float = 0.5
     w_review: float = 1.0
-    w_confirm: float = 1.5
+    w_confirm: float = 0.0
     not_durable_factor: float = 0.2
-    consolidate_days: float = 10.0
+    consolidate_days: float = 4.0
     consolidate_recall: float = 0.8
     stuck_penalty: float = 0.3
     go_back_bonus: float = 1.0
@@ -252,7 +254,8 @@ class Planner:
                 mastered & ~durable & is_mastered(state, pol)
                 & (now - np.nan_to_num(state.last_seen, nan=now) >= pol.review_spacing_days)
             )  # fmt: skip
-            review = np.where(confirm, np.maximum(review, cfg.w_confirm), review)
+            if cfg.w_confirm > 0:
+                review = np.where(confirm, np.maximum(review, cfg.w_confirm), review)
         return Scores(
             status, recall, new, review, go_back_from, goal_related, interest, unlocks, urgency
         )

@@ -192,7 +192,14 @@ def acceptance(r: dict[str, Any]) -> dict[str, Any]:
     """The acceptance checks of one world over its seeds (medians over seeds)."""
 
     def over(get: Callable[[dict[str, Any]], float]) -> float:
-        return float(np.median([get(s) for s in r["seeds"]]))
+        """The median over the seeds where the figure exists (a policy under which nobody
+        masters the course has no attempts to master it)."""
+        values = np.array([get(s) for s in r["seeds"]], dtype=np.float64)
+        return (
+            float(np.median(values[np.isfinite(values)]))
+            if np.isfinite(values).any()
+            else float("nan")
+        )
 
     fewer_fixed = over(lambda s: s["comparisons"]["deployed_vs_fixed_4"]["reduction_of_medians"])
     fewer_plain = over(lambda s: s["comparisons"]["deployed_vs_plain_bkt"]["reduction_of_medians"])
