@@ -19,6 +19,7 @@ from learnway.store import make_engine, transaction
 from learnway.web._audit import install_audit
 from learnway.web._context import STATIC, TEMPLATES, WebContext
 from learnway.web._deps import COOKIE, NotSignedIn, Viewer
+from learnway.web._forms import plain_message
 from learnway.web._health import router as health_router
 from learnway.web._metrics import install_metrics, observe
 from learnway.web._security import CookieSigner, lookup_token
@@ -73,6 +74,23 @@ def _readable(error: RequestValidationError) -> str:
         where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
         parts.append(f"{where or 'input'}: {e.get('msg', 'is not valid')}")
     return "; ".join(parts) or "The input is not valid."
+
+
+def _plain(error: RequestValidationError) -> str:
+    """A page's invalid address in plain words: each field and what to do."""
+    parts = []
+    for e in error.errors():
+        where = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")]
+        name = where[0].replace("_", " ").capitalize() if where else "The address"
+        kind = str(e.get("type", ""))
+        if kind.startswith(("int", "greater_than", "less_than")):
+            text = "the address needs a whole number here (an id from a link)."
+        elif kind.startswith("bool"):
+            text = "use true or false."
+        else:
+            text = plain_message(e)
+        parts.append(f"{name}: {text}")
+    return " ".join(parts) or "The address is not valid."
 
 
 def identify(request: Request, context: WebContext) -> None:
@@ -197,7 +215,7 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
             return JSONResponse(
                 {"detail": _readable(exc), "errors": _jsonable(exc)}, status_code=422
             )
-        return pages.error_page(request, 422, _readable(exc))
+        return pages.error_page(request, 422, _plain(exc))
 
     app.add_middleware(SignInGuard)  # outermost: a flood of sign-ins refused first
     return app
