@@ -461,6 +461,7 @@ class EvidenceOut(BaseModel):
 class NeedsOut(BaseModel):
     section: SectionOut
     needs: list[NeedOut]
+    seen: int = Field(default=0, description="needs marked as seen today, left out of the list")
 
 
 class GroupOut(BaseModel):
