@@ -143,3 +143,71 @@ def test_old_months_are_archived_to_files_and_leave_the_log(
     # August again (a late import) lands in the default partition, still stored once
     with transaction(engine) as session:
         assert record_attempts(session, [_attempt(school, "aug-late", august)]).stored
+
+
+@pytest.mark.slow
+def test_bench_scale_writes_a_synthetic_district_with_copy(
+    demo_engine: Engine, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from learnway.cli import _ops  # noqa: F401  (registers its commands)
+    from learnway.cli._app import app
+    from learnway.store._schema import Enrollment, Mastery, MasteryEvent
+
+    url = demo_engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    args = ["bench", "scale", "--students", "70", "--attempts-per-student", "50", "--database", url]
+    if demo_engine.dialect.name != "postgresql":
+        refused = runner.invoke(app, args)
+        assert refused.exit_code == 1
+        assert "needs PostgreSQL" in refused.output
+        return
+    with transaction(demo_engine) as session:
+        before = session.scalar(select(func.count()).select_from(Attempt)) or 0
+    made = runner.invoke(app, args)
+    assert made.exit_code == 0, made.output
+    with transaction(demo_engine) as session:
+        synthetic = session.scalars(select(User.id).where(User.sourced_id.like("syn-%"))).all()
+        assert len(synthetic) == 70
+        assert (session.scalar(select(func.count()).select_from(Attempt)) or 0) == before + 70 * 50
+        per_student = session.execute(
+            select(Attempt.student_id, func.count()).where(Attempt.student_id.in_(synthetic))
+            .group_by(Attempt.student_id)
+        ).all()  # fmt: skip
+        assert {n for _, n in per_student} == {50}
+        assert session.scalar(select(func.count()).select_from(Enrollment).where(
+            Enrollment.user_id.in_(synthetic))) == 70  # fmt: skip
+        assert session.scalar(select(func.count()).select_from(Mastery).where(
+            Mastery.student_id.in_(synthetic))) == 70 * 2  # fmt: skip
+        assert (session.scalar(select(func.count()).select_from(MasteryEvent)) or 0) > 0
+    again = runner.invoke(app, args)  # a second state on top is refused
+    assert again.exit_code == 1 and "already holds" in again.output
+    with transaction(demo_engine) as session:  # the year has its months: nothing in default
+        default = session.scalar(text(f"SELECT count(*) FROM {PARTS_SCHEMA}.attempts_default"))
+    assert default == 0
+    listed = runner.invoke(app, ["partitions", "list", "--database", url])
+    assert listed.exit_code == 0 and "2025-09" in listed.output
+
+
+def test_rows_of_an_older_year_move_from_the_default_partition_into_their_months(
+    engine: Engine, school: dict[str, int]
+) -> None:
+    from learnway.store._scale import split_default
+
+    old = OCTOBER.replace(year=2019)
+    with transaction(engine) as session:
+        sent = [_attempt(school, f"old-{n}", old + dt.timedelta(days=31 * n)) for n in range(3)]
+        assert len(record_attempts(session, sent).stored) == 3
+    with engine.begin() as connection:
+        moved = split_default(connection)
+    assert _count(engine) == 3
+    if engine.dialect.name == "postgresql":
+        assert moved == 3
+        names = {p.name: p for p in list_partitions(engine)}
+        assert {"attempts_y2019m10", "attempts_y2019m11", "attempts_y2019m12"} <= set(names)
+        with engine.connect() as connection:
+            left = connection.scalar(text(f"SELECT count(*) FROM {PARTS_SCHEMA}.attempts_default"))
+        assert left == 0
+    else:
+        assert moved == 0

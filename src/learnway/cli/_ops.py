@@ -102,13 +102,15 @@ def partitions_archive(
 
 @partitions_app.command("ensure")
 def partitions_ensure(database: DatabaseOption = None) -> None:
-    """Create the coming months' partitions now (the worker also does it every day)."""
-    from learnway.store._scale import ensure_partitions
+    """Create the coming months' partitions now (the worker also does it every day), and move
+    rows that landed in a default partition (an older year imported) into their months."""
+    from learnway.store._scale import ensure_partitions, split_default
 
     engine = _engine(database)
     with engine.begin() as connection:
         made = ensure_partitions(connection)
-    console.print(f"{len(made)} partitions created.")
+        moved = split_default(connection)
+    console.print(f"{len(made)} partitions created, {moved:,} rows moved into their months.")
 
 
 @export_app.command("parquet")

@@ -76,6 +76,7 @@ def ensure_partitions(
     *,
     first: dt.date | None = None,
     through: dt.date | None = None,
+    tables: tuple[str, ...] = tuple(PARTITIONED),
 ) -> list[str]:
     """Create the monthly partitions missing between ``first`` (default: this month) and
     ``through`` (default: :data:`AHEAD_MONTHS` months ahead), and each table's default
@@ -87,7 +88,7 @@ def ensure_partitions(
     first = _month(first or today)
     through = through or _month(today + dt.timedelta(days=31 * AHEAD_MONTHS))
     connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {PARTS_SCHEMA}"))
-    for table in PARTITIONED:
+    for table in tables:
         if not is_partitioned(connection, table):
             continue
         existing = set(
@@ -118,6 +119,32 @@ def ensure_partitions(
             )
             created.append(default)
     return created
+
+
+def split_default(connection: Connection) -> int:
+    """Move the rows of each default partition into monthly partitions (created as needed),
+    e.g. after an import of an older year; return the rows moved. Nothing on SQLite."""
+    moved = 0
+    if connection.dialect.name != "postgresql":
+        return moved
+    for table, key in PARTITIONED.items():
+        default = f"{PARTS_SCHEMA}.{table}_default"
+        if (
+            not is_partitioned(connection, table)
+            or connection.scalar(text("SELECT to_regclass(:t)"), {"t": default}) is None
+        ):
+            continue
+        span = connection.execute(text(f'SELECT min("{key}"), max("{key}") FROM {default}')).one()
+        if span[0] is None:
+            continue
+        connection.execute(text(f"ALTER TABLE public.{table} DETACH PARTITION {default}"))
+        connection.execute(text(f"ALTER TABLE {default} RENAME TO {table}_default_moving"))
+        ensure_partitions(connection, first=span[0].date(), through=span[1].date(), tables=(table,))
+        moved += connection.execute(
+            text(f"INSERT INTO public.{table} SELECT * FROM {PARTS_SCHEMA}.{table}_default_moving")
+        ).rowcount
+        connection.execute(text(f"DROP TABLE {PARTS_SCHEMA}.{table}_default_moving"))
+    return moved
 
 
 def partition_upkeep(engine: Engine) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, insert, select, text
 
 from learnway.store._engine import transaction
+from learnway.store._scale import ensure_partitions
 from learnway.store._schema import (
     CompetencyRow,
     Course,
@@ -100,13 +101,17 @@ def generate_scale(
         "guess": rng.uniform(0.1, 0.3, len(competencies)),
         "slip": rng.uniform(0.05, 0.15, len(competencies)),
     }
+    with engine.begin() as connection:  # the year's months, so no row lands in a default
+        ensure_partitions(connection, first=year_start,
+                          through=year_start + dt.timedelta(days=days))  # fmt: skip
     say(f"{students:,} students, {sections:,} sections, {len(competencies)} competencies")
     counts = {"attempts": 0, "mastery": 0, "events": 0}
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        if cursor.fetchone()[0]:
+        superuser = cursor.fetchone()
+        if superuser and superuser[0]:
             cursor.execute("SET session_replication_role = replica")
         for lo in range(0, students, CHUNK_STUDENTS):
             n = min(CHUNK_STUDENTS, students - lo)
