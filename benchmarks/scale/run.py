@@ -145,6 +145,8 @@ def main() -> None:
     )
     parser.add_argument("--shard-attempts", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--live-only", action="store_true",
+                        help="measure the live path (and partitions) again, keep the fits")  # fmt: skip
     parser.add_argument("--render-only", action="store_true",
                         help="recompute the extrapolation and the .md from scale.json")  # fmt: skip
     args = parser.parse_args()
@@ -157,6 +159,20 @@ def main() -> None:
         return
     if not args.database:
         parser.error("--database is required (unless --render-only)")
+    if args.live_only:
+        from learnway.store import make_engine
+        from learnway.store._scale import list_partitions
+
+        stored = json.loads((args.out / "scale.json").read_text())
+        engine = make_engine(args.database)
+        stored["database"]["attempt_partitions"] = len(
+            [p for p in list_partitions(engine) if p.table == "attempts" and p.rows > 0]
+        )
+        stored["live"] = live_path(engine.url.render_as_string(hide_password=False))
+        (args.out / "scale.json").write_text(json.dumps(stored, indent=2, default=str) + "\n")
+        (args.out / "scale.md").write_text(render(stored))
+        print(render(stored))
+        return
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from sqlalchemy import func, select
 
@@ -170,7 +186,7 @@ def main() -> None:
         framework_id = session.scalars(select(ItemRow.framework_id)).first()
         attempts = session.scalar(select(func.count()).select_from(Attempt)) or 0
         students = session.scalar(select(func.count()).where(User.role == "student")) or 0
-    parts = [p for p in list_partitions(engine) if p.table == "attempts"]
+    parts = [p for p in list_partitions(engine) if p.table == "attempts" and p.rows > 0]
     result: dict[str, Any] = {
         "machine": machine_info(),
         "load_average": load_average(),
@@ -217,7 +233,7 @@ def render(r: dict[str, Any]) -> str:
         "# Scale: calibration and the live path on a synthetic district (PostgreSQL)", "",
         f"Machine: {m.get('cpu', '')} ({m.get('cpus', '')} cores), load average at start "
         f"{r['load_average']}. Database: {d['students']:,} students, "
-        f"{d['attempts']:,} attempts in {d['attempt_partitions']} monthly partitions "
+        f"{d['attempts']:,} attempts in {d['attempt_partitions']} non-empty partitions "
         "(`learnway bench scale`).", "",
         "## BKT with forgetting, every competency with enough evidence", "",
         "| engine | seconds | peak memory of the fitting process (MiB) "
