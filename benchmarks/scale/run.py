@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument("--shard-attempts", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--live-only", action="store_true",
-                        help="measure the live path (and partitions) again, keep the fits")  # fmt: skip
+                        help="measure the live path again, keep the fits")  # fmt: skip
     parser.add_argument("--render-only", action="store_true",
                         help="recompute the extrapolation and the .md from scale.json")  # fmt: skip
     args = parser.parse_args()
