@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from learnway.analytics import MIN_CELL
 from learnway.store import transaction
 from learnway.store._schema import Section
 from learnway.web._models import Assignment
-from learnway.analytics import MIN_CELL
 from web.support import api_client, counts, engine_of, user_id
 
 
