@@ -181,8 +181,12 @@ def test_bench_scale_writes_a_synthetic_district_with_copy(
         assert session.scalar(select(func.count()).select_from(Mastery).where(
             Mastery.student_id.in_(synthetic))) == 70 * 2  # fmt: skip
         assert (session.scalar(select(func.count()).select_from(MasteryEvent)) or 0) > 0
-    again = runner.invoke(app, args)  # a second state on top is refused
+    again = runner.invoke(app, args)  # a second state on top is refused, unless appended
     assert again.exit_code == 1 and "already holds" in again.output
+    more = runner.invoke(app, [*args[:3], "10", *args[4:], "--append"])
+    assert more.exit_code == 0, more.output
+    with transaction(demo_engine) as session:
+        assert session.scalar(select(func.count()).where(User.sourced_id.like("syn-%"))) == 80
     with transaction(demo_engine) as session:  # the year has its months: nothing in default
         default = session.scalar(text(f"SELECT count(*) FROM {PARTS_SCHEMA}.attempts_default"))
     assert default == 0

@@ -31,6 +31,9 @@ def bench_scale(
         int, typer.Option(min=25, help="attempts of each over one school year")
     ] = 500,
     seed: Annotated[int, typer.Option()] = 11,
+    append: Annotated[
+        bool, typer.Option("--append", help="add students to an earlier synthetic state")
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
     """Add a synthetic district or state to a PostgreSQL database holding the demo school:
@@ -47,7 +50,7 @@ def bench_scale(
     try:
         report = generate_scale(
             engine, students=students, attempts_per_student=attempts_per_student, seed=seed,
-            progress=console.print,
+            progress=console.print, append=append,
         )  # fmt: skip
     except ValueError as exc:
         console.print(f"[bold red]{exc}[/]")

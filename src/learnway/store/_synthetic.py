@@ -57,9 +57,11 @@ def generate_scale(
     year_start: dt.date = dt.date(2025, 9, 1),
     days: int = 270,
     progress: Callable[[str], None] | None = None,
+    append: bool = False,
 ) -> ScaleReport:
     """Write the synthetic state into ``engine``'s database (PostgreSQL), which must hold the
-    demo school (``learnway demo --no-serve``) and nothing synthetic yet."""
+    demo school (``learnway demo --no-serve``) and nothing synthetic yet, unless ``append``
+    (more students on top of an earlier run, answering from the same BKT truth)."""
     if engine.dialect.name != "postgresql":
         raise ValueError("the scale generator writes with PostgreSQL's COPY: use PostgreSQL")
     if students < 1 or attempts_per_student < SEQUENCE:
@@ -68,8 +70,8 @@ def generate_scale(
     say = progress or (lambda _m: None)
     rng = np.random.default_rng(seed)
     with transaction(engine) as session:
-        if session.scalar(select(func.count()).where(User.sourced_id.like("syn-%"))):
-            raise ValueError("this database already holds a synthetic state")
+        if not append and session.scalar(select(func.count()).where(User.sourced_id.like("syn-%"))):
+            raise ValueError("this database already holds a synthetic state (add to it: --append)")
         course = session.execute(select(Course.id, Course.org_id, Course.framework_id)).first()
         if course is None:
             raise ValueError("no course: build the demo school first (learnway demo --no-serve)")
@@ -84,8 +86,9 @@ def generate_scale(
         first_section = (session.scalar(select(func.max(Section.id))) or 0) + 1
         session.execute(
             insert(Section),
-            [{"id": first_section + n, "sourced_id": f"syn-section-{n}", "title": f"S{n}",
-              "course_id": course_id, "school_id": school_id} for n in range(sections)],
+            [{"id": k, "sourced_id": f"syn-section-{k}", "title": f"S{k}",
+              "course_id": course_id, "school_id": school_id}
+             for k in range(first_section, first_section + sections)],
         )  # fmt: skip
         for table in ("users", "sections"):
             session.execute(
@@ -101,6 +104,7 @@ def generate_scale(
         "guess": rng.uniform(0.1, 0.3, len(competencies)),
         "slip": rng.uniform(0.05, 0.15, len(competencies)),
     }
+    rng = np.random.default_rng([seed, first_user])  # students added later answer anew
     with engine.begin() as connection:  # the year's months, so no row lands in a default
         ensure_partitions(connection, first=year_start,
                           through=year_start + dt.timedelta(days=days))  # fmt: skip
