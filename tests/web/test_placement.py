@@ -268,7 +268,8 @@ def test_the_placement_check_in_a_browser_passes_axe(
             field.fill("no idea")
         else:
             page.locator("input[type=radio]").first.check()
-        page.get_by_role("button", name="Next question").click()
+        with page.expect_navigation():  # the answer posts, then the next question loads
+            page.get_by_role("button", name="Next question").click()
         page.wait_for_load_state("networkidle")
         visit.check("next-question")
     teacher = Visit(browser, server, "placement-teacher")
