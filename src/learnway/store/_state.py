@@ -40,6 +40,7 @@ from learnway.paths import (
     MasteryPolicy,
     Planner,
     Recommendation,
+    SchoolCalendar,
     Status,
     apply_attempts,
     is_mastered,
@@ -625,14 +626,23 @@ def recommend(
     interests: dict[str, float] | None = None,
     deadline: dt.date | None = None,
     now: dt.datetime | None = None,
+    calendar: SchoolCalendar | None = None,
 ) -> list[Recommendation]:
     """The student's short ranked list of next activities, with reasons, from the stored
-    state."""
+    state; ``calendar`` (day 0 the Unix epoch, as the planner's clock here) makes urgency count
+    school days only."""
     course = live.course
     moment = now or dt.datetime.now(dt.UTC)
     state = load_state(session, live, [student_id])
     config = planner_config(session, student_id=student_id, now=moment)  # experiments
-    planner = Planner(course.graph, course.bank, course.params, policy=live.policy, config=config)
+    planner = Planner(
+        course.graph,
+        course.bank,
+        course.params,
+        policy=live.policy,
+        config=config,
+        calendar=calendar,
+    )
     deadline_day = None
     if deadline is not None:
         deadline_day = day_of(dt.datetime.combine(deadline, dt.time(), tzinfo=dt.UTC))

@@ -19,7 +19,9 @@ from learnway.paths import (
     mastery_status,
     suggest_groups,
 )
+from learnway.paths._calendar import EVERY_DAY
 from learnway.store import MASTERED_NAMES, day_of, load_state
+from learnway.store import section_calendar as stored_calendar
 from learnway.store._schema import (
     Activity,
     ActivityAlignment,
@@ -30,7 +32,6 @@ from learnway.store._schema import (
     GroupMember,
     MasteryEvent,
     Section,
-    SectionDayOff,
     StepAlignment,
     User,
 )
@@ -257,18 +258,12 @@ def _pacing_frame(
 
 
 def section_calendar(session: Session, section: Section, today: dt.date) -> SchoolCalendar | None:
-    """The section's practice weekdays and days off, with today as day 0 (None: every day)."""
-    days_off = tuple(
-        (start, end)
-        for start, end in session.execute(
-            select(SectionDayOff.start_date, SectionDayOff.end_date).where(
-                SectionDayOff.section_id == section.id
-            )
-        )
-    )
-    if section.practice_weekdays is None and not days_off:
+    """The section's practice weekdays, days off and breaks between terms, with today as day
+    0 (None: practice every day)."""
+    calendar = stored_calendar(session, section.id, origin=today)
+    if calendar.weekdays == EVERY_DAY and not calendar.days_off:
         return None
-    return SchoolCalendar(today, section.practice_weekdays or "1111111", days_off)
+    return calendar
 
 
 def school_days_a_week(section: Section) -> int:

@@ -19,6 +19,7 @@ from learnway.paths import (
     REASON_TEMPLATES,
     CourseGraph,
     Recommendation,
+    SchoolCalendar,
     Status,
     forecast_pacing,
     mastery_status,
@@ -31,6 +32,7 @@ from learnway.store import (
     day_of,
     load_state,
     recommend,
+    section_calendar,
     updating_students,
 )
 from learnway.store._schema import Attempt, Enrollment, Goal, Profile, Section, User
@@ -188,6 +190,19 @@ def student_deadline(session: Session, student: User) -> dt.date | None:
     )
 
 
+def student_calendar(session: Session, student: User) -> SchoolCalendar | None:
+    """The school calendar of the student's section with the nearest deadline (the first one
+    without a deadline otherwise), on the live path's clock."""
+    section_id = session.scalar(
+        select(Section.id)
+        .join(Enrollment, Enrollment.section_id == Section.id)
+        .where(Enrollment.user_id == student.id, Enrollment.role == "student")
+        .order_by(Section.deadline.is_(None), Section.deadline, Section.id)
+        .limit(1)
+    )
+    return None if section_id is None else section_calendar(session, section_id)
+
+
 def recommendation_list(
     session: Session, context: WebContext, student: User
 ) -> list[RecommendationOut]:
@@ -197,6 +212,7 @@ def recommendation_list(
         goals=active_goal_codes(session, student, catalog),
         interests=interest_weights(catalog, student_interests(session, student)) or None,
         deadline=student_deadline(session, student),
+        calendar=student_calendar(session, student),
     )  # fmt: skip
     out = []
     for rank, rec in enumerate(recs, start=1):
