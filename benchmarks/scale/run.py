@@ -110,6 +110,19 @@ def live_path(url: str, *, answers: int = 200) -> dict[str, Any]:
     return {"answer": answer, "leader_reports": district(engine)}
 
 
+def _size(engine: Any) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from learnway.store import transaction
+    from learnway.store._schema import Attempt, User
+
+    with transaction(engine) as session:
+        return {
+            "students": session.scalar(select(func.count()).where(User.role == "student")) or 0,
+            "attempts": session.scalar(select(func.count()).select_from(Attempt)) or 0,
+        }
+
+
 def extrapolate(ray1: dict[str, Any], ray2: dict[str, Any], attempts: int) -> dict[str, Any]:
     """Time(N, W) = overhead + N / (W * rate): the fit decomposes by competency, so tasks are
     independent and the work is linear in the attempts. ``rate`` is what one worker fits per
@@ -169,6 +182,7 @@ def main() -> None:
             [p for p in list_partitions(engine) if p.table == "attempts" and p.rows > 0]
         )
         stored["live"] = live_path(engine.url.render_as_string(hide_password=False))
+        stored["live"]["database"] = _size(engine)
         (args.out / "scale.json").write_text(json.dumps(stored, indent=2, default=str) + "\n")
         (args.out / "scale.md").write_text(render(stored))
         print(render(stored))
@@ -214,6 +228,7 @@ def main() -> None:
                      "max_parameter_difference": max(diffs)}  # fmt: skip
     result["extrapolation"] = extrapolate(ray[1], ray[2], single["attempts"])
     result["live"] = live_path(url)
+    result["live"]["database"] = _size(engine)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     (args.out / "scale.md").write_text(render(result))
@@ -251,6 +266,9 @@ def render(r: dict[str, Any]) -> str:
         f"{e['target_workers']} workers: about {e['predicted_seconds']:,} s, each worker holding "
         f"about {e['predicted_worker_peak_rss_mb']:.0f} MiB (a shard, whatever the total).", "",
         "## The live path on the partitioned database", "",
+        f"Measured on {live['database']['students']:,} students and "
+        f"{live['database']['attempts']:,} attempts (the fits above ran on the database as it "
+        "was then).", "",
         f"One answer stored with mastery updated (`record_practice`, {live['answer']['answers']} "
         f"answers of synthetic students with a year of history): p50 "
         f"{live['answer']['p50_ms']} ms, p99 {live['answer']['p99_ms']} ms.", "",
