@@ -59,7 +59,7 @@ def bare_app() -> Any:
     insert_attempt = text(
         "INSERT INTO attempts (id, student_id, step_id, correct, hints_used, timestamp, source)"
         " VALUES (:id, :student, :step, :correct, 0, :at, 'web')"
-        " ON CONFLICT (id) DO NOTHING RETURNING id"
+        " ON CONFLICT DO NOTHING RETURNING id"
     )
     upsert_state = text(
         "INSERT INTO mastery (student_id, competency_id, model_version, p_mastery, evidence,"
