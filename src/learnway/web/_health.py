@@ -15,7 +15,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-router = APIRouter(include_in_schema=False)
+from learnway.web._deps import Public
+
+router = APIRouter(include_in_schema=False, dependencies=[Public])  # for load balancers
 
 
 @lru_cache(maxsize=1)

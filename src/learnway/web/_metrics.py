@@ -35,6 +35,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
+from learnway.web._deps import Public
+
 REQUESTS = Counter(
     "learnway_http_requests", "HTTP requests answered", ["method", "route", "status"]
 )
@@ -157,4 +159,6 @@ def install_metrics(app: FastAPI, engine: Engine) -> None:
         body = await run_in_threadpool(exposition, collector)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
-    app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
+    app.add_api_route(  # aggregate figures only: no student, no name (docs/deploy.md)
+        "/metrics", metrics, methods=["GET"], include_in_schema=False, dependencies=[Public]
+    )
