@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
 PYBKT  := benchmarks/.pybkt-venv/bin/python
 ARGS   ?=
+POSTGRES ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: install browser-deps demo serve test test-sqlite lint format bench clean
 
@@ -55,6 +56,9 @@ bench: $(STAMP)  ## every benchmark; each writes its results files in benchmarks
 	$(BIN)/python benchmarks/answers/coverage.py
 	$(BIN)/python benchmarks/web/heatmap.py
 	$(BIN)/learnway bench paths
+	$(BIN)/learnway bench evidence
+	$(BIN)/learnway bench live --postgres $(POSTGRES)
+	$(BIN)/python benchmarks/interop/oneroster.py
 	bash benchmarks/kt/run_all.sh
 
 clean:

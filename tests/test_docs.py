@@ -66,6 +66,7 @@ def test_make_bench_runs_every_benchmark_and_the_readme_lists_it() -> None:
     for script in scripts:
         assert (ROOT / script).exists()
         assert script in bench, script
-    assert "learnway bench paths" in bench
+    for command in ("bench paths", "bench evidence", "bench live"):
+        assert f"learnway {command}" in bench, command
     for results in ("store.md", "answers.md", "web.md", "paths.md", "kt-summary.md"):
         assert f"benchmarks/results/{results}" in README, results
