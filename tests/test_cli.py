@@ -104,9 +104,12 @@ def test_demo_builds_then_reuses_the_school(tmp_path: Path) -> None:
     assert calibrated.exit_code == 0, calibrated.output
     assert "oatutor-openstax-elementary-algebra:" in calibrated.output
     assert "model version 1 now serves" in calibrated.output
-    for family in ("bkt", "bkt-forgetting", "elo", "pfa", "best-lr+"):
+    for family in ("bkt", "bkt-forgetting"):
         assert f"  {family}: held-out AUC" in calibrated.output, family
     assert "chosen:" in calibrated.output and "calibration error" in calibrated.output
+    elo = runner.invoke(app, ["calibrate", "--database", url, "--candidates", "elo"])
+    assert elo.exit_code == 0, elo.output
+    assert "chosen: elo" in elo.output and "model version 2 now serves" in elo.output
     wrong = runner.invoke(app, ["calibrate", "--database", url, "--candidates", "bkt,oracle"])
     assert wrong.exit_code == 2 and "oracle" in wrong.output
     unknown = runner.invoke(app, ["calibrate", "--database", url, "--course", "nope"])

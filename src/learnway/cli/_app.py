@@ -637,10 +637,10 @@ def calibrate(
     candidates: Annotated[
         str,
         typer.Option(
-            help="Learner models to compare, comma-separated: bkt, bkt-forgetting, "
-            "elo, pfa, best-lr+, dkt"
+            help="Learner models to compare, comma-separated: bkt, bkt-forgetting (the "
+            "default: those the policy benchmark measures), elo, pfa, best-lr+, dkt"
         ),
-    ] = "bkt,bkt-forgetting,elo,pfa,best-lr+",
+    ] = "bkt,bkt-forgetting",
     engine_name: Annotated[
         str,
         typer.Option(

@@ -45,11 +45,13 @@ from learnway.store._schema import (
 from learnway.store._state import active_version, dump_model, live_course, replay_students
 
 BKT_FAMILIES = ("bkt", "bkt-forgetting")
-CANDIDATES = ("bkt", "bkt-forgetting", "elo", "pfa", "best-lr+")
-"""The model families compared on held-out students by every calibration: each has an online
-update with a bounded state, so any of them can serve the live state. ``dkt`` (the LSTM, minutes
-to fit on a CPU) serves too when asked for."""
-LIVE_FAMILIES = (*CANDIDATES, "dkt")
+CANDIDATES = BKT_FAMILIES
+"""The families a calibration compares unless told otherwise: those the policy benchmark
+measures the planner with (``learnway bench paths``), so that what is deployed is what was
+benchmarked."""
+LIVE_FAMILIES = (*BKT_FAMILIES, "elo", "pfa", "best-lr+", "dkt")
+"""Every family that can serve the live state (an online update with a bounded state), for
+``candidates``: Elo, PFA and Best-LR+ fit in seconds, the LSTM in minutes on a CPU."""
 
 
 def _candidate(name: str, n_restarts: int, random_state: int) -> KTModel:
