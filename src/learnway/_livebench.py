@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 
 from learnway.demo import build_demo
 from learnway.learner import bkt_update
@@ -177,6 +177,10 @@ def speed(engine: Engine, *, repeats: int = 100, histories: tuple[int, ...] = HI
                 record_attempts(session, history[chunk : chunk + 20_000], all_or_nothing=True)
         with transaction(engine) as session:
             replay_students(session, where.live, [student])
+        if engine.dialect.name == "postgresql":  # the statistics a server's autovacuum keeps
+            with engine.connect() as connection:
+                connection.execute(text("ANALYZE"))
+                connection.commit()
         answer, recs, listed_total = [], [], 0
         for k in range(repeats):
             attempt = AttemptIn(
