@@ -18,6 +18,7 @@ from learnway.store._schema import (
     ItemRow,
     Message,
     NeedSeen,
+    Placement,
     Section,
     StepAlignment,
     StepRow,
@@ -205,6 +206,16 @@ def test_evidence_shows_placement_as_its_own_kind_and_codes_with_slashes(app: Fa
                 id="placement-test-1", student_id=student, step_id=step, correct=True,
                 score=1.0, hints_used=0, response="42", timestamp=dt.datetime.now(dt.UTC),
                 source="web", kind="placement",
+            )
+        )  # fmt: skip
+        framework = session.scalar(
+            select(CompetencyRow.framework_id).where(CompetencyRow.code == code)
+        )
+        session.add(  # the check that asked it, as the placement pages record it
+            Placement(
+                student_id=student, framework_id=framework, status="done",
+                answers=[{"competency": code, "step": step, "correct": True,
+                          "attempt": "placement-test-1"}],
             )
         )  # fmt: skip
     api = api_client(app, "teacher")

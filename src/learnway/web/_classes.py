@@ -32,9 +32,9 @@ from learnway.store._schema import (
     GroupMember,
     MasteryEvent,
     Section,
-    StepAlignment,
     User,
 )
+from learnway.store._schema import Placement as PlacementRow
 from learnway.web._access import section_students, visible_sections
 from learnway.web._catalog import Catalog
 from learnway.web._context import WebContext
@@ -159,20 +159,22 @@ def heatmap_view(
 
 
 def placement_counts(session: Session, catalog: Catalog, student_ids: list[int]) -> np.ndarray:
-    """Answers to a placement check per student (rows, in order) and competency (columns)."""
+    """Answers to a placement check per student (rows, in order) and competency (columns),
+    from the students' checks (a row each, not a scan of their attempts)."""
     counts = np.zeros((len(student_ids), len(catalog.codes)), dtype=np.int64)
     if not student_ids:
         return counts
     row_of = {sid: i for i, sid in enumerate(student_ids)}
-    for sid, competency_id, n in session.execute(
-        select(Attempt.student_id, StepAlignment.competency_id, func.count())
-        .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
-        .where(Attempt.student_id.in_(student_ids), Attempt.kind == "placement")
-        .group_by(Attempt.student_id, StepAlignment.competency_id)
+    for sid, answers in session.execute(
+        select(PlacementRow.student_id, PlacementRow.answers).where(
+            PlacementRow.student_id.in_(student_ids),
+            PlacementRow.framework_id == catalog.framework_id,
+        )
     ):
-        col = catalog.column_of_id.get(competency_id)
-        if col is not None:
-            counts[row_of[sid], col] = n
+        for answer in answers or ():
+            col = catalog.index.get(str(answer.get("competency")))
+            if col is not None:
+                counts[row_of[sid], col] += 1
     return counts
 
 
