@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import numpy as np
 from fastapi import HTTPException
@@ -222,7 +223,7 @@ def recommendation_list(
             href = f"/practice/{item}"
         else:
             item, step = None, None
-            href = f"/practice/competency/{rec.competency}"
+            href = f"/practice/competency/{quote(rec.competency, safe='/')}"
         out.append(
             RecommendationOut(
                 rank=rank,
