@@ -725,8 +725,14 @@ def render_markdown(results: dict[str, Any]) -> str:
             "",
             f"{t['students']} simulated students in 3 sections, {t['school_days']} school days, "
             f"{t['attempts']:,} answers through `record_practice`, each chosen from the live "
-            "recommendations. Truly known: the simulator's probability of retrieval at least "
-            "0.75 at the end.",
+            "recommendations"
+            + (
+                f", after the placement check (median {t['placement_questions_median']:g} "
+                "questions)"
+                if t.get("placement")
+                else ""
+            )
+            + ". Truly known: the simulator's probability of retrieval at least 0.75 at the end.",
             "",
             "| figure | value |",
             "|---|---|",
