@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, String, delete, func, insert, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -51,7 +51,13 @@ from learnway.paths import (
 from learnway.store._assignment import planner_config
 from learnway.store._attempts import AttemptIn, AttemptReport, record_attempts
 from learnway.store._jobs import enqueue
-from learnway.store._progress import day_of, evidence_of, load_course, moment_of
+from learnway.store._progress import (
+    SECONDS_PER_DAY,
+    day_of,
+    evidence_of,
+    load_course,
+    moment_of,
+)
 from learnway.store._schema import (
     Attempt,
     CompetencyRow,
@@ -168,15 +174,26 @@ STATE_COLUMNS = (
 
 
 def load_state(session: Session, live: LiveCourse, student_ids: Sequence[int]) -> LearnerState:
-    """The stored state of ``student_ids`` (rows in that order): one indexed read."""
+    """The stored state of ``student_ids`` (rows in that order): one indexed read, its rows
+    taken as plain values (the time of last evidence converted in bulk, not row by row)."""
     state = LearnerState.new(len(student_ids), live.course.params)
     if not student_ids:
         return state
-    rows = session.execute(
-        select(*STATE_COLUMNS).where(
-            Mastery.student_id.in_(student_ids), Mastery.model_version == live.version
+    postgres = session.get_bind().dialect.name == "postgresql"
+    last = (
+        func.extract("epoch", Mastery.last_evidence_at)
+        if postgres
+        else type_coerce(Mastery.last_evidence_at, String)
+    )
+    rows = (
+        session.connection()
+        .execute(
+            select(*STATE_COLUMNS[:-1], last).where(
+                Mastery.student_id.in_(student_ids), Mastery.model_version == live.version
+            )
         )
-    ).all()
+        .all()
+    )
     if not rows:
         return state
     row_of = {sid: i for i, sid in enumerate(student_ids)}
@@ -190,11 +207,20 @@ def load_state(session: Session, live: LiveCourse, student_ids: Sequence[int]) -
     state.attempts[r, c], state.no_progress[r, c] = values[:, 2], values[:, 3]
     state.peak[r, c], state.hint_rate[r, c] = values[:, 4], values[:, 5]
     state.reviews[r, c], state.mastered_once[r, c] = values[:, 6], values[:, 7] > 0
-    last = [x[10] for x in rows]
-    state.last_seen[r, c] = np.array(
-        [np.nan if t is None else day_of(t) for t in last], dtype=np.float64
-    )[keep]
+    state.last_seen[r, c] = _days([x[10] for x in rows], postgres)[keep]
     return state
+
+
+def _days(stamps: list[Any], postgres: bool) -> NDArray[np.float64]:
+    """Stored times (PostgreSQL: seconds since the epoch; SQLite: UTC wall-clock text) on the
+    planner's clock, exactly as :func:`day_of` gives them; ``nan`` where there is none."""
+    if postgres:
+        seconds = np.array([np.nan if t is None else float(t) for t in stamps])
+        return seconds / SECONDS_PER_DAY
+    text_ = np.array(["NaT" if t is None else str(t).replace(" ", "T") for t in stamps])
+    micros = text_.astype("datetime64[us]")
+    seconds = (micros - np.datetime64(0, "us")).astype(np.int64) / 1e6
+    return np.where(np.isnat(micros), np.nan, seconds / SECONDS_PER_DAY)
 
 
 def _row(

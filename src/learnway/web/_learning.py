@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from learnway.paths import (
     REASON_TEMPLATES,
     CourseGraph,
+    LearnerState,
     Recommendation,
     SchoolCalendar,
     Status,
@@ -86,10 +87,16 @@ STATUS_TEXT = np.array([STATUS_NAMES[Status(k)] for k in range(len(Status))], dt
 
 
 def mastery_grid(
-    session: Session, context: WebContext, catalog: Catalog, student_ids: list[int]
+    session: Session,
+    context: WebContext,
+    catalog: Catalog,
+    student_ids: list[int],
+    *,
+    state: LearnerState | None = None,
 ) -> MasteryGrid:
+    """The students' grid, from their stored state (or ``state``, already read for them)."""
     live, _ = context.live(session, catalog.framework_id)
-    state = load_state(session, live, student_ids)
+    state = load_state(session, live, student_ids) if state is None else state
     now = day_of(dt.datetime.now(dt.UTC))
     seen = state.evidence > 0
     return MasteryGrid(

@@ -114,8 +114,8 @@ def needs_view(session: Session, context: WebContext, section: Section) -> Needs
     policy = live.policy
     students = section_students(session, section_id=section.id)
     ids = [s.id for s in students]
-    grid = mastery_grid(session, context, catalog, ids)
     state = load_state(session, live, ids)
+    grid = mastery_grid(session, context, catalog, ids, state=state)
     today = dt.date.today()
     now_day = day_of(dt.datetime.now(dt.UTC))
     pacing = pacing_view(session, context, section, students=students, grid=grid).students
