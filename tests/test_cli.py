@@ -55,9 +55,8 @@ def test_import_case_writes_a_framework_or_nothing(tmp_path: Path) -> None:
 def test_import_oneroster_writes_a_bundle_or_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'school.db'}"
     bundles = SHARED / "interop" / "oneroster" / "catalyst-moodle-enrol_oneroster"
-    refused = runner.invoke(
-        app, ["import", "oneroster", str(bundles / "Test_minimal_data_set.zip"), "--database", url]
-    )
+    minimal = str(bundles / "Test_minimal_data_set.zip")
+    refused = runner.invoke(app, ["import", "oneroster", "--strict", minimal, "--database", url])
     assert refused.exit_code == 1
     assert "Nothing was imported" in refused.output and "enrolled as student" in refused.output
     assert "left out: org org-sch-222-456: a department" in refused.output
@@ -70,6 +69,14 @@ def test_import_oneroster_writes_a_bundle_or_nothing(tmp_path: Path) -> None:
     assert "Imported OneRoster 1.2 bundle" in done.output
     with transaction(make_engine(url)) as session:
         assert session.scalars(select(User.username)).all() == ["brucewayne"]
+    tolerant = f"sqlite:///{tmp_path / 'tolerant.db'}"  # without --strict: rows left out, listed
+    kept = runner.invoke(app, ["import", "oneroster", minimal, "--database", tolerant])
+    assert kept.exit_code == 0, kept.output
+    assert "left out: user usr-222-987654 is a teacher, enrolled as student" in " ".join(
+        kept.output.split()
+    )
+    with transaction(make_engine(tolerant)) as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 6
 
 
 def test_demo_builds_then_reuses_the_school(tmp_path: Path) -> None:

@@ -16,10 +16,20 @@ from collections.abc import Iterable, Sequence
 
 from fastapi.responses import Response
 
-__all__ = ["CSV_MEDIA_TYPE", "FORMULA_START", "Cell", "csv_response", "csv_text", "safe_cell"]
+__all__ = [
+    "CSV_MEDIA_TYPE",
+    "CSV_RESPONSES",
+    "FORMULA_START",
+    "Cell",
+    "csv_response",
+    "csv_text",
+    "safe_cell",
+]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+CSV_RESPONSES: dict[int | str, dict[str, object]] = {200: {"content": {"text/csv": {}}}}
+"""What a CSV route declares in the API description (``responses=CSV_RESPONSES``)."""
 Cell = str | int | float | bool | None
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from learnway.web._csv import Cell, csv_response
+from learnway.web._csv import CSV_RESPONSES, Cell, csv_response
 from learnway.web._deps import ContextDep, Id, Leader, SessionDep
 from learnway.web._experiments import (
     ContentEfficacyOut,
@@ -106,7 +106,7 @@ def experiment_csv(data: ExperimentOut, figure: str) -> tuple[list[str], list[li
 
 
 @router.get("/experiments/{experiment_id}/{figure}.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})  # fmt: skip
+            responses=CSV_RESPONSES)  # fmt: skip
 def get_experiment_csv(
     experiment_id: Id, figure: Figure, user: Leader, session: SessionDep
 ) -> Response:
@@ -141,7 +141,7 @@ def supports_csv(data: SupportsEfficacyOut) -> tuple[list[str], list[list[Cell]]
 
 
 @router.get("/efficacy/supports.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})  # fmt: skip
+            responses=CSV_RESPONSES)  # fmt: skip
 def get_supports_efficacy_csv(
     user: Leader, session: SessionDep, days: Days = 21, window: Window = 3
 ) -> Response:
@@ -160,7 +160,7 @@ def get_content_efficacy(
 
 
 @router.get("/efficacy/content.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})  # fmt: skip
+            responses=CSV_RESPONSES)  # fmt: skip
 def get_content_efficacy_csv(
     user: Leader, session: SessionDep, context: ContextDep, min_uses: MinUses = 20
 ) -> Response:
