@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from learnway.paths import CourseGraph, LearnerState, Placement, Planner
-from learnway.sim import placement_study
+from learnway.sim import placement_study, take_placement
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 CONTENT = SHARED / "content" / "oatutor-elementary-algebra.tar.gz"
@@ -107,21 +107,7 @@ def test_a_student_who_knows_the_first_half_places_there_within_20_questions(alg
     )
     truth = retrieval(students, 0.0)
     place = Placement(algebra.graph, algebra.params, **CHECK)
-    posterior = place.start(n)
-    asked = np.zeros((n, algebra.n), dtype=bool)
-    questions = np.zeros(n, dtype=np.int64)
-    active = np.arange(n)
-    while active.size:
-        c = place.choose(posterior[active], asked[active])
-        p_right = (
-            students.guess[active]
-            + (1 - students.guess[active] - students.slip[active]) * truth[active, c]
-        )
-        correct = rng.random(active.size) < p_right
-        posterior[active] = place.update(posterior[active], c, correct)
-        asked[active, c] = True
-        questions[active] += 1
-        active = active[~place.done(posterior[active], questions[active])]
+    posterior, questions = take_placement(place, students, truth, rng)
     assert questions.min() >= 10 and questions.max() <= 20
     position, _ = place.interval(posterior)
     error = np.abs(position - first_half.sum())

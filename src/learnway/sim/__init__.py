@@ -11,6 +11,7 @@ from learnway.sim._benchmark import (
     render_markdown,
     render_summary,
     run_policy_benchmark,
+    take_placement,
     write_results,
 )
 from learnway.sim._classroom import RunResult, Term, run_term
@@ -64,6 +65,7 @@ __all__ = [
     "sample_space_students",
     "sample_students",
     "simulate_history",
+    "take_placement",
     "write_results",
     "write_worlds_results",
 ]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from learnway._machine import load_average, machine_info
 from learnway.paths import CourseGraph, LearnerState, Placement, Planner, PlannerConfig
@@ -28,7 +29,7 @@ from learnway.sim._ablations import (
 from learnway.sim._calibrate import calibrate
 from learnway.sim._classroom import ATTEMPT_KINDS, RunResult, Term, run_term
 from learnway.sim._policies import FixedSequence, Oracle, PlannerPolicy, Policy
-from learnway.sim._world import KNOWN, retrieval, sample_students
+from learnway.sim._world import KNOWN, Students, retrieval, sample_students
 
 Progress = Callable[[str, int, int], None]
 
@@ -78,17 +79,15 @@ def _median(values: np.ndarray) -> float:
     return float(np.median(finite)) if finite.size else float("nan")
 
 
-def placement_study(
-    course: CourseGraph, n_students: int, seed: int, placement: Placement | None = None
-) -> dict[str, float]:
-    """Run the diagnostic alone on fresh simulated students: questions asked and accuracy of the
-    placed knowledge state against the simulator's truth at the start."""
-    rng = np.random.default_rng(seed)
-    students = sample_students(course.graph, n_students, rng)
-    place = placement or Placement(course.graph, course.params)
-    truth = retrieval(students, 0.0)
+def take_placement(
+    place: Placement, students: Students, truth: NDArray[np.float64], rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Simulated students answer the adaptive check until it is done (each answer right with
+    the student's guess and slip around ``truth``, their probability of retrieval now).
+    Returns the check's posterior over positions and the questions each was asked."""
+    n_students = truth.shape[0]
     posterior = place.start(n_students)
-    asked = np.zeros((n_students, course.n), dtype=bool)
+    asked = np.zeros(truth.shape, dtype=bool)
     questions = np.zeros(n_students, dtype=np.int64)
     active = np.arange(n_students)
     while active.size:
@@ -102,6 +101,19 @@ def placement_study(
         asked[active, c] = True
         questions[active] += 1
         active = active[~place.done(posterior[active], questions[active])]
+    return posterior, questions
+
+
+def placement_study(
+    course: CourseGraph, n_students: int, seed: int, placement: Placement | None = None
+) -> dict[str, float]:
+    """Run the diagnostic alone on fresh simulated students: questions asked and accuracy of the
+    placed knowledge state against the simulator's truth at the start."""
+    rng = np.random.default_rng(seed)
+    students = sample_students(course.graph, n_students, rng)
+    place = placement or Placement(course.graph, course.params)
+    truth = retrieval(students, 0.0)
+    posterior, questions = take_placement(place, students, truth, rng)
     placed = place.known_probability(posterior) >= 0.5
     known = truth >= KNOWN
     # The position that best explains the true known set (fewest disagreements).
