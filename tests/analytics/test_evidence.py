@@ -65,6 +65,11 @@ def test_power_and_mde_agree_and_clustering_costs_power() -> None:
     sections = Design(units=16, cluster_size=25, icc=0.2, sd=2.0)
     assert minimum_detectable_effect(sections, 0.8) > mde
     assert power_of(students, 0.0) == pytest.approx(0.05)
+    # each term adjusted for (strata beyond the first) costs the test a degree of freedom
+    few = Design(units=12, sd=2.0)
+    assert minimum_detectable_effect(Design(units=12, sd=2.0, terms=5), 0.8) > (
+        minimum_detectable_effect(few, 0.8) * 1.05
+    )
     with pytest.raises(ValueError, match="treated_share"):
         Design(units=10, treated_share=1.0)
 
@@ -100,6 +105,37 @@ def test_missing_outcomes_are_attrition_not_a_changed_arm() -> None:
     assert low.low_cautious and "low attrition" in low.verdict
     with pytest.raises(ValueError):
         attrition({"c": 10, "t": 10}, {"c": 11, "t": 10})
+
+
+@pytest.mark.parametrize(
+    ("overall", "cautious", "optimistic"),
+    [(0, 5.7, 10.0), (10, 6.3, 10.9), (30, 4.1, 8.2), (45, 1.8, 4.9), (57, 0.0, 2.1),
+     (58, None, 1.9), (65, None, 0.3), (66, None, None)],
+)  # fmt: skip
+def test_attrition_boundaries_are_the_wwc_table(
+    overall: int, cautious: float | None, optimistic: float | None
+) -> None:
+    """Rows of the WWC Standards Handbook 4.1 Table II.1 (overall attrition in percent)."""
+    lost = overall * 10  # of 1000 per arm, the same in both: no differential
+    report = attrition({"c": 1000, "t": 1000}, {"c": 1000 - lost, "t": 1000 - lost})
+    assert report.overall == pytest.approx(overall / 100)
+    for got, want in ((report.cautious_limit, cautious), (report.optimistic_limit, optimistic)):
+        assert (got is None) == (want is None)
+        if want is not None:
+            assert got == pytest.approx(want / 100)
+
+
+def test_differential_attrition_is_judged_at_the_boundary() -> None:
+    # 30% overall: 6 points differential is over the cautious boundary (4.1), under the
+    # optimistic one (8.2)
+    middle = attrition({"c": 100, "t": 100}, {"c": 73, "t": 67})
+    assert middle.overall == pytest.approx(0.30) and middle.differential == pytest.approx(0.06)
+    assert not middle.low_cautious and middle.low_optimistic
+    assert "optimistic" in middle.verdict
+    at_edge = attrition({"c": 1000, "t": 1000}, {"c": 720, "t": 679})  # 30.05%, 4.1 points
+    assert at_edge.low_cautious
+    high = attrition({"c": 100, "t": 100}, {"c": 40, "t": 40})  # 60% overall, none differential
+    assert not high.low_cautious and high.low_optimistic
 
 
 def test_subgroups_under_the_minimum_are_suppressed_with_a_second_one() -> None:

@@ -5,9 +5,13 @@ control of multiple comparisons.
 Every student randomized stays in the condition they were assigned to (intention to treat);
 a student without an outcome counts as attrition, never as a member of another arm. Effects
 are ordinary least squares of the outcome on the condition (and the strata of a stratified
-assignment, and any pre-registered covariates) with HC2 standard errors and t intervals; when
-sections were assigned, on the sections' mean outcomes, the level at which they were
-randomized.
+assignment, and any pre-registered covariates) with robust standard errors and t intervals
+on the model's residual degrees of freedom. Students assigned one by one: HC3 standard errors,
+the choice of Long and Ervin (2000) for small and unbalanced samples; every stratum's
+indicator adds leverage, and HC3 errs toward wider intervals, keeping the test at or under
+its level. Sections assigned: least squares on the sections' mean outcomes, the level at
+which they were randomized, with HC2 standard errors (a few dozen sections: HC3 would cost
+power the design does not have).
 """
 
 from __future__ import annotations
@@ -24,18 +28,27 @@ from learnway.analytics._reports import MIN_CELL, suppressed
 
 Float = NDArray[np.float64]
 
-# The What Works Clearinghouse's attrition boundaries (Procedures and Standards Handbook):
-# the largest differential attrition (percentage points) with which a randomized study keeps
-# "low attrition", at each level of overall attrition, under the cautious and the optimistic
-# assumption about how attrition relates to the outcome. Anchors every five points; between
-# them the boundary is interpolated; beyond the last anchor attrition is high.
-_WWC_OVERALL = np.array([0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60], dtype=float)
-_WWC_CAUTIOUS = np.array(
-    [5.7, 6.1, 6.3, 5.9, 5.4, 4.8, 4.1, 3.3, 2.4, 1.4, 0.3, -1, -1], dtype=float
-)
-_WWC_OPTIMISTIC = np.array(
-    [10.0, 10.5, 11.1, 11.5, 11.9, 12.1, 12.2, 12.2, 12.0, 11.7, 11.2, 10.5, 9.7], dtype=float
-)
+# The What Works Clearinghouse's attrition boundary: for each whole percentage of overall
+# attrition (0 to 65), the largest differential attrition (percentage points) with which a
+# randomized study keeps "low attrition", under the cautious assumption (the intervention may
+# affect who leaves) and the optimistic one. Source: WWC Standards Handbook, Version 4.1 (2020),
+# Table II.1, as transcribed in the baselinr R package (MIT licence, R/attrition_boundary.R,
+# github.com/zl1212-ship-it/baselinr). The handbook's own text (Version 4.1 or 5.0) could not be
+# consulted here, so the values are not checked against it directly. Under the cautious
+# assumption 58% overall attrition or more is high attrition whatever the differential; under
+# both, beyond 65%. Overall attrition is rounded to a whole percentage, as the table is read.
+_WWC_CAUTIOUS = np.array([
+    5.7, 5.8, 5.9, 5.9, 6.0, 6.1, 6.2, 6.3, 6.3, 6.3, 6.3, 6.2, 6.2, 6.1, 6.0, 5.9, 5.9, 5.8,
+    5.7, 5.5, 5.4, 5.3, 5.2, 5.1, 4.9, 4.8, 4.7, 4.5, 4.4, 4.3, 4.1, 4.0, 3.8, 3.6, 3.5, 3.3,
+    3.2, 3.1, 2.9, 2.8, 2.6, 2.5, 2.3, 2.1, 2.0, 1.8, 1.6, 1.5, 1.3, 1.2, 1.0, 0.9, 0.7, 0.6,
+    0.4, 0.3, 0.2, 0.0,
+])  # fmt: skip
+_WWC_OPTIMISTIC = np.array([
+    10.0, 10.1, 10.2, 10.3, 10.4, 10.5, 10.7, 10.8, 10.9, 10.9, 10.9, 10.9, 10.9, 10.8, 10.8,
+    10.7, 10.6, 10.5, 10.3, 10.2, 10.0, 9.9, 9.7, 9.5, 9.4, 9.2, 9.0, 8.8, 8.6, 8.4, 8.2, 8.0,
+    7.8, 7.6, 7.4, 7.2, 7.0, 6.7, 6.5, 6.3, 6.0, 5.8, 5.6, 5.3, 5.1, 4.9, 4.6, 4.4, 4.2, 3.9,
+    3.7, 3.5, 3.2, 3.0, 2.8, 2.6, 2.3, 2.1, 1.9, 1.6, 1.4, 1.1, 0.9, 0.7, 0.5, 0.3,
+])  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -100,7 +113,8 @@ def estimate_effects(
     were assigned) moves the analysis to the level of assignment: each section's mean outcome,
     so the errors allow any correlation within a section (the usual cluster-robust sandwich
     rejects too often with a few dozen sections). ``covariates`` (students x k, measured before
-    assignment) are centred and adjusted for. HC2 standard errors, t intervals.
+    assignment) are centred and adjusted for. HC3 standard errors for students, HC2 for
+    section means; t intervals and p-values on the residual degrees of freedom.
     """
     y, c, g = _arrays(outcome, condition, cluster)
     if control not in set(c.tolist()):
@@ -125,9 +139,11 @@ def estimate_effects(
         xc = None if x_cov is None else x_cov[keep]
         sk = None if st is None else st[keep]
         clusters = None
+        cov_type = "HC2"
         if g is None:
             y_fit, t_fit = yt, treated
-            method = "least squares, HC2 standard errors"
+            cov_type = "HC3"
+            method = "least squares, HC3 standard errors"
         else:
             groups = np.unique(g[keep].astype(str), return_inverse=True)[1]
             clusters = int(groups.max() + 1)
@@ -150,7 +166,7 @@ def estimate_effects(
             cols.extend(_strata_columns(sk))
         if xc is not None:
             cols.extend((xc - xc.mean(axis=0)).T)
-        fit = sm.OLS(y_fit, np.column_stack(cols)).fit(cov_type="HC2", use_t=True)
+        fit = sm.OLS(y_fit, np.column_stack(cols)).fit(cov_type=cov_type, use_t=True)
         est, se = float(fit.params[1]), float(fit.bse[1])
         low, high = (float(v) for v in np.asarray(fit.conf_int(alpha=alpha))[1])
         s1, s0 = yt[treated == 1].std(ddof=1), yt[treated == 0].std(ddof=1)
@@ -183,11 +199,13 @@ class Attrition:
 
     @property
     def low_cautious(self) -> bool:
-        return self.cautious_limit is not None and self.differential <= self.cautious_limit
+        limit = self.cautious_limit
+        return limit is not None and self.differential <= limit + 1e-9
 
     @property
     def low_optimistic(self) -> bool:
-        return self.optimistic_limit is not None and self.differential <= self.optimistic_limit
+        limit = self.optimistic_limit
+        return limit is not None and self.differential <= limit + 1e-9
 
     @property
     def verdict(self) -> str:
@@ -199,10 +217,9 @@ class Attrition:
 
 
 def _limit(table: Float, overall_pct: float) -> float | None:
-    if overall_pct > _WWC_OVERALL[-1]:
-        return None
-    value = float(np.interp(overall_pct, _WWC_OVERALL, table))
-    return None if value < 0 else value / 100
+    """The boundary (a share) at this overall attrition; None where attrition is high anyway."""
+    row = int(np.floor(overall_pct + 0.5 + 1e-9))
+    return float(table[row]) / 100 if row < len(table) else None
 
 
 def attrition(randomized: Mapping[str, int], analyzed: Mapping[str, int]) -> Attrition:
@@ -272,7 +289,7 @@ def subgroup_effects(
     dummies = (s[m][:, None] == np.array(shown[1:])[None, :]).astype(float)
     x = np.column_stack([np.ones_like(t), t, dummies, dummies * t[:, None]])
     if g is None:
-        fit = sm.OLS(y[m], x).fit(cov_type="HC2", use_t=True)
+        fit = sm.OLS(y[m], x).fit(cov_type="HC3", use_t=True)
     else:
         groups = np.unique(g[m].astype(str), return_inverse=True)[1]
         fit = sm.OLS(y[m], x).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)

@@ -17,7 +17,7 @@ DEFAULT_OUT_DIR = Path(__file__).resolve().parents[3] / "benchmarks" / "results"
 def bench_evidence(
     runs: Annotated[
         int, typer.Option(min=1, help="simulated experiments per design and truth (>= 200)")
-    ] = 2000,
+    ] = 4000,
     support_runs: Annotated[
         int, typer.Option(min=1, help="simulated schools per truth for the support analysis")
     ] = 300,

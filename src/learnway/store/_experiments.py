@@ -220,18 +220,21 @@ def _launch_power(
     sd = experiment.design.get("expected_sd") or 1.0
     n_students = len(units)
     sections = len({u[1] for u in units})
+    stratify = experiment.design["stratify"]
+    strata = {"section": sections, "school": len({u[2] for u in units})}.get(stratify, 1)
     if experiment.unit == "section":
-        if sections < 4:
+        terms = len({u[2] for u in units}) - 1 if stratify == "school" else 0
+        if sections < 4 + terms:
             return {"students": n_students, "sections": sections, "mde": None}
         design = Design(
             units=sections, treated_share=treated_share,
             cluster_size=max(n_students / sections, 1.0),
-            icc=float(experiment.design.get("expected_icc") or 0.0), sd=sd,
+            icc=float(experiment.design.get("expected_icc") or 0.0), sd=sd, terms=terms,
         )  # fmt: skip
     else:
-        if n_students < 4:
+        if n_students < 4 + strata - 1:
             return {"students": n_students, "sections": sections, "mde": None}
-        design = Design(units=n_students, treated_share=treated_share, sd=sd)
+        design = Design(units=n_students, treated_share=treated_share, sd=sd, terms=strata - 1)
     mde = minimum_detectable_effect(design, 0.8)
     return {
         "students": n_students,
