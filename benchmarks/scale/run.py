@@ -22,25 +22,22 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 SINGLE = """
 import json, resource, sys, time
-import numpy as np
-from learnway.learner import BKT
 from learnway.store import make_engine, transaction
-from learnway.store._calibrate import attempt_table
+from learnway.store._attempt_arrays import attempt_arrays, bkt_values, fit_bkt
 from learnway.store._calibrate_ray import competency_sizes
 engine = make_engine(sys.argv[1]); framework_id = int(sys.argv[2])
 t0 = time.perf_counter()
 with transaction(engine) as session:
     sizes = competency_sizes(session, framework_id)
     codes = sorted(sizes.index[(sizes["attempts"] >= 100) & (sizes["students"] >= 10)])
-    table = attempt_table(session, framework_id)
-table = table[table["competency_id"].isin(codes)]
+    table, codes = attempt_arrays(session, framework_id, codes)
 loaded = time.perf_counter() - t0
-model = BKT(forgetting=True, n_restarts=5, random_state=0, n_jobs=1).fit(table)
-values = np.c_[model.prior_, model.learn_, model.guess_, model.slip_, model.forget_]
+model = fit_bkt(table, range(len(codes)), len(codes), n_restarts=5, random_state=0, n_jobs=1)
+values = bkt_values(model)
 print(json.dumps({"seconds": time.perf_counter() - t0, "load_seconds": loaded,
     "attempts": len(table), "competencies": len(codes),
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "params": {c: values[model.competency_index_[c]].tolist() for c in codes}}))
+    "params": {c: values[model.competency_index_[k]].tolist() for k, c in enumerate(codes)}}))
 """
 RAY = """
 import json, resource, sys, time
@@ -63,9 +60,16 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "workers": fit.workers,
 """
 
 
-def _run(code: str, *args: str) -> dict[str, Any]:
+def _run(code: str, *args: str, cap_bytes: int | None = None) -> dict[str, Any]:
+    """Run a fit in a fresh process; ``cap_bytes`` caps its address space (a fit that would
+    need more fails instead of taking the machine down)."""
+
+    def cap() -> None:
+        if cap_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (cap_bytes, cap_bytes))
+
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          check=False)  # fmt: skip
+                          check=False, preexec_fn=cap)  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -158,6 +162,10 @@ def main() -> None:
     )
     parser.add_argument("--shard-attempts", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--cap-gib", type=int, default=8,
+                        help="address-space cap of the single-process fit")  # fmt: skip
+    parser.add_argument("--fits-only", action="store_true",
+                        help="measure the fits again, keep the live path's figures")  # fmt: skip
     parser.add_argument("--live-only", action="store_true",
                         help="measure the live path again, keep the fits")  # fmt: skip
     parser.add_argument("--render-only", action="store_true",
@@ -212,7 +220,7 @@ def main() -> None:
     }
     print(f"{attempts:,} attempts, {students:,} students", flush=True)
     url = engine.url.render_as_string(hide_password=False)
-    single = _run(SINGLE, url, str(framework_id))
+    single = _run(SINGLE, url, str(framework_id), cap_bytes=args.cap_gib << 30)
     print(f"single process: {single['seconds']:.0f} s", flush=True)
     ray = {}
     for workers in (1, 2):
@@ -227,8 +235,11 @@ def main() -> None:
     result["fit"] = {"single": single, "ray_1": ray[1], "ray_2": ray[2],
                      "max_parameter_difference": max(diffs)}  # fmt: skip
     result["extrapolation"] = extrapolate(ray[1], ray[2], single["attempts"])
-    result["live"] = live_path(url)
-    result["live"]["database"] = _size(engine)
+    if args.fits_only:
+        result["live"] = json.loads((args.out / "scale.json").read_text())["live"]
+    else:
+        result["live"] = live_path(url)
+        result["live"]["database"] = _size(engine)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     (args.out / "scale.md").write_text(render(result))

@@ -26,8 +26,9 @@ import pandas as pd
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from learnway.learner import BKT, DKT, EloKT, KTModel, LogisticKT, attempts_from_frame, select_model
+from learnway.learner import BKT, DKT, EloKT, KTModel, LogisticKT, select_model
 from learnway.paths import select_configuration
+from learnway.store._attempt_arrays import attempt_arrays
 from learnway.store._engine import transaction
 from learnway.store._jobs import enqueue
 from learnway.store._progress import aligned_attempts, load_course
@@ -88,17 +89,18 @@ class CalibrationReport:
 
 def attempt_table(session: Session, framework_id: int) -> pd.DataFrame:
     """Every stored attempt on the course's steps in the learner models' input format: one row
-    per aligned competency, in time order per student; an answer found after a hint is wrong."""
-    rows = session.execute(
-        aligned_attempts().where(CompetencyRow.framework_id == framework_id)
-    ).all()
-    frame = pd.DataFrame(
-        rows,
-        columns=["student_id", "competency_id", "correct", "hints", "timestamp", "id", "kind"],
+    per aligned competency, in time order per student; an answer found after a hint is wrong.
+    Read as compact arrays (:func:`learnway.store._attempt_arrays.attempt_arrays`)."""
+    table, codes = attempt_arrays(session, framework_id)
+    names = np.asarray(codes, dtype=object)
+    return pd.DataFrame(
+        {
+            "student_id": table["student_id"].to_numpy(),
+            "competency_id": names[table["competency_id"].to_numpy()],
+            "correct": table["correct"].to_numpy(),
+            "step": np.arange(len(table)),
+        }
     )
-    frame = frame[frame["kind"] != "worked_example"]  # studied, not answered
-    frame["correct"] = frame["correct"].astype(bool) & (frame["hints"] == 0)
-    return attempts_from_frame(frame[["student_id", "competency_id", "correct", "timestamp"]])
 
 
 def calibrate_course(

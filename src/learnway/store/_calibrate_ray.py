@@ -5,8 +5,9 @@ competency's attempts, so the fit decomposes by competency without approximation
 asks the database for each competency's size (one aggregate query), packs the competencies that
 have enough evidence into shards of about ``shard_attempts`` attempts, and sends one task per
 shard. Each task reads its shard's attempts from PostgreSQL itself (on the partitioned log, an
-index scan per competency's steps), fits :class:`learnway.learner.BKT` on them with one
-thread, and returns the parameters only. No process holds the whole log: a worker's memory is
+index scan per competency's steps) as compact arrays (7 bytes an attempt, with
+``COPY ... TO STDOUT``), fits :class:`learnway.learner.BKT` on them with one thread, and
+returns the parameters only. No process holds the whole log: a worker's memory is
 bounded by the shard size, whatever the total. The result is written as a new model version of
 family ``bkt-forgetting``, queued to be built, exactly as :func:`learnway.store.calibrate_course`
 writes one.
@@ -31,11 +32,10 @@ from numpy.typing import NDArray
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from learnway.learner import BKT, attempts_from_frame
+from learnway.store._attempt_arrays import attempt_arrays, bkt_values, fit_bkt
 from learnway.store._calibrate import BUILD_JOB, CalibrationReport
 from learnway.store._engine import make_engine, transaction
 from learnway.store._jobs import enqueue
-from learnway.store._progress import aligned_attempts
 from learnway.store._schema import (
     KT_PARAMETERS,
     Attempt,
@@ -74,34 +74,6 @@ class ShardResult:
     seconds: float = 0.0
 
 
-def shard_table(
-    session: Session, framework_id: int, codes: Sequence[str], *, others: Sequence[str] = ()
-) -> pd.DataFrame:
-    """The attempts of some competencies of a course in the learner models' input format (as
-    :func:`learnway.store._calibrate.attempt_table` gives them for the whole course), and one
-    placeholder attempt (student -1) on each of ``others``: BKT then counts and orders the
-    competencies as the single-process fit over all of them does, so that each competency's EM
-    starts from the same random points and ends at the same parameters."""
-    rows = session.execute(
-        aligned_attempts().where(
-            CompetencyRow.framework_id == framework_id, CompetencyRow.code.in_(list(codes))
-        )
-    ).all()
-    frame = pd.DataFrame(
-        rows, columns=["student_id", "competency_id", "correct", "hints", "timestamp", "id", "kind"]
-    )
-    frame = frame[frame["kind"] != "worked_example"]
-    frame["correct"] = frame["correct"].astype(bool) & (frame["hints"] == 0)
-    frame = frame[["student_id", "competency_id", "correct", "timestamp"]]
-    if others:
-        placeholders = pd.DataFrame({
-            "student_id": -1, "competency_id": list(others), "correct": False,
-            "timestamp": pd.Timestamp("1970-01-01", tz="UTC"),
-        })  # fmt: skip
-        frame = pd.concat([frame, placeholders], ignore_index=True)
-    return attempts_from_frame(frame)
-
-
 def fit_shard(
     url: str,
     framework_id: int,
@@ -112,34 +84,39 @@ def fit_shard(
     held_out: bool = False,
     all_codes: Sequence[str] = (),
 ) -> ShardResult:
-    """One task: read the shard's attempts, fit BKT with forgetting, return the parameters
-    (and, with ``held_out``, the predictions on the held-out students' attempts).
-    ``all_codes``: every competency of the whole fit (see :func:`shard_table`)."""
+    """One task: read the shard's attempts as compact arrays, fit BKT with forgetting, return
+    the parameters (and, with ``held_out``, the predictions on the held-out students'
+    attempts). ``all_codes``: every competency of the whole fit, so that each competency gets
+    the parameters of one fit over them all (:func:`learnway.store._attempt_arrays.fit_bkt`)."""
     started = time.perf_counter()
     engine = make_engine(url)
-    others = sorted(set(all_codes) - set(codes))
     try:
         with transaction(engine) as session:
-            table = shard_table(session, framework_id, codes, others=others)
+            table, found = attempt_arrays(session, framework_id, codes)
     finally:
         engine.dispose()
-    test = (table["student_id"] % HELD_OUT_EVERY == 0) if held_out else np.zeros(len(table), bool)
-    train = table[~test]
-    model = BKT(forgetting=True, n_restarts=n_restarts, random_state=random_state, n_jobs=1)
-    model.fit(train)
-    # the order of KT_PARAMETERS, as the single-process calibration stores them
-    values = np.c_[model.prior_, model.learn_, model.guess_, model.slip_, model.forget_]
+    everything = sorted(set(all_codes) | set(found))
+    at = {code: k for k, code in enumerate(everything)}
+    moved = np.asarray([at[code] for code in found], dtype=np.int16)
+    if len(moved):
+        table["competency_id"] = moved[table["competency_id"].to_numpy()]
+    students = table["student_id"].to_numpy()
+    test = (students % HELD_OUT_EVERY == 0) if held_out else np.zeros(len(table), bool)
+    train = table[~test] if held_out else table
+    model = fit_bkt(train, moved.tolist(), len(everything), n_restarts=n_restarts,
+                    random_state=random_state)  # fmt: skip
+    values = bkt_values(model)
     result = ShardResult(
         params={
-            code: values[model.competency_index_[code]].tolist()
-            for code in codes
-            if code in model.competency_index_
+            code: values[model.competency_index_[at[code]]].tolist()
+            for code in found
+            if at[code] in model.competency_index_
         },
-        attempts=int((train["student_id"] >= 0).sum()),
-        students=set(train["student_id"][train["student_id"] >= 0].tolist()),
+        attempts=len(train),
+        students=set(np.unique(train["student_id"].to_numpy()).tolist()),
     )
     if held_out and test.any():
-        rows = table[test & table["competency_id"].isin(list(codes))]
+        rows = table[test]
         result.y = rows["correct"].astype(bool).tolist()
         result.p = model.predict_proba(rows).tolist()
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
