@@ -209,3 +209,43 @@ def test_mastery_is_durable_only_once_confirmed_on_a_later_day():
     assert is_durable(state, MasteryPolicy(durable_days=1))[0, 0]
     state = practise(state, 0, [1], start=1.0)
     assert is_durable(state, policy)[0, 0]
+
+
+def test_credit_reaches_the_threshold_at_most_and_one_answer_checks_it():
+    policy = MasteryPolicy(prereq_credit=0.5, min_evidence=3)
+    state = practise(LearnerState.new(1, PARAMS), 2, [1] * 12, policy=policy)
+    assert state.p_known[0, 1] == pytest.approx(0.85)  # credit alone: at the threshold, no more
+    assert state.evidence[0, 1] >= 2 and state.attempts[0, 1] == 0
+    assert mastery_status(state, policy, 0.2)[0, 1] == Status.LIKELY_KNOWN
+    right = practise(state, 1, [1], start=0.2, policy=policy)
+    assert right.attempts[0, 1] == 1 and right.p_known[0, 1] > 0.85
+    assert mastery_status(right, policy, 0.3)[0, 1] == Status.MASTERED  # confirmed by its own
+    assert right.reviews[0, 1] == 1  # knowledge from before, confirmed: a successful review
+    wrong = practise(state, 1, [0], start=0.2, policy=policy)
+    assert wrong.p_known[0, 1] < 0.85
+    assert mastery_status(wrong, policy, 0.3)[0, 1] == Status.PRACTICING
+
+
+def test_one_wrong_answer_is_never_mastery_however_much_credit():
+    policy = MasteryPolicy(prereq_credit=1.0, min_evidence=2)
+    state = practise(LearnerState.new(1, PARAMS), 2, [1] * 30, policy=policy)
+    state = practise(state, 1, [0], start=1.0, policy=policy)
+    assert mastery_status(state, policy, 1.1)[0, 1] != Status.MASTERED
+
+
+def test_placement_in_the_simulator_starts_as_the_application_does():
+    from learnway.paths import Placement
+
+    place = Placement(CHAIN, PARAMS)
+    posterior = place.start(1)
+    for _ in range(6):  # everything answered right: the whole chain placed as known
+        posterior = place.update(posterior, [2], [True])
+    policy = MasteryPolicy()
+    seeded = place.seed_state(LearnerState.new(1, PARAMS), posterior, now=0.0, policy=policy)
+    belief, evidence = place.starting_belief(posterior, PARAMS, 0.85)
+    np.testing.assert_allclose(seeded.p_known, belief)
+    np.testing.assert_allclose(seeded.evidence, evidence)
+    assert (seeded.attempts == 0).all() and (seeded.reviews == 0).all()
+    assert not seeded.mastered_once.any() and np.isnan(seeded.last_seen).all()
+    status = mastery_status(seeded, policy, 0.0)
+    assert (status == Status.LIKELY_KNOWN).any() and not (status == Status.MASTERED).any()

@@ -307,3 +307,21 @@ def test_urgency_counts_school_days_only():
     daily = every.scores(state, 0.0, deadline=14.0).urgency[0]
     weekly = three.scores(state, 0.0, deadline=14.0).urgency[0]
     assert weekly == pytest.approx(min(daily * 14 / 6, 2.0))
+
+
+def test_likely_known_is_checked_before_the_work_built_on_it():
+    planner = make_planner()
+    state = LearnerState.new(1, planner.params)
+    c = planner.graph.index["count"]
+    state.p_known[0, c] = 0.85  # placed as likely known: at the threshold, no answer of its own
+    state.evidence[0, c] = 2.0
+    assert mastery_status(state, planner.policy, 0.0)[0, c] == Status.LIKELY_KNOWN
+    top = planner.recommend(state, 0.0)[0]
+    assert top.competency == "count" and not top.is_review
+    assert top.reasons[0].code == "quick_check"
+    checked = apply_attempts(
+        state, [0], [c], [True], now=0.0, params=planner.params, graph=planner.graph,
+        policy=planner.policy,
+    )  # fmt: skip
+    assert is_mastered(checked, planner.policy)[0, c]
+    assert planner.recommend(checked, 0.0)[0].competency == "add"  # then the work built on it

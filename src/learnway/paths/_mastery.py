@@ -101,9 +101,12 @@ class MasteryPolicy:
     """The rules that turn probabilities and evidence into a status.
 
     ``threshold`` is per competency (an array) or one value for the course; a competency is
-    mastered when ``p_known >= threshold`` with at least ``min_evidence`` attempts of its own
-    (direct evidence; never from credit alone). At the threshold on credit alone, with no
-    attempt of its own, it is *likely known*.
+    mastered when ``p_known >= threshold`` with at least one attempt of its own (direct
+    evidence; never from credit alone) and ``min_evidence`` in all: its own attempts plus the
+    credit from placement and advanced work. Credit alone raises the estimate to the threshold
+    at most: at the threshold on credit alone, with no attempt of its own, it is *likely known*,
+    and one right answer of its own then confirms it (a quick check), one wrong answer takes it
+    back under the threshold.
     A prerequisite counts as *nearly mastered* (ready) at ``ready_fraction * threshold``.
     Stuck: ``stuck_attempts`` attempts in a row without raising the best probability by
     ``progress_margin``, or a recent hint rate of ``stuck_hint_rate`` or more.
@@ -205,10 +208,14 @@ class LearnerState:
 
 
 def is_mastered(state: LearnerState, policy: MasteryPolicy) -> NDArray[np.bool_]:
-    """Mastered now: probability at the threshold with enough direct evidence (the
-    competency's own attempts, at least one)."""
+    """Mastered now: probability at the threshold, with direct evidence (the competency's own
+    attempts, at least one) and ``min_evidence`` in all (own attempts plus credit)."""
     thr = policy.thresholds(state.shape[1])
-    return (state.p_known >= thr) & (state.attempts >= max(policy.min_evidence, 1.0))
+    return (
+        (state.p_known >= thr)
+        & (state.attempts >= 1)
+        & (np.maximum(state.evidence, state.attempts) >= policy.min_evidence)
+    )
 
 
 def is_durable(state: LearnerState, policy: MasteryPolicy) -> NDArray[np.bool_]:
@@ -279,8 +286,10 @@ def apply_attempts(
     ``[P_MIN, P_MAX]``. A correct, unhinted attempt is also
     tempered evidence that its direct prerequisites are known: each receives the likelihood of
     a correct answer raised to ``policy.prereq_credit``, so advanced work raises their
-    probability (*likely known*) without making them mastered. Deeper prerequisites are
-    credited through their own successors' evidence, not at a distance.
+    probability, up to the threshold at most (*likely known*), without making them mastered.
+    Deeper prerequisites are credited through their own successors' evidence, not at a
+    distance. A right answer on a likely known competency confirms knowledge from before and
+    counts as a successful spaced review of it.
     """
     s = np.atleast_1d(np.asarray(students, dtype=np.int64))
     c = np.broadcast_to(np.asarray(competency, dtype=np.int64), s.shape)
@@ -310,6 +319,13 @@ def apply_attempts(
     checked = kinds == "placement"
 
     was_mastered = is_mastered(state, policy)[s, c]
+    # Likely known (credit, no attempt of its own): a right answer confirms knowledge from
+    # before, and counts as a successful spaced review of it.
+    was_likely = (
+        (state.attempts[s, c] == 0)
+        & (state.evidence[s, c] > 0)
+        & (state.p_known[s, c] >= policy.thresholds(state.shape[1])[c])
+    )
     spaced = (t - state.last_seen[s, c]) >= policy.review_spacing_days
     p_before = state.p_known[s, c]
     p_correct, p_after = bkt_update(
@@ -337,7 +353,7 @@ def apply_attempts(
     new.last_seen[s, c] = t
     reviewed = was_mastered & spaced
     new.reviews[s, c] = np.where(
-        reviewed & ok,
+        (reviewed | was_likely) & ok,
         state.reviews[s, c] + 1,
         np.where(reviewed & ~ok, np.maximum(state.reviews[s, c] - 1, 0), state.reviews[s, c]),
     )
@@ -352,7 +368,10 @@ def apply_attempts(
         posterior = np.clip(
             p * like_known / (p * like_known + (1 - p) * like_unknown), P_MIN, P_MAX
         )
-        posterior = np.maximum(posterior, p)
+        # Credit reaches the threshold at most: likely known, never past what one wrong answer
+        # of its own would undo.
+        cap = np.maximum(p, policy.thresholds(state.shape[1])[None, :])
+        posterior = np.maximum(np.minimum(posterior, cap), p)
         new.p_known[rs] = posterior
         new.evidence[rs] += weight
         new.peak[rs] = np.maximum(new.peak[rs], posterior)

@@ -121,18 +121,20 @@ class Placement:
         *,
         known_at: float = 0.9,
         uncertain_cap: float = 0.6,
-        credit: float = 0.5,
+        credit: float = 2.0,
     ) -> tuple[Float, Float]:
         """What the check says of each competency, as a starting belief that grants no mastery:
         ``(p_known, evidence)`` per student and competency.
 
         Where the posterior puts ``known_at`` or more on a competency being known, it starts
-        *likely known*: its probability (at least the mastery ``threshold``) with ``credit``
-        evidence and no attempt of its own, as credit from advanced work does; the planner then
-        moves on and confirms it in context, through the evidence its successors give. Patchy
-        evidence (between one half and ``known_at``) only raises the prior, to at most
-        ``uncertain_cap``: such competencies are checked again by practice. Elsewhere the
-        content's prior stays, with no evidence."""
+        *likely known*: at the mastery ``threshold`` with ``credit`` evidence (the check's
+        answers around it count as that many observations) and no attempt of its own, as
+        credit from advanced work does. The planner checks it in context: one right answer of
+        its own confirms it (mastered, where ``credit`` plus one reaches the policy's
+        ``min_evidence``), one wrong answer takes it back under the threshold. Patchy evidence
+        (between one half and ``known_at``) only raises the prior, to at most ``uncertain_cap``:
+        such competencies are learned and shown by practice. Elsewhere the content's prior
+        stays, with no evidence."""
         p = self.known_probability(posterior)
         thr = np.broadcast_to(np.asarray(threshold, dtype=np.float64), p.shape[1:])
         prior = np.broadcast_to(params.p_init, p.shape)
@@ -140,7 +142,7 @@ class Placement:
         patchy = ~placed & (p >= 0.5)
         belief = np.where(
             placed,
-            np.clip(np.maximum(p, thr[None, :]), 0.0, P_MAX),
+            np.clip(np.broadcast_to(thr[None, :], p.shape), 0.0, P_MAX),
             np.where(patchy, np.maximum(prior, np.minimum(p, uncertain_cap)), prior),
         )
         evidence = np.where(placed, credit, 0.0)
@@ -154,20 +156,17 @@ class Placement:
         now: float,
         policy: MasteryPolicy,
         known_at: float = 0.9,
-        prior_reviews: int = 3,
     ) -> LearnerState:
-        """A learner state that starts from the placement: competencies placed as known with
-        probability ``known_at`` or more get that probability and the minimum evidence (the
-        diagnostic is their evidence); the others start from the larger of their prior and the
-        placement's probability. Knowledge from before the course counts as ``prior_reviews``
-        reviews old, so it is not all due for review at once."""
+        """``state`` started from the check, exactly as the live path starts a student who
+        finished it (:meth:`starting_belief`): likely known where it is placed as known, a
+        raised prior where the evidence is patchy; no mastery, nothing seen or reviewed."""
+        del now  # the check sets no time of evidence: nothing is due for review from it
         new = state.copy()
-        p = self.known_probability(posterior)
-        placed = p >= known_at
-        new.p_known[:] = np.where(placed, p, np.maximum(state.p_known, np.minimum(p, 0.6)))
-        new.evidence[:] = np.where(placed, np.maximum(state.evidence, policy.min_evidence), 0.0)
-        new.last_seen[:] = np.where(placed, now, state.last_seen)
-        new.reviews[:] = np.where(placed, prior_reviews, state.reviews)
-        new.peak[:] = np.maximum(state.peak, new.p_known)
-        new.mastered_once[:] |= placed
+        belief, evidence = self.starting_belief(
+            posterior, self.params, policy.thresholds(self.graph.n), known_at=known_at
+        )
+        moved = (belief != self.params.p_init[None, :]) | (evidence > 0)
+        new.p_known[:] = np.where(moved, belief, state.p_known)
+        new.evidence[:] = np.where(moved, evidence, state.evidence)
+        new.peak[:] = np.where(moved, belief, state.peak)
         return new

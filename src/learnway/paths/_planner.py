@@ -57,6 +57,11 @@ class PlannerConfig:
     durable (see :func:`learnway.paths.is_durable`), its successors' scores are multiplied by
     ``not_durable_factor``: other new work comes first, so the confirmation comes with time
     and practice elsewhere, and nothing is blocked for good.
+
+    A *likely known* competency (credit from placement or advanced work, no answer of its own)
+    is a quick check: a candidate scored like new work whose next right answer completes
+    mastery (reason ``quick_check``). Until it is checked it is not durable, so the work that
+    builds on it waits, and the check comes first where it pays: before its successors.
     """
 
     n_recommendations: int = 5
@@ -177,15 +182,20 @@ class Planner:
         n_students, n = state.shape
         status = mastery_status(state, pol, now)
         recall = predicted_recall(state, pol, now)
-        # What the student has settled for the planner: mastered, or likely known on credit
-        # from advanced work (shown as such, never as mastered; not re-proved before moving on).
-        mastered = is_mastered(state, pol) | (status == Status.LIKELY_KNOWN)
+        # What the student has settled for the planner: mastered, or likely known (on credit
+        # from placement or advanced work; shown as such, never as mastered).
+        likely = status == Status.LIKELY_KNOWN
+        mastered = is_mastered(state, pol) | likely
         not_ready = (p < pol.ready_fraction * self._thr).astype(np.float32)
         blocked = (not_ready @ self._prereq_t) > 0
+        # Likely known is checked by one answer of its own (a quick check that confirms it or
+        # takes it back), scored as new work that completes mastery; until then, like mastery
+        # not yet confirmed on a later day, the work that builds on it waits.
+        check = likely & ~blocked
         candidate = ~mastered & ~blocked
-        durable = is_durable(state, pol) | (status == Status.LIKELY_KNOWN)
+        durable = is_durable(state, pol)
         fresh = (mastered & ~durable).astype(np.float32)
-        waits = (fresh @ self._prereq_t) > 0  # a prerequisite mastered today, not yet confirmed
+        waits = (fresh @ self._prereq_t) > 0  # a prerequisite not yet confirmed
 
         p_correct = p * (1 - prm.p_slip) + (1 - p) * prm.p_guess
         post_right = p * (1 - prm.p_slip) / p_correct
@@ -224,7 +234,7 @@ class Planner:
         stuck = (status == Status.STUCK) & candidate
         value = np.where(stuck, value * cfg.stuck_penalty, value)
         value = np.where(waits, value * cfg.not_durable_factor, value)
-        new = np.where(candidate, value, -np.inf)
+        new = np.where(candidate | check, value, -np.inf)
 
         go_back_from = np.full((n_students, n), -1, dtype=np.int64)
         stuck_s, stuck_c = np.nonzero(stuck)
@@ -425,6 +435,8 @@ class Planner:
             elif sc.status[s, c] == Status.STUCK:
                 reasons.append(Reason("stuck_worked_example", {"competency": code}))
                 kind = "worked_example"
+            elif sc.status[s, c] == Status.LIKELY_KNOWN:
+                reasons.append(Reason("quick_check", {"competency": code}))
             if goals[c]:
                 reasons.append(Reason("goal", {"competency": code, "goal": code}))
             elif sc.goal_related[s, c]:

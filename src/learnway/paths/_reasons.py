@@ -24,6 +24,7 @@ REASON_TEMPLATES: dict[str, str] = {
     "deadline": "Closes the gap on required standard {competency} before {deadline}.",
     "unlocks": "Mastering {competency} opens {count} {noun} that build directly on it.",
     "review_due": "Due for review: {competency} was last seen {days_ago} days ago.",
+    "quick_check": "Quick check: {competency} looks known already; one right answer confirms it.",
     "go_back": (
         "You seem stuck on {stuck_on}; go back to its prerequisite {competency}, "
         "where the evidence is still weak."
