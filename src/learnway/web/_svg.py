@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -252,3 +253,133 @@ def two_line_chart(
         width, height, path(solid), path(dashed), labels[0], labels[1], x(0), ticks, x_labels,
         text,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """One horizontal bar per group from a zero line (drawn by ``report_charts.html``):
+    ``rows`` are (label, y, x where the bar starts, x where it ends, the value's text); a
+    suppressed group has no bar (both x at zero) and says so in its text. Labels end at
+    ``label_x``."""
+
+    width: int
+    height: int
+    label_x: float
+    zero_x: float
+    rows: list[tuple[str, float, float, float, str]]
+    x_ticks: list[tuple[float, str]]
+    description: str
+
+
+def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Round values (1, 2, 2.5 or 5 times a power of ten apart) covering [low, high]."""
+    span = max(high - low, 1e-9)
+    raw = span / (most - 1)
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first, last = np.floor(low / step) * step, np.ceil(high / step) * step
+    return [round(float(v), 10) for v in np.arange(first, last + step / 2, step)]
+
+
+def bar_chart(
+    rows: list[tuple[str, float | None]], *, unit: str, hidden: str = "not shown",
+    width: int = 560, row_height: int = 26,
+) -> BarChart:  # fmt: skip
+    """(label, value) rows on one horizontal scale from zero; a value of None is a group not
+    shown (``hidden`` says why)."""
+    longest = max([len(label) for label, _ in rows] + [4])
+    left = min(12 + 6.2 * longest, width * 0.45)  # room for the longest label at 11px
+    right, top, bottom = 60, 8, 28
+    height = top + bottom + row_height * max(len(rows), 1)
+    values = [v for _, v in rows if v is not None] + [0.0]
+    lowest, highest = min(values), max(values)
+    ticks = nice_ticks(lowest, highest if highest > lowest else lowest + 1.0)
+    low, high = ticks[0], ticks[-1]
+
+    def x(v: float) -> float:
+        return round(left + (width - left - right) * (v - low) / (high - low), 1)
+
+    drawn = []
+    for i, (label, v) in enumerate(rows):
+        y = float(top + row_height * (i + 0.5))
+        if v is None:
+            drawn.append((label, y, x(0.0), x(0.0), hidden))
+        else:
+            a, b = sorted((x(0.0), x(v)))
+            drawn.append((label, y, a, b, f"{v:.3g}"))
+    shown = [f"{label} {text}" for label, _, _, _, text in drawn if text != hidden]
+    if shown:
+        text = f"{unit}: " + "; ".join(shown) + "."
+        if len(shown) < len(rows):
+            text += f" {len(rows) - len(shown)} group(s) {hidden}."
+    else:
+        text = f"No group large enough to show ({hidden})."
+    return BarChart(width, height, round(left - 6, 1), x(0.0), drawn,
+                    [(x(v), f"{v:g}") for v in ticks], text)  # fmt: skip
+
+
+DASHES = ("", "8 4", "2 3", "10 3 2 3", "4 4", "1 5")
+"""Line styles that tell series apart without colour (cycled beyond six series)."""
+
+
+@dataclass(frozen=True)
+class LinesChart:
+    """Several series over the same x labels (drawn by ``report_charts.html``): ``series``
+    are (name, path, dash pattern, points as (x, y, text), x and y of the name's label at the
+    series' last point); a missing value breaks its line."""
+
+    width: int
+    height: int
+    series: list[tuple[str, str, str, list[tuple[float, float, str]], float, float]]
+    y_ticks: list[tuple[float, str]]
+    x_labels: list[tuple[float, str]]
+    description: str
+
+
+def lines_chart(
+    x_labels: list[str], series: list[tuple[str, list[float | None]]], *, unit: str,
+    width: int = 560, height: int = 240,
+) -> LinesChart:  # fmt: skip
+    """One line per series (each a value per x label, None where not shown), named at its end."""
+    left, right, top, bottom = 44, 110, 10, 30
+    values = [v for _, ys in series for v in ys if v is not None]
+    grid = nice_ticks(min([0.0, *values]), max([*values, 1.0]), 5)
+    low, high = grid[0], grid[-1]
+    span = max(len(x_labels) - 1, 1)
+
+    def x(i: int) -> float:
+        return round(left + (width - left - right) * i / span, 1)
+
+    def y(v: float) -> float:
+        return round(top + (height - top - bottom) * (1 - (v - low) / (high - low)), 1)
+
+    drawn = []
+    for k, (name, ys) in enumerate(series):
+        parts, points, pen_up = [], [], True
+        for i, v in enumerate(ys):
+            if v is None:
+                pen_up = True
+                continue
+            parts.append(f"{'M' if pen_up else 'L'}{x(i)},{y(v)}")
+            points.append((x(i), y(v), f"{name}, {x_labels[i]}: {v:.3g}"))
+            pen_up = False
+        end = points[-1] if points else (x(0), y(low), "")
+        drawn.append((name, " ".join(parts), DASHES[k % len(DASHES)], points,
+                      end[0] + 6, end[1] + 4))  # fmt: skip
+    order = sorted(range(len(drawn)), key=lambda k: drawn[k][5])
+    for prev, k in itertools.pairwise(order):  # names at least a line apart
+        if drawn[k][5] - drawn[prev][5] < 12:
+            drawn[k] = (*drawn[k][:5], drawn[prev][5] + 12)
+    ticks = [(y(v), f"{v:g}") for v in grid]
+    step = max(1, len(x_labels) // 6)
+    labels = [(x(i), t) for i, t in enumerate(x_labels) if i % step == 0]
+    said = []
+    for name, ys in series:
+        kept = [(t, v) for t, v in zip(x_labels, ys, strict=True) if v is not None]
+        if kept:
+            said.append(f"{name} from {kept[0][1]:.3g} ({kept[0][0]}) to {kept[-1][1]:.3g} "
+                        f"({kept[-1][0]})")  # fmt: skip
+        else:
+            said.append(f"{name} not shown")
+    text = f"{unit}: " + "; ".join(said) + "." if said else "No group to show yet."
+    return LinesChart(width, height, drawn, ticks, labels, text)
