@@ -38,6 +38,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 
 import sympy
@@ -52,6 +53,7 @@ __all__ = [
     "check_answer",
     "normalize_text",
     "parse_answer",
+    "quick_check",
 ]
 
 _SAMPLES = 8
@@ -100,6 +102,76 @@ def check_answer(
             return AnswerCheck(True, "matches the answer")
         return AnswerCheck(False, "does not match the answer")
     raise ValueError(f"unknown answer_type {answer_type!r}")
+
+
+_PLAIN_DIGITS = 40
+"""The most digits a plain number may have to be checked in the server's own process (far
+below :data:`~learnway.content._latex.MAX_DIGITS`: exact arithmetic on it takes microseconds)."""
+_PLAIN = re.compile(
+    rf"(?P<sign>-?)(?:(?P<int>\d{{1,{_PLAIN_DIGITS}}})(?:\.(?P<dec>\d{{1,{_PLAIN_DIGITS}}}))?"
+    rf"|(?P<num>\d{{1,{_PLAIN_DIGITS}}})/(?P<den>\d{{1,{_PLAIN_DIGITS}}})"
+    rf"|\\d?frac\{{(?P<fnum>\d{{1,{_PLAIN_DIGITS}}})\}}\{{(?P<fden>\d{{1,{_PLAIN_DIGITS}}})\}})"
+)
+
+
+def _plain_number(text: str) -> Fraction | None:
+    """The exact value of a plain number (``-12``, ``0.75``, ``3/4``, ``$$\frac{3}{4}$$``),
+    read as :func:`parse_answer` reads it; None for anything else."""
+    m = _PLAIN.fullmatch(text.replace("$$", "").replace(" ", ""))
+    if m is None:
+        return None
+    if m["int"] is not None:
+        value = Fraction(f"{m['int']}.{m['dec']}" if m["dec"] else m["int"])
+    else:
+        num, den = (m["num"], m["den"]) if m["num"] is not None else (m["fnum"], m["fden"])
+        if int(den) == 0:
+            return None
+        value = Fraction(int(num), int(den))
+    return -value if m["sign"] else value
+
+
+_QUICK_TEXT = 2000
+"""The longest response decided in the server's own process (the longest an answer may be)."""
+
+
+def quick_check(
+    *,
+    answer_type: str,
+    problem_type: str,
+    expected: Sequence[str],
+    response: str,
+    choices: Sequence[str] | None = None,
+) -> AnswerCheck | None:
+    """The verdict of :func:`check_answer` when it needs no symbolic work, so that it can be
+    given at once in the caller's process: a choice, a text answer (both compared as
+    normalized text, in time linear in their length), or an arithmetic step whose expected
+    answers and response are all plain numbers of at most 40 digits, compared exactly (as
+    ``check_answer`` compares two numbers). None otherwise: the full check decides, in a
+    bounded worker.
+
+    >>> quick_check(answer_type="arithmetic", problem_type="TextBox",
+    ...             expected=[r"$$\\frac{1}{2}$$"], response="0.5")
+    AnswerCheck(correct=True, reason='equivalent')
+    >>> quick_check(answer_type="arithmetic", problem_type="TextBox",
+    ...             expected=["$$x+1$$"], response="2") is None
+    True
+    """
+    if isinstance(expected, str) or not expected or len(response) > _QUICK_TEXT:
+        return None
+    if problem_type == "MultipleChoice" or (problem_type, answer_type) == ("TextBox", "string"):
+        return check_answer(answer_type=answer_type, problem_type=problem_type,
+                            expected=expected, response=response, choices=choices)  # fmt: skip
+    if (problem_type, answer_type) != ("TextBox", "arithmetic"):
+        return None
+    got = _plain_number(response)
+    if got is None:
+        return None
+    wanted = [_plain_number(answer) for answer in expected]
+    if any(w is None for w in wanted):
+        return None
+    if got in wanted:
+        return AnswerCheck(True, "equivalent")
+    return AnswerCheck(False, "not equivalent")
 
 
 def normalize_text(text: str) -> str:

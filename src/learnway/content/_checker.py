@@ -34,7 +34,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.reduction import recv_handle
 from typing import Any, Generic, TypeVar
 
-from learnway.content._answers import AnswerCheck, check_answer
+from learnway.content._answers import AnswerCheck, check_answer, quick_check
 from learnway.content._latex import AnswerTooLarge
 
 __all__ = ["AnswerChecker", "CheckerBusy", "LimitExceeded", "WorkerPool"]
@@ -348,7 +348,12 @@ class AnswerChecker:
 
     def check(self, *, key: object = None, **kwargs: Any) -> AnswerCheck:
         """The verdict of ``check_answer(**kwargs)``; with a ``key`` (a student), at most one
-        check per key at a time: a second one while the first runs raises CheckerBusy."""
+        check per key at a time: a second one while the first runs raises CheckerBusy. A
+        choice, a text answer or a plain number against plain numbers needs no symbolic work:
+        :func:`quick_check` decides it here, without a worker."""
+        quick = quick_check(**kwargs)
+        if quick is not None:
+            return quick
         if key is not None:
             with self._lock:
                 if key in self._checking:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +35,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if database and database != ":memory:":
+            _WriteGate(Path(database)).install(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
         try:
@@ -48,6 +53,90 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+BUSY_TIMEOUT_S = 10.0
+_READS = ("SELECT", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK")
+
+
+class _WriteGate:
+    """Writers of one SQLite file take turns, across the threads and processes of Learnway.
+
+    SQLite has one write lock per database, taken by a transaction's first write and held to
+    its end; a writer that finds it taken is left to SQLite's busy handler, which sleeps in
+    growing steps (up to 100 ms) and polls, so that under many concurrent writers the waits
+    pile up far beyond the work. Here a connection about to write first waits its turn on a
+    lock (the threads of a process) and an exclusive ``flock`` of ``<database>.writer`` (the
+    processes), and is woken the moment the writer before it commits or rolls back. The gate
+    is held from the transaction's first write to its end, exactly as SQLite's own lock; a
+    turn not given within the busy timeout is not waited for longer (SQLite then decides, as
+    without the gate), so that the gate can delay a writer but never block it for good."""
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + ".writer")
+        self._turn = threading.Lock()
+        self._holder: Any = None
+        self._file: int | None = None
+
+    def install(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine, "after_cursor_execute", self._after_execute)
+        event.listen(engine.pool, "checkin", self._ended)
+        event.listen(engine.pool, "invalidate", self._ended)
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(connection: Any) -> None:
+            try:
+                commit(connection)
+            finally:
+                self._release(connection)
+
+        def do_rollback(connection: Any) -> None:
+            try:
+                rollback(connection)
+            finally:
+                self._release(connection)
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
+
+    def _before_execute(self, conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        raw = _raw(conn.connection)
+        if raw is self._holder or statement.lstrip()[:9].upper().startswith(_READS):
+            return
+        if not self._turn.acquire(timeout=BUSY_TIMEOUT_S):
+            return  # another connection of this thread, or a stalled writer: SQLite decides
+        try:
+            if self._file is None:
+                self._file = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+        except BaseException:
+            self._turn.release()
+            raise
+        self._holder = raw
+
+    def _after_execute(self, conn: Any, *_args: Any) -> None:
+        raw = _raw(conn.connection)
+        if raw is self._holder and not raw.in_transaction:  # autocommit: nothing is held
+            self._release(raw)
+
+    def _ended(self, connection: Any, *_args: Any) -> None:
+        self._release(connection)
+
+    def _release(self, connection: Any) -> None:
+        raw = _raw(connection)
+        if raw is None or raw is not self._holder:
+            return
+        self._holder = None
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._turn.release()
+
+
+def _raw(connection: Any) -> Any:
+    """The sqlite3 connection under a pool's proxy (or the connection itself)."""
+    return getattr(connection, "dbapi_connection", connection)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -20,12 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Select, String, delete, func, insert, select, type_coerce
+from sqlalchemy import Float, Select, String, cast, delete, func, insert, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -175,50 +175,75 @@ STATE_COLUMNS = (
 
 def load_state(session: Session, live: LiveCourse, student_ids: Sequence[int]) -> LearnerState:
     """The stored state of ``student_ids`` (rows in that order): one indexed read, its rows
-    taken as plain values (the time of last evidence converted in bulk, not row by row)."""
+    taken as the driver gives them and converted in bulk, column by column (the time of last
+    evidence exactly as :func:`day_of` gives it)."""
     state = LearnerState.new(len(student_ids), live.course.params)
     if not student_ids:
         return state
     postgres = session.get_bind().dialect.name == "postgresql"
     last = (
-        func.extract("epoch", Mastery.last_evidence_at)
+        cast(func.extract("epoch", Mastery.last_evidence_at), Float)
         if postgres
         else type_coerce(Mastery.last_evidence_at, String)
     )
-    rows = (
-        session.connection()
-        .execute(
-            select(*STATE_COLUMNS[:-1], last).where(
-                Mastery.student_id.in_(student_ids), Mastery.model_version == live.version
-            )
-        )
-        .all()
+    rows = plain_rows(
+        session,
+        select(*STATE_COLUMNS[:-1], last).where(
+            Mastery.student_id.in_(student_ids), Mastery.model_version == live.version
+        ),
     )
     if not rows:
         return state
-    row_of = {sid: i for i, sid in enumerate(student_ids)}
-    col_of = {int(cid): j for j, cid in enumerate(live.competency_ids)}
-    cols = np.array([col_of.get(r[1], -1) for r in rows])
-    keep = cols >= 0
-    r = np.array([row_of[x[0]] for x in rows])[keep]
-    c = cols[keep]
-    values = np.array([x[2:10] for x in rows], dtype=np.float64)[keep]
-    state.p_known[r, c], state.evidence[r, c] = values[:, 0], values[:, 1]
-    state.attempts[r, c], state.no_progress[r, c] = values[:, 2], values[:, 3]
-    state.peak[r, c], state.hint_rate[r, c] = values[:, 4], values[:, 5]
-    state.reviews[r, c], state.mastered_once[r, c] = values[:, 6], values[:, 7] > 0
-    state.last_seen[r, c] = _days([x[10] for x in rows], postgres)[keep]
+    table = np.array(rows, dtype=np.float64 if postgres else object)  # one pass over the rows
+    values = table[:, :10].astype(np.float64).T
+    r = positions(np.asarray(student_ids, dtype=np.int64), values[0].astype(np.int64))
+    c = positions(live.competency_ids, values[1].astype(np.int64))
+    keep = (r >= 0) & (c >= 0)
+    r, c, values = r[keep], c[keep], values[:, keep]
+    state.p_known[r, c], state.evidence[r, c] = values[2], values[3]
+    state.attempts[r, c], state.no_progress[r, c] = values[4], values[5]
+    state.peak[r, c], state.hint_rate[r, c] = values[6], values[7]
+    state.reviews[r, c], state.mastered_once[r, c] = values[8], values[9] > 0
+    state.last_seen[r, c] = _days(table[:, 10], postgres)[keep]
     return state
 
 
-def _days(stamps: list[Any], postgres: bool) -> NDArray[np.float64]:
+def plain_rows(session: Session, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``stmt`` as plain tuples from the driver, in the session's transaction,
+    without a result row object each (for reads of many rows converted in bulk; PostgreSQL
+    sends them in binary). Columns come as the driver types them: no ORM conversion."""
+    connection = session.connection()
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    params: Any = compiled.params
+    if compiled.positiontup is not None:
+        params = tuple(params[name] for name in compiled.positiontup)
+    driver: Any = connection.connection.driver_connection
+    postgres = connection.dialect.name == "postgresql"
+    cursor = driver.cursor(binary=True) if postgres else driver.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def positions(keys: NDArray[np.int64], values: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The index in ``keys`` of each of ``values``, -1 where it is not there (of equal keys
+    the last, as a dictionary built from ``keys`` gives)."""
+    order = np.argsort(keys, kind="stable")
+    ranked = keys[order]
+    at = np.searchsorted(ranked, values, side="right") - 1
+    found = at >= 0
+    found[found] = ranked[at[found]] == values[found]
+    return np.where(found, order[np.maximum(at, 0)] if len(keys) else -1, -1)
+
+
+def _days(stamps: NDArray[Any], postgres: bool) -> NDArray[np.float64]:
     """Stored times (PostgreSQL: seconds since the epoch; SQLite: UTC wall-clock text) on the
     planner's clock, exactly as :func:`day_of` gives them; ``nan`` where there is none."""
     if postgres:
-        seconds = np.array([np.nan if t is None else float(t) for t in stamps])
-        return seconds / SECONDS_PER_DAY
-    text_ = np.array(["NaT" if t is None else str(t).replace(" ", "T") for t in stamps])
-    micros = text_.astype("datetime64[us]")
+        return stamps.astype(np.float64) / SECONDS_PER_DAY
+    micros = stamps.astype("datetime64[us]")
     seconds = (micros - np.datetime64(0, "us")).astype(np.int64) / 1e6
     return np.where(np.isnat(micros), np.nan, seconds / SECONDS_PER_DAY)
 
@@ -346,6 +371,14 @@ def lock_student(session: Session, student_id: int) -> None:
         session.execute(select(User.id).where(User.id == student_id).with_for_update())
 
 
+@dataclass(frozen=True)
+class StateChange:
+    """One student's stored state (one row) before and after their new attempts."""
+
+    before: LearnerState
+    after: LearnerState
+
+
 def advance(
     session: Session,
     live: LiveCourse,
@@ -353,18 +386,19 @@ def advance(
     observations: Sequence[Observation],
     *,
     now: dt.datetime | None = None,
-) -> bool:
-    """Apply a student's new observations (in time order) to the stored state.
+) -> StateChange | None:
+    """Apply a student's new observations (in time order) to the stored state; return the
+    state before and after them.
 
-    Returns False, changing nothing, when the first is older than the student's latest
+    Returns None, changing nothing, when the first is older than the student's latest
     evidence: the caller then has the student replayed.
     """
-    if not observations:
-        return True
     state = load_state(session, live, [student_id])
+    if not observations:
+        return StateChange(state, state)
     latest = np.nanmax(state.last_seen) if np.isfinite(state.last_seen).any() else -np.inf
     if observations[0].day < latest:
-        return False
+        return None
     beliefs = _model_states(session, live, [student_id])
     events: list[dict[str, Any]] = []
     after = _apply(live, state, student_id, observations, beliefs.get(student_id), events,
@@ -372,7 +406,7 @@ def advance(
     moment = now or dt.datetime.now(dt.UTC)
     _write(session, live, after, _changed(state, after), [student_id], events, moment)
     _save_model_states(session, live, beliefs, moment)
-    return True
+    return StateChange(state, after)
 
 
 def _apply(
@@ -513,19 +547,33 @@ def apply_new_attempts(
     attempts: Sequence[Any],
     *,
     now: dt.datetime | None = None,
-) -> list[int]:
-    """Bring the state up to date with newly stored attempts; return the students queued for
-    a replay because some attempt arrived out of order."""
-    queued = []
-    for student_id, observations in sorted(observations_of(session, live, attempts).items()):
+) -> dict[int, StateChange | None]:
+    """Bring the state up to date with newly stored attempts; return each student's change of
+    state, or None for a student queued for a replay because some attempt arrived out of
+    order."""
+    return apply_observations(session, live, observations_of(session, live, attempts), now=now)
+
+
+def apply_observations(
+    session: Session,
+    live: LiveCourse,
+    observed: dict[int, list[Observation]],
+    *,
+    now: dt.datetime | None = None,
+) -> dict[int, StateChange | None]:
+    """:func:`apply_new_attempts` for the observations of the new attempts, per student."""
+    changes: dict[int, StateChange | None] = {}
+    for student_id, observations in sorted(observed.items()):
+        if not observations:
+            continue
         lock_student(session, student_id)
-        if not advance(session, live, student_id, observations, now=now):
+        changes[student_id] = change = advance(session, live, student_id, observations, now=now)
+        if change is None:
             enqueue(
                 session, REPLAY_JOB, key=f"{REPLAY_JOB}:{student_id}",
                 payload={"student_id": student_id, "framework_id": live.framework_id},
             )  # fmt: skip
-            queued.append(student_id)
-    return queued
+    return changes
 
 
 def replay_students(
@@ -622,6 +670,15 @@ def updating_students(session: Session, student_ids: Sequence[int]) -> set[int]:
     return {int(str(k).rsplit(":", 1)[1]) for k in rows}
 
 
+@dataclass
+class PracticeReport(AttemptReport):
+    """What :func:`record_practice` did: the attempt log's report, and the state of each
+    student brought up to date, before and after (a student queued for a replay, or with no
+    new attempt, has none)."""
+
+    changes: dict[int, StateChange] = field(default_factory=dict)
+
+
 def record_practice(
     session: Session,
     course: CourseGraph,
@@ -630,16 +687,21 @@ def record_practice(
     *,
     now: dt.datetime | None = None,
     live: LiveCourse | None = None,
-) -> AttemptReport:
+) -> PracticeReport:
     """Store attempts and bring each of their students' live state up to date, in the caller's
     transaction (an out-of-order attempt queues a replay of its student instead). ``live`` is
-    the course as a server already holds it (else it is read)."""
-    report = record_attempts(session, attempts)
+    the course as a server already holds it (else it is read). The report carries each
+    updated student's state before and after (:attr:`PracticeReport.changes`)."""
+    live = live or live_course(session, course, framework_id)
+    observed = observations_of(session, live, attempts)  # read before anything is written
+    stored_report = record_attempts(session, attempts)
+    report = PracticeReport(**{f.name: getattr(stored_report, f.name)
+                               for f in fields(stored_report)})  # fmt: skip
     stored = set(report.stored)
-    new = [a for a in attempts if a.id in stored]
-    if new:
-        live = live or live_course(session, course, framework_id)
-        apply_new_attempts(session, live, new, now=now)
+    if stored:
+        new = {sid: [o for o in obs if o.attempt_id in stored] for sid, obs in observed.items()}
+        changes = apply_observations(session, live, new, now=now)
+        report.changes = {sid: c for sid, c in changes.items() if c is not None}
     return report
 
 

@@ -29,6 +29,7 @@ from learnway.paths import (
 from learnway.store import (
     MASTERED_NAMES,
     STATUS_NAMES,
+    LiveCourse,
     course_of_student,
     daily_growth,
     day_of,
@@ -93,9 +94,11 @@ def mastery_grid(
     student_ids: list[int],
     *,
     state: LearnerState | None = None,
+    live: LiveCourse | None = None,
 ) -> MasteryGrid:
-    """The students' grid, from their stored state (or ``state``, already read for them)."""
-    live, _ = context.live(session, catalog.framework_id)
+    """The students' grid, from their stored state (or ``state``, already read for them;
+    ``live``: the course as the caller already holds it)."""
+    live = live or context.live(session, catalog.framework_id)[0]
     state = load_state(session, live, student_ids) if state is None else state
     now = day_of(dt.datetime.now(dt.UTC))
     seen = state.evidence > 0

@@ -24,7 +24,7 @@ from learnway.store._schema import (
 from learnway.web._catalog import STATUS_LABELS
 from learnway.web._context import WebContext
 from learnway.web._evidence import hints_shown, record_hints_shown, scoped_attempt_id
-from learnway.web._learning import course_for, mastery_grid
+from learnway.web._learning import framework_of, mastery_grid
 from learnway.web._schemas import (
     AnswerIn,
     AnswerOut,
@@ -191,29 +191,45 @@ def submit_answer(
     answer: AnswerIn,
     verdict: AnswerCheck,
 ) -> AnswerOut:
-    """Store the attempt of a checked response (``check_response``) and update mastery."""
-    step = step_of(session, step_id)
-    stored_id = scoped_attempt_id(student.id, answer.attempt_id) if answer.attempt_id else None
-    earlier = session.get(Attempt, stored_id) if stored_id else None
-    if earlier is not None:
-        same = (earlier.student_id, earlier.step_id, earlier.response) == (
-            student.id, step.id, answer.response,
-        )  # fmt: skip
-        if not same:
-            raise HTTPException(
-                422, f"The attempt was refused: you already used id {answer.attempt_id} "
-                "for another answer.",
+    """Store the attempt of a checked response (``check_response``) and update mastery.
+
+    Everything the answer needs is read first, with nothing pending written: on SQLite the
+    first write takes the database's one write lock until the request commits, so the writes
+    come last, together (the attempt, the state, its events, then at commit the audit record
+    of the request). The change of mastery shown is the one the update made (no second read of
+    the student's state)."""
+    with session.no_autoflush:
+        step = step_of(session, step_id)
+        stored_id = scoped_attempt_id(student.id, answer.attempt_id) if answer.attempt_id else None
+        earlier = session.get(Attempt, stored_id) if stored_id else None
+        if earlier is not None:
+            same = (earlier.student_id, earlier.step_id, earlier.response) == (
+                student.id, step.id, answer.response,
             )  # fmt: skip
-    correct, reason = verdict.correct, verdict.reason
-    course, catalog = course_for(session, context, student)
-    aligned = [
-        catalog.column_of_id[c]
-        for c in session.scalars(
-            select(StepAlignment.competency_id).where(StepAlignment.step_id == step.id)
+            if not same:
+                raise HTTPException(
+                    422, f"The attempt was refused: you already used id {answer.attempt_id} "
+                    "for another answer.",
+                )  # fmt: skip
+        correct, reason = verdict.correct, verdict.reason
+        live, catalog = context.live(session, framework_of(session, student))
+        aligned = [
+            catalog.column_of_id[c]
+            for c in session.scalars(
+                select(StepAlignment.competency_id).where(StepAlignment.step_id == step.id)
+            )
+            if c in catalog.column_of_id
+        ]
+        hints = (
+            earlier.hints_used
+            if earlier
+            else hints_shown(session, student_id=student.id, step_id=step.id)
         )
-        if c in catalog.column_of_id
-    ]
-    before = mastery_grid(session, context, catalog, [student.id])
+        following = session.scalar(
+            select(StepRow.id)
+            .where(StepRow.item_id == step.item_id, StepRow.position > step.position)
+            .order_by(StepRow.position)
+        )
     attempt = AttemptIn(
         id=stored_id or f"web-{uuid.uuid4().hex}",
         student_id=student.id,
@@ -222,18 +238,23 @@ def submit_answer(
         timestamp=earlier.timestamp if earlier else dt.datetime.now(dt.UTC),
         source="web",
         score=1.0 if correct else 0.0,
-        hints_used=earlier.hints_used
-        if earlier
-        else hints_shown(session, student_id=student.id, step_id=step.id),
+        hints_used=hints,
         duration_s=earlier.duration_s if earlier else answer.duration_s,
         response=answer.response,
         kind=answer.kind,
     )
-    live, _ = context.live(session, catalog.framework_id)
-    report = record_practice(session, course, catalog.framework_id, [attempt], live=live)
+    with session.no_autoflush:  # what is pending (the audit record) is written at commit
+        report = record_practice(session, live.course, live.framework_id, [attempt], live=live)
     if report.refused:
         raise HTTPException(422, f"The attempt was refused: {report.refused[0].message}")
-    after = mastery_grid(session, context, catalog, [student.id])
+    change = report.changes.get(student.id)
+    if change is None:  # a duplicate, or queued for a replay: the state did not move
+        before = after = mastery_grid(session, context, catalog, [student.id], live=live)
+    else:
+        before = mastery_grid(session, context, catalog, [student.id], state=change.before,
+                              live=live)  # fmt: skip
+        after = mastery_grid(session, context, catalog, [student.id], state=change.after,
+                             live=live)  # fmt: skip
     changes = []
     for col in aligned:
         b, a = before.p[0, col], after.p[0, col]
@@ -248,11 +269,6 @@ def submit_answer(
                 status_label=STATUS_LABELS[status],
             )
         )
-    following = session.scalar(
-        select(StepRow.id)
-        .where(StepRow.item_id == step.item_id, StepRow.position > step.position)
-        .order_by(StepRow.position)
-    )
     return AnswerOut(
         step=step.id,
         correct=correct,
