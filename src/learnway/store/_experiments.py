@@ -147,7 +147,7 @@ def define_experiment(
 def default_plan(design: Mapping[str, Any], unit: str) -> str:
     """The pre-registered analysis plan written when a definition gives none."""
     others = [c["name"] for c in design["conditions"] if c["name"] != design["control"]]
-    errors = "clustered by section" if unit == "section" else "robust (HC2)"
+    errors = "on the sections' mean outcomes, robust (HC2)" if unit == "section" else "robust (HC3)"
     return (
         f"Primary outcome: {OUTCOMES[design['outcome']]}, over the experiment's dates. "
         f"Intention to treat: every student randomized is analysed in the condition assigned. "
