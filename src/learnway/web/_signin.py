@@ -12,9 +12,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import HTTPException, Request, Response
 from fastapi.responses import JSONResponse
@@ -27,15 +30,30 @@ from learnway.store._schema import User
 from learnway.web._context import WebContext
 from learnway.web._deps import Viewer
 from learnway.web._schemas import Link
-from learnway.web._security import verify_password
+from learnway.web._security import RateLimiter, verify_password
 from learnway.web._totp import totp_required, verify_totp
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 security_log = logging.getLogger("learnway.security")
-HASHING = 1
-"""Password hashes verified at once by one process (argon2 hashes with four lanes, in 64 MiB):
-more sign-ins wait their turn instead of starving every other request of the cores."""
-_HASHING = threading.BoundedSemaphore(HASHING)
+HASHING_NICE = 10
+"""How much lower than the rest of the process the hashing thread runs (a Unix nice increment):
+argon2 hashes with four lanes in 64 MiB, and at the process's own priority a few sign-ins
+would take every core from the requests of people already signed in."""
+
+
+def _lower_priority() -> None:
+    try:  # on Linux a thread's nice value is its own, and argon2's lane threads inherit it
+        tid = threading.get_native_id()
+        os.setpriority(
+            os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + HASHING_NICE)
+        )
+    except (AttributeError, OSError):  # not on this platform: the same priority as the rest
+        pass
+
+
+_HASHING = ThreadPoolExecutor(1, "password-hash", initializer=_lower_priority)
+"""One password hash verified at a time by a process, in a thread of lower priority: more
+sign-ins wait their turn instead of starving every other request of the cores."""
 
 
 @lru_cache(maxsize=16)
@@ -105,21 +123,38 @@ def remember_device(request: Request, response: Response, context: WebContext, u
     )
 
 
-class SignInGuard:
-    """Pure ASGI, outside every other middleware: a ``POST /api/v1/tokens`` for an account or
-    from an address that this process already knows must wait (see :func:`sign_in`) is answered
-    429 at once, before the application's middleware and validation run, so that a flood of
-    guesses costs a fraction of a millisecond each and does not hold up everyone else's
-    requests. Anything it cannot decide on goes through unchanged."""
+SIGN_INS = 8
+"""Sign-ins one process handles at once (each waits for a worker thread and for its turn to
+hash): more are answered 429 at once, instead of queueing in front of everyone else's requests."""
+REFUSED = "sign_in_refused"
+"""Where :class:`SignInGuard` leaves, in the request's state, the wait of a sign-in form that it
+refused (the page answers it in its own words, without a worker thread or the database)."""
 
-    PATH = "/api/v1/tokens"
+
+class SignInGuard:
+    """Pure ASGI, outside every other middleware, for ``POST /api/v1/tokens`` and ``POST
+    /login``: each sign-in is counted here while in flight, for its account and its address, and
+    one that this process can already refuse is refused here, on the event loop, without a
+    worker thread or a connection: the account or the address is known (from the database) to be
+    in its delay, as many of its checks as its limit are already in flight (one more would be
+    refused anyway), or the process already has :data:`SIGN_INS` sign-ins in flight. So a flood
+    of guesses costs a fraction of a millisecond each and holds up no one else's request. The
+    database stays the truth (:meth:`RateLimiter.reserve`): what passes here is still reserved
+    there, once for each password checked, across every process."""
+
+    TOKENS = "/api/v1/tokens"
+    FORM = "/login"
     MAX_BODY = 16_384
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.in_flight = 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.PATH:
+        path = scope.get("path")
+        if scope["type"] != "http" or scope["method"] != "POST" or path not in (
+            self.TOKENS, self.FORM
+        ):  # fmt: skip
             await self.app(scope, receive, send)
             return
         messages: list[dict[str, Any]] = []
@@ -132,37 +167,56 @@ class SignInGuard:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        wait = self._known_wait(scope, body)
-        if wait:
-            refusal = _too_many(wait)
-            response = JSONResponse(
-                {"detail": refusal.detail}, status_code=429, headers=refusal.headers
-            )
-            security_log.warning("sign-in refused: too many attempts")
-            await response(scope, receive, send)
-            return
 
         async def replay() -> Any:
             return messages.pop(0) if messages else await receive()
 
-        await self.app(scope, replay, send)
-
-    @staticmethod
-    def _known_wait(scope: Any, body: bytes) -> float:
+        context = getattr(getattr(scope.get("app"), "state", None), "web", None)
+        if not isinstance(context, WebContext):
+            await self.app(scope, replay, send)
+            return
+        username = _username_in(body, form=path == self.FORM)
+        held: list[tuple[RateLimiter, str]] = []
+        if username is not None:
+            user_key, address_key = _keys(Request(scope), context, username)
+            held.append((context.login_by_user, user_key))
+            if address_key:
+                held.append((context.login_by_address, address_key))
+        wait = max([1.0 if self.in_flight >= SIGN_INS else 0.0]
+                   + [limiter.blocked_for(key) for limiter, key in held])  # fmt: skip
+        if wait:
+            security_log.warning("sign-in refused: too many attempts")
+            if path == self.TOKENS:
+                refusal = _too_many(wait)
+                response = JSONResponse(
+                    {"detail": refusal.detail}, status_code=429, headers=refusal.headers
+                )
+                await response(scope, replay, send)
+                return
+            scope.setdefault("state", {})[REFUSED] = wait
+            await self.app(scope, replay, send)
+            return
+        self.in_flight += 1
+        for limiter, key in held:
+            limiter.enter(key)
         try:
-            username = json.loads(body).get("username")
-        except (ValueError, AttributeError):
-            return 0.0
-        context = getattr(scope.get("app"), "state", None)
-        context = getattr(context, "web", None)
-        if not isinstance(username, str) or not isinstance(context, WebContext):
-            return 0.0
-        request = Request(scope)
-        user_key, address_key = _keys(request, context, username)
-        return max(
-            context.login_by_user.blocked_for(user_key),
-            context.login_by_address.blocked_for(address_key) if address_key else 0.0,
-        )
+            await self.app(scope, replay, send)
+        finally:
+            self.in_flight -= 1
+            for limiter, key in held:
+                limiter.leave(key)
+
+
+def _username_in(body: bytes, *, form: bool) -> str | None:
+    """The username a sign-in's body names, as its route reads it (None when there is none)."""
+    try:
+        if form:
+            given = parse_qs(body.decode(), max_num_fields=20).get("username", [""])[0].strip()
+        else:
+            given = json.loads(body).get("username")
+    except (ValueError, AttributeError):
+        return None
+    return given if isinstance(given, str) and given else None
 
 
 def _too_many(wait: float) -> HTTPException:
@@ -185,24 +239,13 @@ def _keys(request: Request, context: WebContext, username: str) -> tuple[str, st
 async def sign_in(
     request: Request, context: WebContext, username: str, password: str, code: str | None = None
 ) -> User:
-    """:func:`check_password` in a worker thread, after the refusals that this process can make
-    on the event loop without the database (a key known to be waiting, or with as many checks
-    in flight as its limit): a flood of guesses is answered at once, not queued before others.
-    """
-    by_user, by_address = context.login_by_user, context.login_by_address
-    user_key, address_key = _keys(request, context, username)
-    wait = max(
-        by_user.blocked_for(user_key), by_address.blocked_for(address_key) if address_key else 0
-    )
+    """:func:`check_password` in a worker thread, unless :class:`SignInGuard` already refused
+    the sign-in on the event loop (see there: it counts the checks in flight and sheds the
+    excess before any thread or connection is taken)."""
+    wait = float(getattr(request.state, REFUSED, 0.0))
     if wait:
         raise _too_many(wait)
-    by_user.enter(user_key)
-    by_address.enter(address_key)
-    try:
-        return await run_in_threadpool(check_password, request, context, username, password, code)
-    finally:
-        by_user.leave(user_key)
-        by_address.leave(address_key)
+    return await run_in_threadpool(check_password, request, context, username, password, code)
 
 
 def check_password(
@@ -231,9 +274,8 @@ def check_password(
             needs_code = user is not None and totp_required(session, user_id=user.id)
     if wait:
         raise _too_many(wait)
-    # no connection is held from here to the end of the hash; at most HASHING hashes at once
-    with _HASHING:
-        right = verify_password(hashed, password) and user is not None
+    # no connection is held from here to the end of the hash, one hash at a time
+    right = _HASHING.submit(verify_password, hashed, password).result() and user is not None
     with transaction(context.engine) as session:
         if right and user is not None and needs_code:
             right = verify_totp(session, user_id=user.id, code=code)
