@@ -354,7 +354,8 @@ def truth(engine: Engine, *, days: int = 180, attempts_per_day: int = 4, seed: i
     shown_p: list[float] = []
     shown_at: list[tuple[str, int]] = []
     questions = [
-        _place(engine, where, student, school_days[0] - dt.timedelta(hours=1), truth_, s, rng)
+        _place(engine, where, student, school_days[0] - dt.timedelta(hours=1), truth_, s, rng,
+               start_day=start_day)
         for s, student in enumerate(ids)
     ] if placement else []  # fmt: skip
     for moment0 in school_days:
@@ -428,9 +429,13 @@ def _place(
     truth_: Any,
     row: int,
     rng: np.random.Generator,
+    *,
+    start_day: float,
 ) -> int:
     """The placement check, answered by the simulated student, through the store functions the
-    placement pages call, one transaction per answer; returns the number of questions."""
+    placement pages call, one transaction per answer; returns the number of questions. The
+    student answers from what they know at ``moment`` on the year's clock (day 0 is
+    ``start_day``), as during the year."""
     from learnway.store._placement import (
         finish,
         latest,
@@ -439,7 +444,7 @@ def _place(
         request_placement,
     )
 
-    course, day = where.course, day_of(moment)
+    course, day = where.course, day_of(moment) - start_day
     with transaction(engine) as session:
         request_placement(
             session, student_id=student, framework_id=where.framework_id, requested_by=None
