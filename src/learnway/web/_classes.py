@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 from fastapi import HTTPException
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -129,17 +130,20 @@ def heatmap_view(
         order.sort(key=lambda i: (np.nan_to_num(p[i, j], nan=-1.0), students[i].family_name))
     elif sort != "name":
         raise HTTPException(422, "Sort by name, mastered, mean or a competency code of the unit.")
-    placed = placement_counts(session, catalog, [s.id for s in students])[:, cols]
-    rounded = np.round(p, 2)
+    placed = placement_counts(session, catalog, [s.id for s in students])[:, cols].tolist()
+    shown = np.round(p, 2).astype(object)  # whole arrays to lists at once, not cell by cell
+    shown[np.isnan(p)] = None
+    p_rows, evidence = shown.tolist(), grid.evidence[:, cols].tolist()
+    status = grid.status[:, cols].tolist()
     rows = [
         HeatRow(
             student=person(students[i]),
             mastered=int(mastered[i]),
             mean_p=round(float(mean_p[i]), 3),
-            p=[None if np.isnan(v) else float(v) for v in rounded[i]],
-            evidence=grid.evidence[i, cols].tolist(),
-            status=grid.status[i, cols].tolist(),
-            placement=placed[i].tolist(),
+            p=p_rows[i],
+            evidence=evidence[i],
+            status=status[i],
+            placement=placed[i],
         )
         for i in order
     ]
@@ -223,8 +227,12 @@ def section_history(
 
 
 def _pacing_frame(
-    session: Session, section: Section, students: list[User], grid: MasteryGrid
-) -> tuple[np.ndarray, np.ndarray, object]:
+    session: Session,
+    section: Section,
+    students: list[User],
+    grid: MasteryGrid,
+    calendar: SchoolCalendar | None,
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     today = dt.date.today()
     # each student's first attempt: one index probe per student, whatever the history's length
     first = (
@@ -250,7 +258,6 @@ def _pacing_frame(
     mastered = grid.mastered.astype(float)
     remaining = grid.p.shape[1] - mastered
     deadline = float((section.deadline - today).days) if section.deadline else 1e9
-    calendar = section_calendar(session, section, today)
     if calendar is not None:  # the rate per school day, the forecast over school days ahead
         elapsed = np.maximum(calendar.school_days_between(-elapsed, 0.0), np.minimum(elapsed, 1))
     frame = forecast_pacing(
@@ -282,30 +289,12 @@ def pacing_view(
     session: Session,
     context: WebContext,
     section: Section,
-    *,
-    students: list[User] | None = None,
-    grid: MasteryGrid | None = None,
 ) -> PacingOut:
-    """The section's pacing (``students`` and their ``grid``, where the caller has them)."""
+    """The section's pacing."""
     _, catalog = section_course(session, context, section)
-    if students is None or grid is None:
-        students = section_students(session, section_id=section.id)
-        grid = mastery_grid(session, context, catalog, [s.id for s in students])
-    today = dt.date.today()
-    rows: list[PacingRow] = []
-    if students:
-        mastered, remaining, frame = _pacing_frame(session, section, students, grid)
-        week = school_days_a_week(section) if section_calendar(session, section, today) else 7
-        for i, s in enumerate(students):
-            r = frame.iloc[i]  # type: ignore[attr-defined]
-            rows.append(
-                PacingRow(
-                    student=person(s), mastered=int(mastered[i]), remaining=int(remaining[i]),
-                    rate_per_week=round(float(r["rate_per_day"]) * week, 2),
-                    forecast=_day(today, r["forecast"]), early=_day(today, r["early"]),
-                    late=_day(today, r["late"]), at_risk=bool(r["at_risk"]),
-                )
-            )  # fmt: skip
+    students = section_students(session, section_id=section.id)
+    grid = mastery_grid(session, context, catalog, [s.id for s in students])
+    rows = pacing_rows(session, section, students, grid)
     forecasts = sorted(r.forecast for r in rows if r.forecast is not None)
     return PacingOut(
         section=section_out(session, section),
@@ -314,6 +303,31 @@ def pacing_view(
         at_risk=sum(r.at_risk for r in rows),
         median_forecast=forecasts[len(forecasts) // 2] if forecasts else None,
     )
+
+
+def pacing_rows(
+    session: Session, section: Section, students: list[User], grid: MasteryGrid
+) -> list[PacingRow]:
+    """Each student's pacing (in order), from their ``grid``."""
+    today = dt.date.today()
+    rows: list[PacingRow] = []
+    if not students:
+        return rows
+    calendar = section_calendar(session, section, today)
+    mastered, remaining, frame = _pacing_frame(session, section, students, grid, calendar)
+    week = school_days_a_week(section) if calendar else 7
+    rate, at_risk = frame["rate_per_day"].to_numpy(), frame["at_risk"].to_numpy()
+    forecast, early, late = (frame[k].to_numpy() for k in ("forecast", "early", "late"))
+    for i, s in enumerate(students):
+        rows.append(
+            PacingRow(
+                student=person(s), mastered=int(mastered[i]), remaining=int(remaining[i]),
+                rate_per_week=round(float(rate[i]) * week, 2),
+                forecast=_day(today, forecast[i]), early=_day(today, early[i]),
+                late=_day(today, late[i]), at_risk=bool(at_risk[i]),
+            )
+        )  # fmt: skip
+    return rows
 
 
 # --- groups and assignments -------------------------------------------------------------

@@ -7,7 +7,7 @@ import datetime as dt
 
 import numpy as np
 from fastapi import HTTPException
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from learnway.store import day_of, load_state
@@ -26,7 +26,7 @@ from learnway.store._schema import (
 )
 from learnway.web._access import section_students
 from learnway.web._catalog import STATUS_LABELS, Catalog
-from learnway.web._classes import pacing_view, section_course, section_out
+from learnway.web._classes import pacing_rows, section_course, section_out
 from learnway.web._context import WebContext
 from learnway.web._learning import MasteryGrid, mastery_grid, person
 from learnway.web._schemas import (
@@ -46,16 +46,27 @@ KIND_ORDER = {"stuck": 0, "off_pace": 1, "inactive": 2, "support": 3}
 
 
 def _recent_attempts(
-    session: Session, *, student_id: int, competency_id: int, limit: int
-) -> list[tuple[bool, int]]:
-    rows = session.execute(
-        select(Attempt.correct, Attempt.hints_used)
+    session: Session, pairs: list[tuple[int, int]], *, limit: int
+) -> dict[tuple[int, int], list[tuple[bool, int]]]:
+    """The latest ``limit`` attempts (oldest first) of each (student, competency) of ``pairs``:
+    one query, an indexed probe of each student's latest attempts per pair."""
+    if not pairs:
+        return {}
+    parts = [
+        select(Attempt.timestamp, Attempt.id, Attempt.correct, Attempt.hints_used,
+               literal(k).label("pair"))
         .join(StepAlignment, StepAlignment.step_id == Attempt.step_id)
-        .where(Attempt.student_id == student_id, StepAlignment.competency_id == competency_id)
+        .where(Attempt.student_id == sid, StepAlignment.competency_id == cid)
         .order_by(Attempt.timestamp.desc(), Attempt.id.desc())
         .limit(limit)
-    ).all()
-    return [(bool(c), int(h)) for c, h in reversed(rows)]
+        .subquery()
+        for k, (sid, cid) in enumerate(pairs)
+    ]  # fmt: skip
+    rows = session.execute(union_all(*(select(part) for part in parts))).all()
+    out: dict[tuple[int, int], list[tuple[bool, int]]] = {pair: [] for pair in pairs}
+    for _, _, correct, hints, k in sorted(rows, key=lambda r: (r[0], r[1])):
+        out[pairs[k]].append((bool(correct), int(hints)))
+    return out
 
 
 def attempts_in_words(attempts: list[tuple[bool, int]]) -> str:
@@ -118,7 +129,7 @@ def needs_view(session: Session, context: WebContext, section: Section) -> Needs
     grid = mastery_grid(session, context, catalog, ids, state=state)
     today = dt.date.today()
     now_day = day_of(dt.datetime.now(dt.UTC))
-    pacing = pacing_view(session, context, section, students=students, grid=grid).students
+    pacing = pacing_rows(session, section, students, grid)
     support_of = {
         sid: (kind, start)
         for sid, kind, start in session.execute(
@@ -129,11 +140,17 @@ def needs_view(session: Session, context: WebContext, section: Section) -> Needs
         )
     }
     seen = _seen_today(session, section, today)
+    stuck = grid.status == "stuck"
+    first = {i: int(np.argmax(stuck[i])) for i in np.flatnonzero(stuck.any(axis=1)).tolist()}
+    recent = _recent_attempts(
+        session, [(students[i].id, catalog.ids[c]) for i, c in first.items()], limit=RECENT
+    )
     needs: list[NeedOut] = []
     for i, s in enumerate(students):
         needs.extend(
             _student_needs(
-                session, catalog, graph.graph.prereq, grid, i, s,
+                catalog, graph.graph.prereq, grid, i, s,
+                recent=recent.get((s.id, catalog.ids[first[i]]), []) if i in first else [],
                 no_progress=state.no_progress[i], hint_rate=state.hint_rate[i],
                 policy_attempts=policy.stuck_attempts, policy_hint_rate=policy.stuck_hint_rate,
             )
@@ -182,13 +199,13 @@ def needs_view(session: Session, context: WebContext, section: Section) -> Needs
 
 
 def _student_needs(
-    session: Session,
     catalog: Catalog,
     prereq: np.ndarray,
     grid: MasteryGrid,
     i: int,
     student: User,
     *,
+    recent: list[tuple[bool, int]],
     no_progress: np.ndarray,
     hint_rate: np.ndarray,
     policy_attempts: int,
@@ -198,9 +215,6 @@ def _student_needs(
     if not stuck.size:
         return []
     c = int(stuck[0])
-    recent = _recent_attempts(
-        session, student_id=student.id, competency_id=catalog.ids[c], limit=RECENT
-    )
     rule = stuck_rule(
         no_progress=int(no_progress[c]), hint_rate=float(hint_rate[c]), attempts=recent,
         policy_attempts=policy_attempts, policy_hint_rate=policy_hint_rate,
