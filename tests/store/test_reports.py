@@ -14,7 +14,7 @@ from learnway.cli import (
 )
 from learnway.store import _reports as reports
 from learnway.store import mastered_counts, transaction
-from learnway.store._schema import User
+from learnway.store._schema import Demographics, Org, User
 
 
 def test_suppression_hides_small_groups_and_one_more_when_only_one_is_small() -> None:
@@ -67,3 +67,51 @@ def test_learnway_report_refuses_an_unknown_breakdown(demo_engine: Engine) -> No
     result = CliRunner().invoke(app, ["report", "mastery", "--by", "shoe-size", "--database", url])
     assert result.exit_code == 2
     assert "unknown breakdown" in result.output
+
+
+def _race_in_words(d: Demographics) -> str:
+    """The race rule as the OneRoster fields read: two or more, else the first one marked."""
+    if d.demographic_race_two_or_more_races:
+        return "Two or more races"
+    named = [label for field, label in reports.RACES if getattr(d, field)]
+    return named[0] if named else "Not reported"
+
+
+def test_subgroups_are_labelled_by_the_database_as_the_fields_say(engine: Engine) -> None:
+    flags = [None, False, True]
+    fields = ["demographic_race_two_or_more_races", *(f for f, _ in reports.RACES)]
+    people = []
+    with transaction(engine) as session:
+        org = Org(sourced_id="d", name="District", type="district")
+        session.add(org)
+        session.flush()
+        for k in range(60):  # each field alone, with a later one, and none (unset or false)
+            row = {f: flags[(k + i) % 2] for i, f in enumerate(fields)}
+            lead = k % 7
+            if lead < len(fields):
+                row[fields[lead]] = True
+                if k >= 30:
+                    row[fields[(lead + 2) % len(fields)]] = True
+            user = User(sourced_id=f"s{k}", username=f"s{k}", given_name="S", family_name=str(k),
+                        role="student", org_id=org.id)  # fmt: skip
+            session.add(user)
+            session.flush()
+            sex = [None, "female", "male", "Other"][k % 4]
+            ethnicity = flags[k % 3]
+            people.append(Demographics(user_id=user.id, sex=sex,
+                                       hispanic_or_latino_ethnicity=ethnicity, **row))  # fmt: skip
+        session.add_all(people)
+        session.flush()
+        ids = [p.user_id for p in people]
+        race = reports.student_groups(session, ids, by="race")
+        ethnic = reports.student_groups(session, ids, by="ethnicity")
+        sexes = reports.student_groups(session, ids, by="sex")
+    assert len({race[p.user_id][0] for p in people}) == 7  # every label occurs
+    for p in people:
+        assert race[p.user_id] == [_race_in_words(p)]
+        flag = p.hispanic_or_latino_ethnicity
+        assert ethnic[p.user_id] == [
+            "Not reported" if flag is None else
+            "Hispanic or Latino" if flag else "Not Hispanic or Latino"
+        ]  # fmt: skip
+        assert sexes[p.user_id] == [(p.sex or "not reported").capitalize()]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from learnway.analytics import MIN_CELL, GroupFigure, group_figures, suppressed
@@ -62,18 +62,22 @@ class SupportsFigures:
     flagged_without_support: int | None
 
 
-def _race(d: Demographics) -> str:
-    if d.demographic_race_two_or_more_races:
-        return "Two or more races"
-    named = [label for field, label in RACES if getattr(d, field)]
-    return named[0] if named else "Not reported"
+def _race() -> Any:
+    """The race a student counts under, computed by the database (one label per student)."""
+    return case(
+        (Demographics.demographic_race_two_or_more_races.is_(True), "Two or more races"),
+        *((getattr(Demographics, field).is_(True), label) for field, label in RACES),
+        else_="Not reported",
+    )
 
 
-def _ethnicity(d: Demographics) -> str:
-    flag = d.hispanic_or_latino_ethnicity
-    if flag is None:
-        return "Not reported"
-    return "Hispanic or Latino" if flag else "Not Hispanic or Latino"
+def _ethnicity() -> Any:
+    flag = Demographics.hispanic_or_latino_ethnicity
+    return case(
+        (flag.is_(None), "Not reported"),
+        (flag.is_(True), "Hispanic or Latino"),
+        else_="Not Hispanic or Latino",
+    )
 
 
 def student_groups(session: Session, students: Students, *, by: str) -> dict[int, list[str]]:
@@ -94,11 +98,14 @@ def student_groups(session: Session, students: Students, *, by: str) -> dict[int
         for sid, name in rows:
             out.setdefault(sid, []).append(name)
         return out
-    for d in session.scalars(select(Demographics).where(Demographics.user_id.in_(students))):
-        if by == "sex":
-            out[d.user_id] = [(d.sex or "not reported").capitalize()]
-        else:
-            out[d.user_id] = [_ethnicity(d) if by == "ethnicity" else _race(d)]
+    if by == "sex":
+        column: Any = Demographics.sex
+    else:
+        column = _ethnicity() if by == "ethnicity" else _race()
+    for sid, value in session.execute(
+        select(Demographics.user_id, column).where(Demographics.user_id.in_(students))
+    ):
+        out[sid] = [(value or "not reported").capitalize() if by == "sex" else value]
     return out
 
 
