@@ -181,9 +181,14 @@ def _school(
 def _state(engine: Engine) -> dict[str, object]:
     with transaction(engine) as session:
         users = {u.sourced_id: (u.role, u.enabled) for u in session.scalars(select(User))}
-        enrolled = set(
-            session.scalars(select(User.sourced_id).join(Enrollment, Enrollment.user_id == User.id))
-        )
+        today = dt.datetime.now(dt.UTC).date()
+        enrollments = session.execute(
+            select(User.sourced_id, Enrollment.end_date).join(
+                Enrollment, Enrollment.user_id == User.id
+            )
+        ).all()
+        enrolled = {sid for sid, end in enrollments if end is None or end >= today}
+        ended = {sid: end for sid, end in enrollments if end is not None and end < today}
         guardian = {g.guardian_id: g for g in session.scalars(select(Guardianship))}
         name = {u.id: u.sourced_id for u in session.scalars(select(User))}
         links = {(name[g], name[link.student_id], link.relation) for g, link in guardian.items()}
@@ -199,7 +204,8 @@ def _state(engine: Engine) -> dict[str, object]:
                 .where(Demographics.asian)
             )
         )
-    return {"users": users, "enrolled": enrolled, "links": links, "parent": parent, "asian": asian}
+    return {"users": users, "enrolled": enrolled, "ended": ended, "links": links,
+            "parent": parent, "asian": asian}  # fmt: skip
 
 
 def test_roles_guardians_and_demographics_of_a_bulk_bundle(engine: Engine, tmp_path: Path) -> None:
@@ -223,7 +229,7 @@ def test_roles_guardians_and_demographics_of_a_bulk_bundle(engine: Engine, tmp_p
 
 
 @pytest.mark.parametrize("scan_at", [20_000, 1], ids=["index lookups", "table scans"])
-def test_a_later_bulk_bundle_removes_who_left_and_disables_who_was_deleted(
+def test_a_later_bulk_bundle_disables_who_was_deleted_and_ends_their_enrollments(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan_at: int
 ) -> None:
     monkeypatch.setattr("learnway.store._load.SCAN_AT", scan_at)  # both ways of finding rows
@@ -236,10 +242,13 @@ def test_a_later_bulk_bundle_removes_who_left_and_disables_who_was_deleted(
         report = save_roster(session, read_oneroster(_write(tmp_path / "2", "1.1", later)))
     state = _state(engine)
     assert state["enrolled"] == {"teacher", "ana", "cy"}  # ben left the class
-    assert state["users"]["ben"] == ("student", False)  # ben is disabled, and kept
+    assert state["users"]["ben"] == ("student", False)  # ben is disabled at once
+    # and his enrollment ended yesterday: kept, for the retention policy to count from
+    assert state["ended"] == {"ben": dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)}
     assert state["users"]["parent-ana"] == ("guardian", False)
     assert state["links"] == {("parent-ben", "ben", "parent"), ("parent-cy", "cy", "parent")}
-    assert report.deleted["enrollments"] == 1 and report.inserted["enrollments"] == 1
+    assert report.deleted["enrollments"] == 0 and report.inserted["enrollments"] == 1
+    assert report.updated["enrollments"] == 1
     assert state["asian"] == {"ben", "cy"}
     assert report.updated["demographics"] == 1 and report.inserted["demographics"] == 1
 

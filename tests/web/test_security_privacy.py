@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,7 +16,9 @@ from typer.testing import CliRunner
 
 from learnway.cli import _privacy  # noqa: F401  (registers its commands)
 from learnway.cli import app as cli
-from learnway.store import transaction
+from learnway.interop import read_oneroster
+from learnway.interop._oneroster import COLUMNS
+from learnway.store import save_roster, transaction
 from learnway.store._erase import apply_retention, subject_of
 from learnway.store._schema import Enrollment, Section, User
 from learnway.web._models import AuditEvent, AuthToken
@@ -153,3 +156,49 @@ def test_tokens_are_deleted_with_the_student(app: FastAPI) -> None:
     api_client(app, "district").delete(f"/api/v1/students/{student}")
     with transaction(engine) as session:
         assert session.scalars(select(AuthToken).where(AuthToken.user_id == student)).all() == []
+
+
+def _deleted_in_roster(folder: Path, sourced_id: str) -> Path:
+    """A OneRoster 1.1 delta bundle that marks one user ``tobedeleted``."""
+    folder.mkdir()
+    files = [(f"file.{name}", "delta" if name == "users" else "absent") for name in COLUMNS["1.1"]]
+    with (folder / "manifest.csv").open("w", newline="") as out:
+        csv.writer(out).writerows(
+            [("propertyName", "value"), ("manifest.version", "1.0"),
+             ("oneroster.version", "1.1"), *files]
+        )  # fmt: skip
+    with (folder / "users.csv").open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=COLUMNS["1.1"]["users"])
+        writer.writeheader()
+        writer.writerow({"sourcedId": sourced_id, "status": "tobedeleted"})
+    return folder
+
+
+def test_a_roster_deletion_ends_access_at_once_and_the_data_when_retention_is_due(
+    app: FastAPI, tmp_path: Path
+) -> None:
+    engine = engine_of(app)
+    who = _who(engine, "student02")
+    mine, teacher = api_client(app, "student02"), api_client(app, "teacher")
+    assert teacher.get(f"/api/v1/students/{who['id']}").status_code == 200
+    with transaction(engine) as session:
+        save_roster(session, read_oneroster(_deleted_in_roster(tmp_path / "b", who["sourced_id"])))
+    # at once: the account is disabled and every enrollment has ended (yesterday its last day)
+    assert mine.get("/api/v1/me").status_code == 401
+    assert teacher.get(f"/api/v1/students/{who['id']}").status_code == 404
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    with transaction(engine) as session:
+        ends = session.scalars(select(Enrollment.end_date).where(Enrollment.user_id == who["id"]))
+        assert set(ends) == {yesterday}
+    subject = subject_of(who["sourced_id"], SETTINGS.secret_key)
+    # the retention policy, as the background worker applies it, on the last day of the period
+    # (everything kept) and on the day after (everything deleted), the clock moved forward
+    for days_later, deleted in ((30, False), (31, True)):
+        with transaction(engine) as session:
+            done = apply_retention(session, days=30, secret=SETTINGS.secret_key,
+                                   today=yesterday + dt.timedelta(days=days_later))  # fmt: skip
+        assert (subject in {report.subject for report in done}) is deleted
+    assert _traces(engine, who) == []
+    with transaction(engine) as session:
+        kept = session.scalars(select(AuditEvent).where(AuditEvent.subject == subject)).one()
+    assert (kept.action, kept.resource) == ("delete", "retention policy")

@@ -9,8 +9,12 @@ collected before one :class:`~learnway.InputError` is raised, and nothing is wri
 A bulk file is the whole truth about what it holds, so the enrollments of a bulk file's classes
 that it no longer lists are removed (a student who left a class is no longer seen by its
 teacher), and so are the guardian links of a bulk file's students. A delta file only adds and
-changes. In both, a user marked ``tobedeleted`` is disabled (not deleted: their attempts stay),
-and an enrollment marked ``tobedeleted`` is removed.
+changes. In both, a user marked ``tobedeleted`` is disabled at once and their enrollments end
+(yesterday was their last day); the retention policy (``LEARNWAY_RETENTION_DAYS``, see
+:mod:`learnway.store._erase`) then deletes a student's data once that many days have passed
+since the end of their last enrollment. An enrollment marked ``tobedeleted``, or one of a bulk
+file's classes that the file no longer lists, is removed, except a disabled person's, which is
+ended instead (kept, for the retention policy to count from).
 People, classes and courses are never deleted. Passwords are never imported: people sign in once
 an administrator sets a password (or through single sign-on).
 
@@ -28,6 +32,7 @@ the person's (a teacher enrolled as a student).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections import Counter
@@ -328,15 +333,19 @@ def _write(
     bulk = "enrollments" not in roster.delta
     in_bundle = {section_id[c.sourced_id] for c in roster.classes} if bulk else set()
     removed = set(roster.removed.get("enrollments", []))
-    stale = [
-        sid
-        for sid, section in session.execute(select(Enrollment.sourced_id, Enrollment.section_id))
-        if sid not in listed and (section in in_bundle or sid in removed)
-    ]
+    disabled = set(session.scalars(select(User.id).where(User.enabled.is_(False))))
+    stale: list[str] = []
+    kept: list[str] = []
+    for sid, section, user in session.execute(
+        select(Enrollment.sourced_id, Enrollment.section_id, Enrollment.user_id)
+    ):
+        if sid not in listed and (section in in_bundle or sid in removed):
+            (kept if user in disabled else stale).append(sid)
     for sourced_ids in _chunks(stale, 500):
         session.execute(delete(Enrollment).where(Enrollment.sourced_id.in_(sourced_ids)))
     report.deleted["enrollments"] += len(stale)
     _sync(session, Enrollment, ("sourced_id",), enrollment_rows, report)
+    report.updated["enrollments"] += _end_enrollments(session, users=gone, sourced_ids=kept)
 
     stage("guardians")
     _sync_guardians(session, roster, user_id, links, report)
@@ -344,6 +353,26 @@ def _write(
     _sync_demographics(session, roster, user_id, report)
     progress("done", len(STAGES), len(STAGES))
     return report
+
+
+def _end_enrollments(session: Session, *, users: list[int], sourced_ids: list[str]) -> int:
+    """End yesterday (so no longer current today) the enrollments of ``users`` and those named
+    by ``sourced_ids`` that have not ended yet; the number ended. Their dates are what the
+    retention policy counts from (:func:`learnway.store._erase.students_past_retention`)."""
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    still_open = or_(Enrollment.end_date.is_(None), Enrollment.end_date > yesterday)
+    chosen = [Enrollment.user_id.in_(chunk) for chunk in _chunks(users, 500)]
+    chosen += [Enrollment.sourced_id.in_(chunk) for chunk in _chunks(sourced_ids, 500)]
+    ended = 0
+    for where in chosen:
+        result = session.execute(
+            update(Enrollment)
+            .where(where, still_open)
+            .values(end_date=yesterday)
+            .execution_options(synchronize_session=False)
+        )
+        ended += result.rowcount  # type: ignore[attr-defined]
+    return ended
 
 
 def _sync_tree(
