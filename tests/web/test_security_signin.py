@@ -23,7 +23,7 @@ import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from starlette.requests import Request
 
 from learnway.store import transaction
@@ -31,7 +31,7 @@ from learnway.store._schema import User
 from learnway.web import DEMO_PASSWORD, _signin
 from learnway.web._security import RateLimiter, set_password
 from learnway.web._signin import client_address
-from web.served import httpx, p99, served
+from web.served import free_port, httpx, learnway_serve, p99, served
 from web.support import api_client, browser_client, csrf_of, engine_of
 
 ORDINARY = [f"student{n:02d}" for n in range(1, 11)]
@@ -110,6 +110,21 @@ def test_concurrent_wrong_passwords_cannot_stall_or_outguess_the_limit(
             assert int(refused.headers["retry-after"]) <= 61
             now[0] += float(refused.headers["retry-after"])
             assert client.post("/api/v1/tokens", json=right).status_code == 201
+
+
+@pytest.mark.slow
+def test_two_server_processes_check_exactly_the_limit(demo_engine: Engine, tmp_path: Path) -> None:
+    """``learnway serve --workers 2``: 40 concurrent wrong passwords for one account, spread by
+    the kernel over both processes, each with its own note of refusals and checks in flight:
+    the database's reservation still lets exactly 5 passwords be checked (a 401 each)."""
+    port = free_port()
+    with learnway_serve(demo_engine, tmp_path, port, extra=["--workers", "2"]):
+        attack = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("load_client.py")), "attack",
+             f"http://127.0.0.1:{port}", "teacher", "40"],
+            capture_output=True, text=True, check=True, timeout=300,
+        )  # fmt: skip
+    assert json.loads(attack.stdout)["statuses"] == {"401": 5, "429": 35}
 
 
 def test_an_address_full_of_failures_does_not_lock_out_those_known_there(app: FastAPI) -> None:
