@@ -172,6 +172,25 @@ def test_a_slow_call_is_demoted_so_quick_calls_go_on() -> None:
         pool.close()
 
 
+def test_a_call_that_waits_past_the_slow_mark_is_demoted_too() -> None:
+    pool = WorkerPool(nap, workers=1, time_limit_s=20.0, slow_after_s=0.2, wall_limit_s=60.0)
+    try:
+        assert pool.call(seconds=0.0) == 0.0
+        results: list[float] = []
+        waiting = threading.Thread(target=lambda: results.append(pool.call(seconds=1.5)))
+        waiting.start()
+        deadline = time.monotonic() + 1.2
+        while not pool._slow:  # 0.2 s by the clock, hardly any CPU time: demoted all the same
+            assert time.monotonic() < deadline, "a call waiting for 1.2 s was not demoted"
+            time.sleep(0.05)
+        assert pool.call(seconds=0.01) == 0.01  # a fresh worker took the waiting one's place
+        assert waiting.is_alive(), "the quick call did not wait for the slow one"
+        waiting.join()
+        assert results == [1.5] and pool.killed == 0
+    finally:
+        pool.close()
+
+
 def test_past_the_demotion_cap_a_slow_call_is_stopped_early() -> None:
     pool = WorkerPool(
         spin, workers=1, time_limit_s=20.0, slow_after_s=0.2, max_slow=1, wall_limit_s=60.0

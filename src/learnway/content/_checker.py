@@ -7,7 +7,7 @@ worker holds when it starts, has its worker killed; the answer is refused with
 :class:`AnswerTooLarge` ("this answer is too large to check"), and a fresh worker, started in
 the background, takes the killed one's place.
 
-Ordinary checks take milliseconds. One still running after ``slow_after_s`` (half a second) is
+Ordinary checks take milliseconds. One still running after ``slow_after_s`` (0.3 s) is
 demoted: its worker drops to the lowest CPU priority and a fresh worker joins the pool in its
 place, so a burst of slow answers cannot hold up everyone else's. When every worker stays busy
 for ``wait_s`` seconds, a check is refused with :class:`CheckerBusy` instead of waiting on.
@@ -134,9 +134,10 @@ class WorkerPool(Generic[T]):
     Time is CPU time where the system tells it (``/proc``), so that a busy machine does not make
     an ordinary call look slow: a call is stopped after ``time_limit_s`` seconds of CPU time, or
     ``wall_limit_s`` (1.5 times that) by the clock, whichever comes first. A call that has used
-    ``slow_after_s`` is *demoted*: its worker drops to the lowest CPU priority and stops
-    counting as one of the ``workers``, and a fresh worker is started in its place, so slow
-    calls never hold up quick ones. At most ``max_slow`` calls are demoted at a time (a further
+    ``slow_after_s``, of CPU time or by the clock (one that waits for the processor on a busy
+    machine holds its worker as long), is *demoted*: its worker drops to the lowest CPU
+    priority and stops counting as one of the ``workers``, and a fresh worker is started in
+    its place, so slow calls never hold up quick ones. At most ``max_slow`` calls are demoted at a time (a further
     slow call is stopped at once); a demoted worker is not reused.
     A caller waits at most ``wait_s`` for a free worker (:class:`CheckerBusy`).
 
@@ -197,7 +198,7 @@ class WorkerPool(Generic[T]):
                         f"no result within {self.time_limit_s:g} s of CPU time "
                         f"({self.wall_limit_s:g} s by the clock)"
                     )
-                if not demoted and used > self.slow_after_s:
+                if not demoted and max(used, wall) > self.slow_after_s:
                     demoted = self._demote(worker)
                     if not demoted:
                         raise LimitExceeded("too many slow calls at once")
