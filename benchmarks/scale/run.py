@@ -90,12 +90,14 @@ def live_path(url: str, *, answers: int = 200) -> dict[str, Any]:
     from sqlalchemy import select
 
     from learnway._livebench import district, school
+    from learnway._machine import load_average
     from learnway.store import make_engine, record_practice, transaction
     from learnway.store._attempts import AttemptIn
     from learnway.store._schema import StepAlignment, User
 
     engine = make_engine(url)
     where = school(engine)
+    load = load_average()
     with transaction(engine) as session:
         students = session.scalars(
             select(User.id).where(User.sourced_id.like("syn-%")).order_by(User.id).limit(50)
@@ -116,7 +118,7 @@ def live_path(url: str, *, answers: int = 200) -> dict[str, Any]:
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     answer = {"answers": answers, "p50_ms": round(statistics.median(ordered), 2),
               "p99_ms": round(p99, 2)}  # fmt: skip
-    return {"answer": answer, "leader_reports": district(engine)}
+    return {"answer": answer, "leader_reports": district(engine), "load_average": load}
 
 
 def _size(engine: Any) -> dict[str, int]:
@@ -285,7 +287,7 @@ def render(r: dict[str, Any]) -> str:
         "## The live path on the partitioned database", "",
         f"Measured on {live['database']['students']:,} students and "
         f"{live['database']['attempts']:,} attempts (the fits above ran on the database as it "
-        "was then).", "",
+        f"was then), load average at start {live.get('load_average', 'not recorded')}.", "",
         f"One answer stored with mastery updated (`record_practice`, {live['answer']['answers']} "
         f"answers of synthetic students with a year of history): p50 "
         f"{live['answer']['p50_ms']} ms, p99 {live['answer']['p99_ms']} ms.", "",
