@@ -10,6 +10,7 @@ be set but never used; a new password left every earlier token working.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -18,6 +19,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
@@ -125,6 +127,43 @@ def test_two_server_processes_check_exactly_the_limit(demo_engine: Engine, tmp_p
             capture_output=True, text=True, check=True, timeout=300,
         )  # fmt: skip
     assert json.loads(attack.stdout)["statuses"] == {"401": 5, "429": 35}
+
+
+def test_sign_ins_beyond_the_bound_of_a_process_are_shed_at_once(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 concurrent sign-ins for 40 accounts, none over its own limit: at most SIGN_INS of
+    them take a worker thread at once; the others are answered 429 with Retry-After at once
+    instead of queueing in the thread pool in front of everyone else's requests."""
+    lock, busy, most = threading.Lock(), [0], [0]
+    real = _signin.check_password
+
+    def counted(*args: Any) -> User:
+        with lock:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        try:
+            return real(*args)
+        finally:
+            with lock:
+                busy[0] -= 1
+
+    monkeypatch.setattr(_signin, "check_password", counted)
+
+    async def guesses(base: str) -> list[Any]:
+        limits = httpx.Limits(max_connections=40)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+            return await asyncio.gather(*(
+                client.post("/api/v1/tokens", json={"username": f"nobody{n}", "password": "x"})
+                for n in range(40)
+            ))  # fmt: skip
+
+    with served(app) as base:
+        answers = asyncio.run(guesses(base))
+    statuses = Counter(a.status_code for a in answers)
+    assert set(statuses) == {401, 429}, statuses
+    assert 0 < most[0] <= _signin.SIGN_INS, most
+    assert all(int(a.headers["retry-after"]) <= 2 for a in answers if a.status_code == 429)
 
 
 def test_an_address_full_of_failures_does_not_lock_out_those_known_there(app: FastAPI) -> None:
