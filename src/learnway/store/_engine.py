@@ -25,10 +25,25 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+POOL_SIZE = 10
+"""Connections kept open in an engine's pool."""
+POOL_OVERFLOW = 30
+"""Connections opened beyond those when more are needed at once, closed when given back: with
+``POOL_SIZE`` as many as the threads a web process runs its routes on (40, Starlette's thread
+pool), so that no request waits for a connection while others hold theirs (an answer holds its
+connection while it is checked)."""
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``. SQLite files get WAL, foreign keys and a busy timeout."""
+    """An engine for ``url``. SQLite files get WAL, foreign keys and a busy timeout; a file
+    database's writers take turns (:class:`_WriteGate`). The pool holds a connection for each
+    thread of a web process (``POOL_SIZE`` kept, up to ``POOL_OVERFLOW`` more)."""
     url = normalize_url(url)
     parsed = make_url(url)
+    on_file = parsed.database not in (None, "", ":memory:")
+    if "poolclass" not in kwargs and (on_file or parsed.get_backend_name() == "postgresql"):
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
