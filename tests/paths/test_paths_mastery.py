@@ -220,7 +220,7 @@ def test_credit_reaches_the_threshold_at_most_and_one_answer_checks_it():
     right = practise(state, 1, [1], start=0.2, policy=policy)
     assert right.attempts[0, 1] == 1 and right.p_known[0, 1] > 0.85
     assert mastery_status(right, policy, 0.3)[0, 1] == Status.MASTERED  # confirmed by its own
-    assert right.reviews[0, 1] == 1  # knowledge from before, confirmed: a successful review
+    assert right.reviews[0, 1] == policy.confirmed_reviews  # it has lasted: reviews credited
     wrong = practise(state, 1, [0], start=0.2, policy=policy)
     assert wrong.p_known[0, 1] < 0.85
     assert mastery_status(wrong, policy, 0.3)[0, 1] == Status.PRACTICING

@@ -116,6 +116,9 @@ class MasteryPolicy:
     ``review_recall``. Mastery is *durable* once confirmed by a right answer on a later day
     (a successful spaced review); with ``durable_days`` 2 the planner opens a competency's
     successors only then, unless nothing else is left (see :func:`is_durable`).
+    A right answer that confirms a *likely known* competency counts as ``confirmed_reviews``
+    successful spaced reviews: the knowledge has lasted since before (placement, or advanced
+    work built on it), so its review interval starts that much longer.
     A worked example (evidence of kind ``worked_example``) moves the estimate by
     ``worked_example_learning`` of a practice's learning step and nothing else.
     A correct answer on a competency counts as ``prereq_credit`` of an observation on each of its
@@ -136,6 +139,7 @@ class MasteryPolicy:
     prereq_credit: float = 0.5
     durable_days: int = 2
     worked_example_learning: float = 0.5
+    confirmed_reviews: int = 3
 
     def __post_init__(self) -> None:
         thr = np.asarray(self.threshold, dtype=np.float64)
@@ -154,6 +158,8 @@ class MasteryPolicy:
             raise ValueError("durable_days must be 1 (one session) or 2 (two separate days)")
         if not 0 <= self.worked_example_learning <= 1:
             raise ValueError("worked_example_learning must lie in [0, 1]")
+        if self.confirmed_reviews < 1:
+            raise ValueError("confirmed_reviews must be at least 1")
 
     def thresholds(self, n: int) -> Float:
         return np.broadcast_to(np.asarray(self.threshold, dtype=np.float64), (n,))
@@ -353,9 +359,13 @@ def apply_attempts(
     new.last_seen[s, c] = t
     reviewed = was_mastered & spaced
     new.reviews[s, c] = np.where(
-        (reviewed | was_likely) & ok,
-        state.reviews[s, c] + 1,
-        np.where(reviewed & ~ok, np.maximum(state.reviews[s, c] - 1, 0), state.reviews[s, c]),
+        was_likely & ok,
+        state.reviews[s, c] + policy.confirmed_reviews,
+        np.where(
+            reviewed & ok,
+            state.reviews[s, c] + 1,
+            np.where(reviewed & ~ok, np.maximum(state.reviews[s, c] - 1, 0), state.reviews[s, c]),
+        ),
     )
 
     credit_rows = np.nonzero(ok)[0]

@@ -59,9 +59,10 @@ class PlannerConfig:
     and practice elsewhere, and nothing is blocked for good.
 
     A *likely known* competency (credit from placement or advanced work, no answer of its own)
-    is a quick check: a candidate scored like new work whose next right answer completes
-    mastery (reason ``quick_check``). Until it is checked it is not durable, so the work that
-    builds on it waits, and the check comes first where it pays: before its successors.
+    is a quick check (reason ``quick_check``): one answer confirms it or takes it back, so it
+    scores at least ``w_check`` (as much as a review faded three times past its target) and
+    comes before new work and most reviews. Until it is checked it is not durable, so the work
+    that builds on it waits: patchy prior knowledge is caught before anything is built on it.
     """
 
     n_recommendations: int = 5
@@ -77,6 +78,7 @@ class PlannerConfig:
     w_urgency: float = 0.5
     w_review: float = 1.0
     w_confirm: float = 0.0
+    w_check: float = 3.0
     not_durable_factor: float = 0.2
     consolidate_days: float = 4.0
     consolidate_recall: float = 0.8
@@ -233,7 +235,8 @@ class Planner:
         ) * (cfg.reference_minutes / self._minutes) - self._rank_tiebreak
         stuck = (status == Status.STUCK) & candidate
         value = np.where(stuck, value * cfg.stuck_penalty, value)
-        value = np.where(waits, value * cfg.not_durable_factor, value)
+        value = np.where(waits & ~check, value * cfg.not_durable_factor, value)
+        value = np.where(check, np.maximum(value, cfg.w_check), value)
         new = np.where(candidate | check, value, -np.inf)
 
         go_back_from = np.full((n_students, n), -1, dtype=np.int64)
