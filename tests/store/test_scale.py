@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, insert, inspect, select, text
 
-from learnway.store import transaction
+from learnway.store import MASTERED_NAMES, mastered_counts, transaction
 from learnway.store._attempts import AttemptIn, record_attempts
 from learnway.store._scale import (
     PARTS_SCHEMA,
@@ -181,6 +181,12 @@ def test_bench_scale_writes_a_synthetic_district_with_copy(
         assert session.scalar(select(func.count()).select_from(Mastery).where(
             Mastery.student_id.in_(synthetic))) == 70 * 2  # fmt: skip
         assert (session.scalar(select(func.count()).select_from(MasteryEvent)) or 0) > 0
+        direct = dict(session.execute(  # the totals loaded in bulk are counted too
+            select(Mastery.student_id, func.count()).where(
+                Mastery.student_id.in_(synthetic), Mastery.status.in_(MASTERED_NAMES))
+            .group_by(Mastery.student_id)).all())  # fmt: skip
+        counted = mastered_counts(session, synthetic)
+        assert {sid: n for sid, n in counted.items() if n} == direct
     again = runner.invoke(app, args)  # a second state on top is refused, unless appended
     assert again.exit_code == 1 and "already holds" in again.output
     more = runner.invoke(app, [*args[:3], "10", *args[4:], "--append"])

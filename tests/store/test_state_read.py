@@ -1,11 +1,21 @@
-"""Reading the live state in bulk gives exactly what the stored rows say."""
+"""Reading the live state in bulk gives exactly what the stored rows say, and the mastered
+totals the database keeps follow every write of the state."""
 
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.orm import Session
 
-from learnway.store import day_of, live_course, load_course, load_state, transaction
+from learnway.store import (
+    MASTERED_NAMES,
+    day_of,
+    live_course,
+    load_course,
+    load_state,
+    mastered_counts,
+    transaction,
+)
 from learnway.store._schema import FrameworkRow, Mastery, User
 from learnway.store._state import positions
 
@@ -65,3 +75,48 @@ def test_a_section_read_in_bulk_equals_its_rows_read_one_by_one(demo_engine: Eng
         got, blank = getattr(state, name)[fresh], getattr(new, name)[fresh]
         np.testing.assert_array_equal(got, blank, err_msg=name)
     assert fresh[row_of[unknown]].all()
+
+
+def _direct_counts(session: Session) -> dict[int, int]:
+    return {
+        sid: n
+        for sid, n in session.execute(
+            select(Mastery.student_id, func.count())
+            .where(Mastery.status.in_(MASTERED_NAMES))
+            .group_by(Mastery.student_id)
+        )
+    }
+
+
+def test_mastered_totals_follow_every_write_of_the_state(demo_engine: Engine) -> None:
+    with transaction(demo_engine) as session:
+        students = session.scalars(select(User.id).where(User.role == "student")).all()
+        direct = _direct_counts(session)
+        assert sum(direct.values()) > 100, "the demo school has mastered competencies"
+        assert {k: v for k, v in mastered_counts(session, students).items() if v} == direct
+        a, b, c = sorted(direct)[:3]
+        # a student's mastered rows leave the mastered statuses, another's practised rows
+        # enter them, a third's rows are deleted, and one row moves to another student
+        session.execute(update(Mastery).where(Mastery.student_id == a,
+                                              Mastery.status == "mastered")
+                        .values(status="practicing"))  # fmt: skip
+        session.execute(update(Mastery).where(Mastery.student_id == b,
+                                              Mastery.status != "mastered")
+                        .values(status="due_for_review"))  # fmt: skip
+        session.execute(delete(Mastery).where(Mastery.student_id == c))
+        moved = session.execute(
+            select(Mastery.competency_id, Mastery.model_version).where(
+                Mastery.student_id == b, Mastery.status.in_(MASTERED_NAMES)
+            )
+        ).first()
+        assert moved is not None
+        taken = session.scalars(select(Mastery.competency_id).where(Mastery.student_id == a)).all()
+        if moved[0] not in taken:
+            session.execute(update(Mastery).where(Mastery.student_id == b,
+                                                  Mastery.competency_id == moved[0])
+                            .values(student_id=a))  # fmt: skip
+        after = _direct_counts(session)
+        assert after != direct
+        got = mastered_counts(session, students)
+        assert {k: v for k, v in got.items() if v} == after
+        assert got[c] == 0

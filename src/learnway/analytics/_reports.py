@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -71,16 +72,26 @@ def group_figures(
     """
     by_group = members(groups)
     hidden = suppressed({g: len(m) for g, m in by_group.items()}, min_cell=min_cell)
-    figures = []
-    for name in sorted(by_group):
+    names = sorted(by_group)
+    # every member's value looked up once, in group order; each group a slice of it
+    order = [s for name in names for s in by_group[name]]
+    now_all = _looked_up(values, order)
+    then_all = None if before is None else _looked_up(before, order)
+    figures, start = [], 0
+    for name in names:
+        size = len(by_group[name])
+        at, start = slice(start, start + size), start + size
         if name in hidden:
             figures.append(GroupFigure(name, None, True, None, None))
             continue
-        ids = by_group[name]
-        now = np.array([values.get(s, 0.0) for s in ids], dtype=np.float64)
+        now = now_all[at]
         growth = None
-        if before is not None:
-            then = np.array([before.get(s, 0.0) for s in ids], dtype=np.float64)
-            growth = round(float(np.mean(now - then)), 2)
-        figures.append(GroupFigure(name, len(ids), False, round(float(np.mean(now)), 2), growth))
+        if then_all is not None:
+            growth = round(float(np.mean(now - then_all[at])), 2)
+        figures.append(GroupFigure(name, size, False, round(float(np.mean(now)), 2), growth))
     return figures
+
+
+def _looked_up(values: Mapping[int, float], ids: Sequence[int]) -> np.ndarray:
+    """``values`` of ``ids`` (0 where missing) as one array."""
+    return np.fromiter(map(values.get, ids, repeat(0.0)), dtype=np.float64, count=len(ids))

@@ -485,6 +485,19 @@ class Mastery(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp(), default=_utcnow)
 
 
+class MasteredTotal(Base):
+    """Competencies a student has mastered (review due included) under one model version:
+    kept by triggers on ``mastery`` (migration 0021), read by the district reports."""
+
+    __tablename__ = "mastered_totals"
+
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mastered: Mapped[int] = mapped_column(Integer)
+
+
 class MasteryEvent(Base):
     """A change of one student's status or probability band on one competency. Append-only;
     growth, gaps over time and pacing read these instead of replaying attempts."""

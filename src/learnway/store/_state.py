@@ -25,7 +25,19 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Float, Select, String, cast, delete, func, insert, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Float,
+    Select,
+    String,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -65,6 +77,7 @@ from learnway.store._schema import (
     Job,
     LearnerModelRow,
     LearnerModelState,
+    MasteredTotal,
     Mastery,
     MasteryEvent,
     StepAlignment,
@@ -208,23 +221,24 @@ def load_state(session: Session, live: LiveCourse, student_ids: Sequence[int]) -
     return state
 
 
-def plain_rows(session: Session, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+def plain_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """The rows of ``stmt`` as plain tuples from the driver, in the session's transaction,
-    without a result row object each (for reads of many rows converted in bulk; PostgreSQL
-    sends them in binary). Columns come as the driver types them: no ORM conversion."""
+    without a result row object each (for reads of many rows converted in bulk). Columns come
+    as the driver types them: no ORM conversion. PostgreSQL sends them in binary, its
+    parameters going to the driver as they are (psycopg adapts numbers, text, dates and
+    aware times itself); SQLite's are bound as SQLAlchemy binds them."""
     connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        result = connection.execute(stmt)
+        try:
+            return list(result.cursor.fetchall())
+        finally:
+            result.close()
     compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    params: Any = compiled.params
-    if compiled.positiontup is not None:
-        params = tuple(params[name] for name in compiled.positiontup)
     driver: Any = connection.connection.driver_connection
-    postgres = connection.dialect.name == "postgresql"
-    cursor = driver.cursor(binary=True) if postgres else driver.cursor()
-    try:
-        cursor.execute(str(compiled), params)
+    with driver.cursor(binary=True) as cursor:
+        cursor.execute(str(compiled), compiled.params)
         return list(cursor.fetchall())
-    finally:
-        cursor.close()
 
 
 def positions(keys: NDArray[np.int64], values: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -776,29 +790,48 @@ def mastered_counts(
     *,
     until: dt.datetime | None = None,
 ) -> dict[int, int]:
-    """Competencies each student has mastered (review due included) now, from the stored
-    state, or at ``until``: now less the changes the mastery events record since, so that the
-    cost follows the recent events, not the history. ``students`` is a list of ids or a query
-    of them (then one query each, whatever the number of students)."""
+    """Competencies each student has mastered (review due included) now, from the totals
+    the database keeps beside the stored state (``mastered_totals``), or at ``until``: now
+    less the changes the mastery events record since, so that the cost follows the recent
+    events, not the history. ``students`` is a list of ids or a query of them (then one query
+    each, whatever the number of students)."""
     counts: dict[int, int] = {} if isinstance(students, Select) else dict.fromkeys(students, 0)
     versions = live_versions(session)
     for chunk in _chunks(students):
-        for sid, n in session.execute(
-            select(Mastery.student_id, func.count())
-            .where(
-                Mastery.student_id.in_(chunk),
-                Mastery.model_version.in_(versions),
-                Mastery.status.in_(MASTERED_NAMES),
+        counts.update(
+            plain_rows(
+                session,
+                select(MasteredTotal.student_id, func.sum(MasteredTotal.mastered))
+                .where(
+                    MasteredTotal.student_id.in_(chunk),
+                    MasteredTotal.model_version.in_(versions),
+                )
+                .group_by(MasteredTotal.student_id)
+                .having(func.sum(MasteredTotal.mastered) > 0),
             )
-            .group_by(Mastery.student_id)
-        ):
-            counts[sid] = int(n)
+        )
     if until is None:
         return counts
     return {
         sid: max(n - later, 0)
         for sid, n, later in _with_changes(counts, mastered_changes(session, students, until))
     }
+
+
+def count_mastered(connection: Connection, first: int, last: int) -> None:
+    """Count again in ``mastered_totals`` the mastered competencies of students ``first`` to
+    ``last`` (ids), from their state: for state loaded in bulk with the triggers that keep
+    the totals switched off."""
+    connection.execute(
+        text(
+            "INSERT INTO mastered_totals (student_id, model_version, mastered) "
+            "SELECT student_id, model_version, count(*) FROM mastery "
+            "WHERE status IN ('mastered', 'due_for_review') AND student_id BETWEEN :a AND :b "
+            "GROUP BY student_id, model_version ON CONFLICT (student_id, model_version) "
+            "DO UPDATE SET mastered = excluded.mastered"
+        ),
+        {"a": first, "b": last},
+    )
 
 
 def mastered_changes(
@@ -808,7 +841,8 @@ def mastered_changes(
     versions = live_versions(session)
     changes: dict[int, int] = {}
     for chunk in _chunks(students):
-        for sid, change in session.execute(
+        for sid, change in plain_rows(
+            session,
             select(MasteryEvent.student_id, func.sum(MasteryEvent.mastered_change))
             .where(
                 MasteryEvent.at > since,
@@ -816,7 +850,7 @@ def mastered_changes(
                 MasteryEvent.model_version.in_(versions),
                 MasteryEvent.mastered_change != 0,
             )
-            .group_by(MasteryEvent.student_id)
+            .group_by(MasteryEvent.student_id),
         ):
             changes[sid] = int(change or 0)
     return changes
