@@ -5,14 +5,15 @@ PostgreSQL. Twenty students answer practice steps as students do (an answer, a p
 while twenty others post, all at once, the answers that used to freeze the server and worse
 ones. Every oversized answer must be refused with a message within 5 s and leave no attempt
 behind; no request may end in a server error; and the ordinary answers must not stall: their
-99th percentile stays under 3 s (an answer that froze the server held every request for
-minutes). The figures are printed; the 500 ms the service aims at for ordinary answers under
-such an attack is a performance target, measured, not asserted here.
+99th percentile stays under 500 ms on a machine that gives the test its processor (an answer
+that froze the server held every request for minutes), proportionally more on one busy with
+other work, by the slowdown of a busy loop measured before and after the scenario.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,9 +56,19 @@ MALICIOUS = [
 ]
 ORDINARY = [f"student{n:02d}" for n in range(1, 21)]
 ATTACKERS = [f"student{n:02d}" for n in range(21, 41)]
-P99_LIMIT_S = 3.0
+P99_TARGET_S = 0.5
 PAUSE_S = 1.0
 REFUSAL_LIMIT_S = 5.0
+
+
+def slowdown(cpu_s: float = 0.3) -> float:
+    """How many times its CPU time a busy loop takes by the clock here, now: 1 on a machine
+    that gives this process a processor, more when other work shares it (the server under test
+    runs at the same priority as this process)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    while time.process_time() - cpu < cpu_s:
+        pass
+    return (time.perf_counter() - started) / cpu_s
 
 
 @pytest.fixture
@@ -157,7 +168,10 @@ def test_malicious_answers_are_refused_while_students_answer_on(
     attack_step, steps = _steps(demo_engine)
     with transaction(demo_engine) as session:
         before = session.scalar(select(func.count()).select_from(Attempt))
+    busy_before = slowdown()
     results = asyncio.run(_scenario(server, attack_step, steps, MALICIOUS))
+    busy = (busy_before + slowdown()) / 2
+    bound = P99_TARGET_S * max(1.0, busy)
 
     ordered = sorted(results.latencies)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
@@ -166,7 +180,8 @@ def test_malicious_answers_are_refused_while_students_answer_on(
         f"\n{demo_engine.dialect.name}: {len(ordered)} ordinary answers, p50 "
         f"{ordered[len(ordered) // 2] * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max "
         f"{ordered[-1] * 1000:.0f} ms; {len(results.refusals)} malicious answers, slowest "
-        f"refusal {worst_refusal:.2f} s"
+        f"refusal {worst_refusal:.2f} s; bound {bound * 1000:.0f} ms (slowdown {busy:.2f}, "
+        f"load average {os.getloadavg()[0]:.1f})"
     )
     slow = [(r, round(s, 2)) for r, status, s, _ in results.refusals if s > REFUSAL_LIMIT_S]
     wrong = [(r, status, d) for r, status, _, d in results.refusals
@@ -182,4 +197,4 @@ def test_malicious_answers_are_refused_while_students_answer_on(
         after = session.scalar(select(func.count()).select_from(Attempt))
     assert stored == 0, "a refused answer was stored as an attempt"
     assert (after or 0) - (before or 0) == len(results.statuses) + 1  # each ordinary one stored
-    assert p99 < P99_LIMIT_S, f"ordinary p99 {p99 * 1000:.0f} ms"
+    assert p99 < bound, f"ordinary p99 {p99 * 1000:.0f} ms, bound {bound * 1000:.0f} ms"
