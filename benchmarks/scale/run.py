@@ -134,31 +134,39 @@ def _size(engine: Any) -> dict[str, int]:
         }
 
 
-def extrapolate(ray1: dict[str, Any], ray2: dict[str, Any], attempts: int) -> dict[str, Any]:
+def extrapolate(ray: dict[int, dict[str, Any]], attempts: int) -> dict[str, Any]:
     """Time(N, W) = overhead + N / (W * rate): the fit decomposes by competency, so tasks are
     independent and the work is linear in the attempts. ``rate`` is what one worker fits per
-    second of its tasks' own time (reading and fitting, measured with one worker, so that it
-    had a core), ``overhead`` the rest of the one-worker run (cluster start, planning). With two
-    workers on a machine whose cores are already busy, tasks slow down instead of overlapping:
-    ``two_worker_task_slowdown`` says by how much, so the scaling to more workers assumes a
-    core (and the database's read capacity) per worker, as on a real cluster."""
-    busy = sum(ray1["task_seconds"])
+    second of its tasks' own time (reading and fitting), from the run with the fewest workers;
+    ``overhead`` the rest of that run (cluster start, counting, planning). With two workers on
+    a machine whose cores are already busy, tasks slow down instead of overlapping:
+    ``two_worker_task_slowdown`` says by how much (when both runs were made), so the scaling to
+    more workers assumes a core (and the database's read capacity) per worker, as on a real
+    cluster."""
+    least = min(ray)
+    base = ray[least]
+    busy = sum(base["task_seconds"])
     rate = attempts / max(1e-9, busy)
-    overhead = max(0.0, ray1["seconds"] - busy)
-    slowdown = (sum(ray2["task_seconds"]) / len(ray2["task_seconds"])) / (
-        busy / len(ray1["task_seconds"])
-    )
+    overhead = max(0.0, base["seconds"] - busy / least)
+    slowdown = None
+    if 1 in ray and 2 in ray:
+        slowdown = round(
+            (sum(ray[2]["task_seconds"]) / len(ray[2]["task_seconds"]))
+            / (sum(ray[1]["task_seconds"]) / len(ray[1]["task_seconds"])),
+            2,
+        )
     target, workers = 500_000_000, 32
     return {
         "model": "T(N, W) = overhead + N / (W * rate), a core per worker; memory per worker "
         "bounded by the shard size",
+        "measured_with_workers": least,
         "rate_attempts_per_s_per_worker": round(rate),
         "overhead_s": round(overhead, 1),
-        "two_worker_task_slowdown": round(slowdown, 2),
+        "two_worker_task_slowdown": slowdown,
         "target_attempts": target,
         "target_workers": workers,
         "predicted_seconds": round(overhead + target / (workers * rate)),
-        "predicted_worker_peak_rss_mb": ray1["worker_peak_rss_mb"],
+        "predicted_worker_peak_rss_mb": max(r["worker_peak_rss_mb"] for r in ray.values()),
     }
 
 
@@ -169,6 +177,11 @@ def main() -> None:
     )
     parser.add_argument("--shard-attempts", type=int, default=2_000_000)  # calibrate's
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--ray-workers", type=lambda v: [int(x) for x in v.split(",")],
+                        default=[1, 2], help="the Ray runs, by workers (e.g. 1,2)")  # fmt: skip
+    parser.add_argument("--single-from", type=Path,
+                        help="take the single-process figures from an earlier run's output "
+                        "instead of fitting again (its parameters are not compared)")  # fmt: skip
     parser.add_argument("--cap-gib", type=int, default=8,
                         help="address-space cap of the single-process fit")  # fmt: skip
     parser.add_argument("--fits-only", action="store_true",
@@ -181,7 +194,8 @@ def main() -> None:
     if args.render_only:
         stored = json.loads((args.out / "scale.json").read_text())
         f = stored["fit"]
-        stored["extrapolation"] = extrapolate(f["ray_1"], f["ray_2"], f["single"]["attempts"])
+        ray = {int(k[4:]): v for k, v in f.items() if k.startswith("ray_")}
+        stored["extrapolation"] = extrapolate(ray, f["single"]["attempts"])
         (args.out / "scale.json").write_text(json.dumps(stored, indent=2, default=str) + "\n")
         (args.out / "scale.md").write_text(render(stored))
         return
@@ -227,22 +241,28 @@ def main() -> None:
     }
     print(f"{attempts:,} attempts, {students:,} students", flush=True)
     url = engine.url.render_as_string(hide_password=False)
-    single = _run(SINGLE, url, str(framework_id), cap_bytes=args.cap_gib << 30)
-    _say("single process", single)
+    if args.single_from:  # the line an earlier run of this benchmark printed (no parameters)
+        line = next(x for x in args.single_from.read_text().splitlines()
+                    if x.startswith("single process "))  # fmt: skip
+        single = json.loads(line.removeprefix("single process "))
+        single["earlier_run"] = True
+    else:
+        single = _run(SINGLE, url, str(framework_id), cap_bytes=args.cap_gib << 30)
+        _say("single process", single)
     ray = {}
-    for workers in (1, 2):
+    for workers in args.ray_workers:
         ray[workers] = _run(RAY, url, str(framework_id), str(workers), str(args.shard_attempts))
         _say(f"ray {workers}", ray[workers])
     diffs = [
         max(abs(a - b) for a, b in zip(single["params"][c], run["params"][c], strict=True))
         for run in ray.values()
-        for c in single["params"]
+        for c in single.get("params", {})
     ]
     for run in (single, *ray.values()):
-        run.pop("params")
-    result["fit"] = {"single": single, "ray_1": ray[1], "ray_2": ray[2],
-                     "max_parameter_difference": max(diffs)}  # fmt: skip
-    result["extrapolation"] = extrapolate(ray[1], ray[2], single["attempts"])
+        run.pop("params", None)
+    result["fit"] = {"single": single, **{f"ray_{w}": r for w, r in ray.items()},
+                     "max_parameter_difference": max(diffs) if diffs else None}  # fmt: skip
+    result["extrapolation"] = extrapolate(ray, single["attempts"])
     if args.fits_only:
         result["live"] = json.loads((args.out / "scale.json").read_text())["live"]
     else:
@@ -257,12 +277,29 @@ def main() -> None:
 def render(r: dict[str, Any]) -> str:
     f, e, d, live = r["fit"], r["extrapolation"], r["database"], r["live"]
     m = r["machine"]
-    rows = [("one process", f["single"]["seconds"], f["single"]["peak_rss_mb"], "")]
-    for key, label in (("ray_1", "Ray, 1 worker"), ("ray_2", "Ray, 2 workers")):
-        x = f[key]
-        rows.append((label, x["seconds"], x["driver_peak_rss_mb"],
+    single = f["single"]
+    rows = [("one process", single["seconds"], single["peak_rss_mb"], "")]
+    workers = sorted(int(k[4:]) for k in f if k.startswith("ray_"))
+    for w in workers:
+        x = f[f"ray_{w}"]
+        rows.append((f"Ray, {w} worker{'s' if w > 1 else ''}", x["seconds"],
+                     x["driver_peak_rss_mb"],
                      f"{x['worker_peak_rss_mb']:.0f} MiB ({x['shards']} tasks of at most "
                      f"{x['task_attempts_max']:,} attempts)"))  # fmt: skip
+    if f["max_parameter_difference"] is None:
+        same = ("Parameters not compared in this run: the single-process figures are those of "
+                "an earlier run of this benchmark on the same database, which printed no "
+                "parameters.")  # fmt: skip
+    else:
+        same = ("Largest difference of any parameter between one process and Ray: "
+                f"{f['max_parameter_difference']:.2e}.")  # fmt: skip
+    if e.get("two_worker_task_slowdown") is not None:
+        both = (f"; with 2 workers on these 2 shared cores each task took "
+                f"{e['two_worker_task_slowdown']} times as long, and the whole fit "
+                f"{f['ray_1']['seconds'] / f['ray_2']['seconds']:.2f} times faster than "
+                "with one")  # fmt: skip
+    else:
+        both = ""
     lines = [
         "# Scale: calibration and the live path on a synthetic district (PostgreSQL)", "",
         f"Machine: {m.get('cpu', '')} ({m.get('cpus', '')} cores), load average at start "
@@ -270,18 +307,17 @@ def render(r: dict[str, Any]) -> str:
         f"{d['attempts']:,} attempts in {d['attempt_partitions']} non-empty partitions "
         "(`learnway bench scale`).", "",
         "## BKT with forgetting, every competency with enough evidence", "",
+        f"{single['attempts']:,} attempt rows (one per aligned competency) of "
+        f"{single.get('competencies', '?')} competencies; attempts read as compact arrays.", "",
         "| engine | seconds | peak memory of the fitting process (MiB) "
         "| peak memory per Ray worker |",
         "|---|---:|---:|---|",
         *[f"| {a} | {b:.0f} | {c:.0f} | {x} |" for a, b, c, x in rows], "",
-        f"Largest difference of any parameter between one process and Ray (1 or 2 workers): "
-        f"{f['max_parameter_difference']:.2e}.", "",
+        same, "",
         "## Extrapolation", "",
-        f"Model: {e['model']}. Measured: {e['rate_attempts_per_s_per_worker']:,} attempts a "
-        f"second per worker (its tasks' own time), {e['overhead_s']} s overhead; with 2 "
-        f"workers on these 2 shared cores each task took {e['two_worker_task_slowdown']} times "
-        f"as long, and the whole fit {f['ray_1']['seconds'] / f['ray_2']['seconds']:.2f} times "
-        f"faster than with one. {e['target_attempts']:,} attempts on "
+        f"Model: {e['model']}. Measured with {e.get('measured_with_workers', 1)} worker(s): "
+        f"{e['rate_attempts_per_s_per_worker']:,} attempts a second per worker (its tasks' own "
+        f"time), {e['overhead_s']} s overhead{both}. {e['target_attempts']:,} attempts on "
         f"{e['target_workers']} workers: about {e['predicted_seconds']:,} s, each worker holding "
         f"about {e['predicted_worker_peak_rss_mb']:.0f} MiB (a shard, whatever the total).", "",
         "## The live path on the partitioned database", "",
