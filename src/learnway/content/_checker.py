@@ -137,8 +137,8 @@ class WorkerPool(Generic[T]):
     ``slow_after_s``, of CPU time or by the clock (one that waits for the processor on a busy
     machine holds its worker as long), is *demoted*: its worker drops to the lowest CPU
     priority and stops counting as one of the ``workers``, and a fresh worker is started in
-    its place, so slow calls never hold up quick ones. At most ``max_slow`` calls are demoted at a time (a further
-    slow call is stopped at once); a demoted worker is not reused.
+    its place, so slow calls never hold up quick ones. At most ``max_slow`` calls are demoted
+    at a time (a further slow call is stopped at once); a demoted worker is not reused.
     A caller waits at most ``wait_s`` for a free worker (:class:`CheckerBusy`).
 
     ``function`` must be importable by name (a module-level function). Workers start when first
