@@ -281,7 +281,8 @@ def apply_attempts(
 
     ``kind`` (one of :data:`EVIDENCE_KINDS`, or one per attempt) says what the evidence is. An
     ``answer`` is as below. A ``placement`` answer is an observation without the learning step
-    (a check, not practice). A ``worked_example`` is neither right nor wrong: the estimate moves
+    (a check, not practice: evidence, but no attempt of the competency's own, so never
+    mastery). A ``worked_example`` is neither right nor wrong: the estimate moves
     by ``policy.worked_example_learning`` of the learning step only, it is no attempt of the
     competency's own (so never mastery), and it clears the stuck counters (the student studied
     the solution; what they do next is new evidence). ``correct`` is ignored for it.
@@ -350,7 +351,9 @@ def apply_attempts(
     )
     new.p_known[s, c] = p_after
     new.evidence[s, c] += 1.0
-    new.attempts[s, c] += 1
+    # A placement answer is evidence but no practice of the competency's own: what the check
+    # finds stays likely known until the student's own work confirms it (never mastery).
+    new.attempts[s, c] += ~checked
     progressed = p_after >= state.peak[s, c] + policy.progress_margin
     new.no_progress[s, c] = np.where(progressed, 0, state.no_progress[s, c] + 1)
     new.peak[s, c] = np.maximum(state.peak[s, c], p_after)

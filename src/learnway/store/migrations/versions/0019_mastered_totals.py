@@ -7,7 +7,7 @@ triggers on ``mastery`` in the same statement as each state row written (one sma
 a row enters or leaves the mastered statuses, nothing otherwise), and filled here from the
 state already stored.
 
-Revision ID: 0021
+Revision ID: 0019
 Revises: 0018
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021"
+revision: str = "0019"
 down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
