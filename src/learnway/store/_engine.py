@@ -58,6 +58,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             import psycopg  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the installation
             raise RuntimeError("PostgreSQL needs: pip install 'learnway[postgres]'") from exc
+        # No JIT compilation: every statement here is short or runs once, in far less time
+        # than compiling it takes (a quarter of a second a query at district scale), and a
+        # misestimate on a table being loaded would otherwise make each answer pay for one.
+        kwargs.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

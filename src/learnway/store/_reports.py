@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select, text
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from learnway.analytics import MIN_CELL, GroupFigure, group_figures, suppressed
@@ -126,21 +126,12 @@ def _many_rows() -> Iterator[None]:
             gc.enable()
 
 
-def _aggregates(session: Session) -> None:
-    """Plan the report's district-wide aggregates without PostgreSQL's JIT compilation: they
-    run once each, in well under its cost in compile time (about a quarter of a second a
-    query at district scale), for the rest of the report's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
-
-
 def mastery_report(
     session: Session, students: Students, *, by: str, now: dt.datetime | None = None
 ) -> tuple[list[int], list[GroupFigure]]:
     """Mean competencies mastered per group and growth over the last ``GROWTH_DAYS`` days.
 
     Returns the students counted (for the audit record) and the figures."""
-    _aggregates(session)
     now = now or dt.datetime.now(dt.UTC)
     with _many_rows():
         groups = student_groups(session, students, by=by)
@@ -162,7 +153,6 @@ def gap_report(
     """Mean competencies mastered per subgroup at the end of each of the last ``weeks`` weeks."""
     if subgroup not in SUBGROUPS:
         raise ValueError(f"unknown subgroup {subgroup!r}; choose one of {', '.join(SUBGROUPS)}")
-    _aggregates(session)
     today = today or dt.date.today()
     with _many_rows():
         groups = student_groups(session, students, by=subgroup)
@@ -183,7 +173,6 @@ def supports_report(
 ) -> SupportsFigures:
     """How many students receive each kind of support today, and how many stuck students
     receive none."""
-    _aggregates(session)
     today = today or dt.date.today()
     chosen: Any = students if isinstance(students, Select) else list(students)
     total = session.scalar(select(func.count()).select_from(User).where(User.id.in_(chosen)))
