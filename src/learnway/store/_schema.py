@@ -487,7 +487,7 @@ class Mastery(Base):
 
 class MasteredTotal(Base):
     """Competencies a student has mastered (review due included) under one model version:
-    kept by triggers on ``mastery`` (migration 0021), read by the district reports."""
+    kept by triggers on ``mastery`` (migration 0019), read by the district reports."""
 
     __tablename__ = "mastered_totals"
 
