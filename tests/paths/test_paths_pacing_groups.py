@@ -56,7 +56,7 @@ def test_groups_share_next_step_and_respect_size_bounds():
     state = LearnerState.new(11, planner.params)
     # Students 0-8 know c0 and c1; 9 and 10 have not started.
     state.p_known[:9, :2] = 0.97
-    state.evidence[:9, :2] = 5
+    state.evidence[:9, :2] = state.attempts[:9, :2] = 5  # shown by their own answers
     groups = suggest_groups(planner, state, 0.0, min_size=3, max_size=4)
     teaching = [g for g in groups if g.kind == "next_competency"]
     assert [g.competency for g in teaching] == ["c2", "c2", "c2"]
@@ -72,7 +72,7 @@ def test_students_spread_over_the_course_group_with_their_neighbours():
     state = LearnerState.new(len(positions), planner.params)
     for s, at in enumerate(positions):
         state.p_known[s, :at] = 0.97
-        state.evidence[s, :at] = 5
+        state.evidence[s, :at] = state.attempts[s, :at] = 5
     groups = suggest_groups(planner, state, 0.0, min_size=3, max_size=6, nearby=4)
     (near,) = [g for g in groups if g.kind == "nearby"]
     assert near.students == ("0", "1", "2", "3") and near.competency == "c3"
@@ -87,9 +87,9 @@ def test_groups_by_blocking_prerequisite():
     planner = _planner()
     state = LearnerState.new(3, planner.params)
     state.p_known[:, 0] = 0.97
-    state.evidence[:, 0] = 5
+    state.evidence[:, 0] = state.attempts[:, 0] = 5
     state.p_known[:, 1] = 0.75  # nearly mastered: c2 is open but c1 is weak
-    state.evidence[:, 1] = 1
+    state.evidence[:, 1] = state.attempts[:, 1] = 1
     state.attempts[:, 2] = planner.policy.stuck_attempts
     state.no_progress[:, 2] = planner.policy.stuck_attempts
     groups = suggest_groups(planner, state, 0.0, students=["ana", "ben", "cy"], min_size=2)
