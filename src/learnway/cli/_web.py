@@ -104,3 +104,22 @@ def bench_live(
         progress=console.print,
     )  # fmt: skip
     console.print((out_dir / "live.md").read_text(), markup=False, highlight=False)
+
+
+@bench_app.command("attack")
+def bench_attack(
+    out_dir: Annotated[Path, typer.Option(help="where the results files go")] = Path(
+        "benchmarks/results"
+    ),
+    postgres: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL server URL on which to create the benchmark database"),
+    ] = None,
+) -> None:
+    """Attacks on a served demo school: twenty oversized answers at once while twenty students
+    answer, and 40 and 400 concurrent wrong passwords for one account while users work; on
+    SQLite and, with --postgres, on PostgreSQL. Writes attack.json and attack.md."""
+    from learnway._attackbench import run_attack_benchmark
+
+    run_attack_benchmark(out_dir, postgres_url=postgres, progress=console.print)
+    console.print((out_dir / "attack.md").read_text(), markup=False, highlight=False)
