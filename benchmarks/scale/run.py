@@ -22,9 +22,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 SINGLE = """
 import json, resource, sys, time
+from learnway.learner import auc
 from learnway.store import make_engine, transaction
 from learnway.store._attempt_arrays import attempt_arrays, bkt_values, fit_bkt
-from learnway.store._calibrate_ray import competency_sizes
+from learnway.store._calibrate_ray import HELD_OUT_EVERY, competency_sizes
 engine = make_engine(sys.argv[1]); framework_id = int(sys.argv[2])
 t0 = time.perf_counter()
 with transaction(engine) as session:
@@ -32,29 +33,42 @@ with transaction(engine) as session:
     codes = sorted(sizes.index[(sizes["attempts"] >= 100) & (sizes["students"] >= 10)])
     table, codes = attempt_arrays(session, framework_id, codes)
 loaded = time.perf_counter() - t0
-model = fit_bkt(table, range(len(codes)), len(codes), n_restarts=5, random_state=0, n_jobs=1)
+test = table["student_id"].to_numpy() % HELD_OUT_EVERY == 0
+model = fit_bkt(table[~test], range(len(codes)), len(codes), n_restarts=5, random_state=0,
+                n_jobs=1)
+rows = table[test]
+held_out_auc = auc(rows["correct"].to_numpy(bool), model.predict_proba(rows))
 values = bkt_values(model)
 print(json.dumps({"seconds": time.perf_counter() - t0, "load_seconds": loaded,
-    "attempts": len(table), "competencies": len(codes),
+    "attempts": len(table), "held_out_attempts": len(rows), "competencies": len(codes),
+    "held_out_auc": held_out_auc,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "params": {c: values[model.competency_index_[k]].tolist() for k, c in enumerate(codes)}}))
+    "params": {c: values[model.competency_index_[k]].tolist() for k, c in enumerate(codes)
+               if k in model.competency_index_}}))
 """
 RAY = """
 import json, resource, sys, time
+from learnway.learner import auc
 from learnway.store import make_engine, transaction
-from learnway.store._calibrate_ray import competency_sizes, fit_distributed
+from learnway.store._calibrate_ray import competency_sizes, fit_distributed, shards
 engine = make_engine(sys.argv[1]); framework_id = int(sys.argv[2]); workers = int(sys.argv[3])
 t0 = time.perf_counter()
 with transaction(engine) as session:
     sizes = competency_sizes(session, framework_id)
+counted = time.perf_counter() - t0
 codes = sorted(sizes.index[(sizes["attempts"] >= 100) & (sizes["students"] >= 10)])
+read = [int(sizes.loc[g, "attempts"].sum())
+        for g in shards(sizes.loc[codes, "attempts"], shard_attempts=int(sys.argv[4]))]
 fit = fit_distributed(engine, framework_id, codes, sizes["attempts"], workers=workers,
-                      shard_attempts=int(sys.argv[4]))
-print(json.dumps({"seconds": time.perf_counter() - t0, "workers": fit.workers,
-    "shards": len(fit.shards), "attempts": int(sizes.loc[codes, "attempts"].sum()),
+                      shard_attempts=int(sys.argv[4]), held_out=True)
+y, p = fit.held_out
+print(json.dumps({"seconds": time.perf_counter() - t0, "count_seconds": counted,
+    "workers": fit.workers, "shards": len(fit.shards),
+    "attempts": int(sizes.loc[codes, "attempts"].sum()), "held_out_attempts": len(y),
+    "held_out_auc": auc(y, p),
     "driver_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "worker_peak_rss_mb": max(s.peak_rss_mb for s in fit.shards),
-    "task_attempts_max": max(s.attempts for s in fit.shards),
+    "task_attempts_max": max(read),
     "task_seconds": [round(s.seconds, 2) for s in fit.shards],
     "params": fit.params}))
 """
@@ -82,14 +96,43 @@ def _say(name: str, run: dict[str, Any]) -> None:
     print(name, json.dumps({k: v for k, v in run.items() if k != "params"}), flush=True)
 
 
+def largest_section(engine: Any) -> dict[str, int]:
+    """The synthetic district's section with the most students (the first of them), with its
+    students' stored attempts."""
+    from sqlalchemy import func, select
+
+    from learnway.store import transaction
+    from learnway.store._schema import Attempt, Enrollment, Section
+
+    with transaction(engine) as session:
+        size = func.count().label("students")
+        section_id, students = session.execute(
+            select(Enrollment.section_id, size)
+            .join(Section, Section.id == Enrollment.section_id)
+            .where(Section.sourced_id.like("syn-section-%"), Enrollment.role == "student")
+            .group_by(Enrollment.section_id)
+            .order_by(size.desc(), Enrollment.section_id)
+            .limit(1)
+        ).one()
+        members = select(Enrollment.user_id).where(
+            Enrollment.section_id == section_id, Enrollment.role == "student"
+        )
+        attempts = session.scalar(
+            select(func.count()).select_from(Attempt).where(Attempt.student_id.in_(members))
+        )
+    return {"section_id": section_id, "students": students, "attempts": attempts or 0}
+
+
 def live_path(url: str, *, answers: int = 200) -> dict[str, Any]:
     """One answer stored with mastery updated (``record_practice``) for synthetic students with
-    a year of history, p50 and p99; and the leader's reports over the district."""
+    a year of history, p50 and p99; the teacher's four pages of the district's largest section
+    (server time, as ``learnway bench live --part section`` measures them); and the leader's
+    reports over the district."""
     import datetime as dt
 
     from sqlalchemy import select
 
-    from learnway._livebench import district, school
+    from learnway._livebench import PAGE_TARGET_MS, district, page_times, school
     from learnway._machine import load_average
     from learnway.store import make_engine, record_practice, transaction
     from learnway.store._attempts import AttemptIn
@@ -118,7 +161,32 @@ def live_path(url: str, *, answers: int = 200) -> dict[str, Any]:
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     answer = {"answers": answers, "p50_ms": round(statistics.median(ordered), 2),
               "p99_ms": round(p99, 2)}  # fmt: skip
-    return {"answer": answer, "leader_reports": district(engine), "load_average": load}
+    section = largest_section(engine)
+    pages = {
+        **section,
+        "target_ms": PAGE_TARGET_MS,
+        "pages": page_times(engine, section["section_id"]),
+    }
+    return {"answer": answer, "section_pages": pages, "leader_reports": district(engine),
+            "load_average": load}  # fmt: skip
+
+
+def compare(single: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """How far a Ray fit is from the single-process fit of the same run: the largest
+    difference of any parameter of any competency, the competencies the single process fitted
+    that the Ray fit lacks, and the difference of their held-out AUCs (``None`` when the
+    single-process figures come from an earlier run, without parameters)."""
+    if "params" not in single:
+        return {"max_parameter_difference": None, "competencies_missing": None,
+                "auc_difference": None}  # fmt: skip
+    ours, theirs = single["params"], run["params"]
+    diffs = [max(abs(a - b) for a, b in zip(ours[c], theirs[c], strict=True))
+             for c in ours if c in theirs]  # fmt: skip
+    return {
+        "max_parameter_difference": max(diffs) if diffs else None,
+        "competencies_missing": len(set(ours) - set(theirs)),
+        "auc_difference": abs(run["held_out_auc"] - single["held_out_auc"]),
+    }
 
 
 def _size(engine: Any) -> dict[str, int]:
@@ -135,11 +203,14 @@ def _size(engine: Any) -> dict[str, int]:
 
 
 def extrapolate(ray: dict[int, dict[str, Any]], attempts: int) -> dict[str, Any]:
-    """Time(N, W) = overhead + N / (W * rate): the fit decomposes by competency, so tasks are
-    independent and the work is linear in the attempts. ``rate`` is what one worker fits per
-    second of its tasks' own time (reading and fitting), from the run with the fewest workers;
-    ``overhead`` the rest of that run (cluster start, counting, planning). With two workers on
-    a machine whose cores are already busy, tasks slow down instead of overlapping:
+    """Time(N, W) = count * N / N0 + start + N / (W * rate). The fit decomposes by
+    competency, so tasks are independent and their work is linear in the attempts. ``rate`` is
+    what one worker fits per second of its tasks' own time (reading and fitting), from the run
+    with the fewest workers (N0 attempts); ``count`` that run's time for the database to count
+    each competency's attempts and students before the tasks are planned (a scan of the log
+    on the one database server, so linear in the attempts); ``start`` the rest (cluster start,
+    planning, collecting the results), taken as constant. With two workers on a machine whose
+    cores are already busy, tasks slow down instead of overlapping:
     ``two_worker_task_slowdown`` says by how much (when both runs were made), so the scaling to
     more workers assumes a core (and the database's read capacity) per worker, as on a real
     cluster."""
@@ -147,7 +218,9 @@ def extrapolate(ray: dict[int, dict[str, Any]], attempts: int) -> dict[str, Any]
     base = ray[least]
     busy = sum(base["task_seconds"])
     rate = attempts / max(1e-9, busy)
-    overhead = max(0.0, base["seconds"] - busy / least)
+    measured = base.get("count_seconds")  # not measured apart by earlier runs
+    count = measured or 0.0
+    start = max(0.0, base["seconds"] - count - busy / least)
     slowdown = None
     if 1 in ray and 2 in ray:
         slowdown = round(
@@ -157,15 +230,19 @@ def extrapolate(ray: dict[int, dict[str, Any]], attempts: int) -> dict[str, Any]
         )
     target, workers = 500_000_000, 32
     return {
-        "model": "T(N, W) = overhead + N / (W * rate), a core per worker; memory per worker "
-        "bounded by the shard size",
+        "model": "T(N, W) = count * N / N0 + start + N / (W * rate): the count of each "
+        "competency's attempts by the one database server grows with the log, the tasks' work "
+        "is shared by the workers (a core each), the cluster's start is constant; memory per "
+        "worker bounded by the shard size",
         "measured_with_workers": least,
         "rate_attempts_per_s_per_worker": round(rate),
-        "overhead_s": round(overhead, 1),
+        "count_s": None if measured is None else round(count, 1),
+        "start_s": round(start, 1),
         "two_worker_task_slowdown": slowdown,
         "target_attempts": target,
         "target_workers": workers,
-        "predicted_seconds": round(overhead + target / (workers * rate)),
+        "predicted_count_s": round(count * target / attempts),
+        "predicted_seconds": round(count * target / attempts + start + target / (workers * rate)),
         "predicted_worker_peak_rss_mb": max(r["worker_peak_rss_mb"] for r in ray.values()),
     }
 
@@ -253,15 +330,11 @@ def main() -> None:
     for workers in args.ray_workers:
         ray[workers] = _run(RAY, url, str(framework_id), str(workers), str(args.shard_attempts))
         _say(f"ray {workers}", ray[workers])
-    diffs = [
-        max(abs(a - b) for a, b in zip(single["params"][c], run["params"][c], strict=True))
-        for run in ray.values()
-        for c in single.get("params", {})
-    ]
+    for run in ray.values():
+        run.update(compare(single, run))
     for run in (single, *ray.values()):
         run.pop("params", None)
-    result["fit"] = {"single": single, **{f"ray_{w}": r for w, r in ray.items()},
-                     "max_parameter_difference": max(diffs) if diffs else None}  # fmt: skip
+    result["fit"] = {"single": single, **{f"ray_{w}": r for w, r in ray.items()}}
     result["extrapolation"] = extrapolate(ray, single["attempts"])
     if args.fits_only:
         result["live"] = json.loads((args.out / "scale.json").read_text())["live"]
@@ -274,32 +347,60 @@ def main() -> None:
     print(render(result))
 
 
+def _num(value: float | None, spec: str) -> str:
+    return "not measured" if value is None else format(value, spec)
+
+
+def _workers(n: int) -> str:
+    return f"{n} worker{'s' if n > 1 else ''}"
+
+
 def render(r: dict[str, Any]) -> str:
     f, e, d, live = r["fit"], r["extrapolation"], r["database"], r["live"]
     m = r["machine"]
     single = f["single"]
-    rows = [("one process", single["seconds"], single["peak_rss_mb"], "")]
+    rows = [("one process", single["seconds"], single["peak_rss_mb"], "",
+             _num(single.get("held_out_auc"), ".4f"), "")]  # fmt: skip
     workers = sorted(int(k[4:]) for k in f if k.startswith("ray_"))
     for w in workers:
         x = f[f"ray_{w}"]
-        rows.append((f"Ray, {w} worker{'s' if w > 1 else ''}", x["seconds"],
+        rows.append((f"Ray, {_workers(w)}", x["seconds"],
                      x["driver_peak_rss_mb"],
                      f"{x['worker_peak_rss_mb']:.0f} MiB ({x['shards']} tasks of at most "
-                     f"{x['task_attempts_max']:,} attempts)"))  # fmt: skip
-    if f["max_parameter_difference"] is None:
-        same = ("Parameters not compared in this run: the single-process figures are those of "
+                     f"{x['task_attempts_max']:,} attempts)",
+                     _num(x.get("held_out_auc"), ".4f"),
+                     _num(x.get("max_parameter_difference", f.get("max_parameter_difference")),
+                          ".2e")))  # fmt: skip
+    if "held_out_auc" in single:
+        held = (f"Every fit is trained on the students whose id is not a multiple of 5 and "
+                f"predicts the {single['held_out_attempts']:,} attempt rows of the others "
+                "(held-out AUC); the single-process fit prints its parameters in the same run, "
+                "and each Ray fit is compared with it.")  # fmt: skip
+    else:
+        held = ("Parameters not compared in this run: the single-process figures are those of "
                 "an earlier run of this benchmark on the same database, which printed no "
                 "parameters.")  # fmt: skip
-    else:
-        same = ("Largest difference of any parameter between one process and Ray: "
-                f"{f['max_parameter_difference']:.2e}.")  # fmt: skip
+    gaps = [
+        f"Ray with {_workers(w)}: largest parameter difference "
+        f"{_num(f[f'ray_{w}'].get('max_parameter_difference'), '.2e')}, held-out AUC difference "
+        f"{_num(f[f'ray_{w}'].get('auc_difference'), '.2e')}, competencies missing "
+        f"{f[f'ray_{w}'].get('competencies_missing', 'not counted')}."
+        for w in workers
+        if "held_out_auc" in single
+    ]
     if e.get("two_worker_task_slowdown") is not None:
         both = (f"; with 2 workers on these 2 shared cores each task took "
                 f"{e['two_worker_task_slowdown']} times as long, and the whole fit "
-                f"{f['ray_1']['seconds'] / f['ray_2']['seconds']:.2f} times faster than "
-                "with one")  # fmt: skip
+                f"{f['ray_2']['seconds']:.0f} s against {f['ray_1']['seconds']:.0f} s with "
+                "one")  # fmt: skip
     else:
         both = ""
+    if e.get("count_s") is not None:
+        parts = (f"{e['count_s']} s for the database's count of each competency's attempts "
+                 f"(about {e['predicted_count_s']:,} s at the target), {e['start_s']} s to "
+                 "start")  # fmt: skip
+    else:
+        parts = f"{e.get('overhead_s', e.get('start_s'))} s overhead (the count included)"
     lines = [
         "# Scale: calibration and the live path on a synthetic district (PostgreSQL)", "",
         f"Machine: {m.get('cpu', '')} ({m.get('cpus', '')} cores), load average at start "
@@ -310,16 +411,25 @@ def render(r: dict[str, Any]) -> str:
         f"{single['attempts']:,} attempt rows (one per aligned competency) of "
         f"{single.get('competencies', '?')} competencies; attempts read as compact arrays.", "",
         "| engine | seconds | peak memory of the fitting process (MiB) "
-        "| peak memory per Ray worker |",
-        "|---|---:|---:|---|",
-        *[f"| {a} | {b:.0f} | {c:.0f} | {x} |" for a, b, c, x in rows], "",
-        same, "",
+        "| peak memory per Ray worker | held-out AUC | largest parameter difference from "
+        "one process |",
+        "|---|---:|---:|---|---:|---:|",
+        *[f"| {a} | {b:.0f} | {c:.0f} | {x} | {auc} | {diff} |"
+          for a, b, c, x, auc, diff in rows], "",
+        held, "", *[f"- {g}" for g in gaps], *([""] if gaps else []),
         "## Extrapolation", "",
-        f"Model: {e['model']}. Measured with {e.get('measured_with_workers', 1)} worker(s): "
+        f"Model: {e['model']}. Measured with {_workers(e.get('measured_with_workers', 1))}: "
         f"{e['rate_attempts_per_s_per_worker']:,} attempts a second per worker (its tasks' own "
-        f"time), {e['overhead_s']} s overhead{both}. {e['target_attempts']:,} attempts on "
+        f"time), {parts}{both}. {e['target_attempts']:,} attempts on "
         f"{e['target_workers']} workers: about {e['predicted_seconds']:,} s, each worker holding "
         f"about {e['predicted_worker_peak_rss_mb']:.0f} MiB (a shard, whatever the total).", "",
+        *_render_live(live),
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+def _render_live(live: dict[str, Any]) -> list[str]:
+    lines = [
         "## The live path on the partitioned database", "",
         f"Measured on {live['database']['students']:,} students and "
         f"{live['database']['attempts']:,} attempts (the fits above ran on the database as it "
@@ -327,12 +437,27 @@ def render(r: dict[str, Any]) -> str:
         f"One answer stored with mastery updated (`record_practice`, {live['answer']['answers']} "
         f"answers of synthetic students with a year of history): p50 "
         f"{live['answer']['p50_ms']} ms, p99 {live['answer']['p99_ms']} ms.", "",
+    ]  # fmt: skip
+    section = live.get("section_pages")
+    if section:
+        lines += [
+            f"The teacher's pages of the district's largest section ({section['students']} "
+            f"students, {section['attempts']:,} attempts), server time through the functions "
+            "the routes call (as `learnway bench live --part section`), target under "
+            f"{section['target_ms']:.0f} ms:", "",
+            "| teacher page | median ms | max ms |", "|---|---:|---:|",
+            *[f"| {k} | {v['median_ms']} | {v['max_ms']} |"
+              for k, v in section["pages"].items()], "",
+        ]  # fmt: skip
+    else:
+        lines += ["The teacher's pages were not measured in this run.", ""]
+    lines += [
         "| leader report | median ms | max ms |", "|---|---:|---:|",
         *[f"| {k} | {v['median_ms']} | {v['max_ms']} |"
           for k, v in live["leader_reports"].items() if isinstance(v, dict)],
         "",
     ]  # fmt: skip
-    return "\n".join(lines)
+    return lines
 
 
 if __name__ == "__main__":

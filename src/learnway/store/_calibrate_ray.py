@@ -68,8 +68,11 @@ class ShardResult:
     """Per competency code, in the order of :data:`KT_PARAMETERS`."""
     attempts: int
     students: set[int] = field(default_factory=set)
-    y: list[bool] = field(default_factory=list)
-    p: list[float] = field(default_factory=list)
+    y: NDArray[np.bool_] = field(default_factory=lambda: np.empty(0, bool))
+    """With ``held_out``: whether each held-out attempt was right without a hint."""
+    p: NDArray[np.float64] = field(default_factory=lambda: np.empty(0, float))
+    """With ``held_out``: the probability the fit gave each held-out attempt (arrays, not
+    lists, so that a large shard's predictions travel back compactly)."""
     peak_rss_mb: float = 0.0
     seconds: float = 0.0
 
@@ -117,8 +120,8 @@ def fit_shard(
     )
     if held_out and test.any():
         rows = table[test]
-        result.y = rows["correct"].astype(bool).tolist()
-        result.p = model.predict_proba(rows).tolist()
+        result.y = rows["correct"].to_numpy(bool)
+        result.p = np.asarray(model.predict_proba(rows), dtype=float)
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result.seconds = time.perf_counter() - started
     return result
@@ -165,8 +168,8 @@ class DistributedFit:
 
     @property
     def held_out(self) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
-        y = np.concatenate([np.asarray(s.y, dtype=bool) for s in self.shards])
-        p = np.concatenate([np.asarray(s.p, dtype=float) for s in self.shards])
+        y = np.concatenate([s.y for s in self.shards])
+        p = np.concatenate([s.p for s in self.shards])
         return y, p
 
 
