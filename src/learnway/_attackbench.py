@@ -425,7 +425,8 @@ def _measure_sign_in(engine: Engine, base: str, password: str, attackers: int) -
     import httpx2 as httpx
 
     from learnway._machine import load_average
-    from learnway.store._schema import SignInLimit, User
+    from learnway.store._schema import User
+    from learnway.web._models import SignInLimit
     from learnway.web._security import verify_password
 
     with engine.connect() as connection:

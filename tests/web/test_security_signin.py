@@ -11,10 +11,7 @@ be set but never used; a new password left every earlier token working.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -28,6 +25,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from starlette.requests import Request
 
+from learnway._attackbench import sign_in_attack, wrong_passwords
 from learnway.store import transaction
 from learnway.store._schema import User
 from learnway.web import DEMO_PASSWORD, _signin
@@ -72,33 +70,16 @@ def test_concurrent_wrong_passwords_cannot_stall_or_outguess_the_limit(
     with served(app) as base:
         while any(t.name == "xapi-forward" for t in threading.enumerate()):
             time.sleep(0.1)  # the server's start-up work (the history's xAPI statements) done
-        client = [sys.executable, str(Path(__file__).with_name("load_client.py"))]
-        users = subprocess.Popen(
-            [*client, "ordinary", base, *tokens],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert users.stdout is not None and users.stdout.readline().strip() == "ready"
-        time.sleep(2.0)  # the same users without an attack: the peer of the figure
-        attacked = time.time()
-        attack = subprocess.run(
-            [*client, "attack", base, "teacher", str(attackers)],
-            capture_output=True, text=True, check=True, timeout=300,
-        )  # fmt: skip
-        time.sleep(0.5)
-        seen = json.loads(users.communicate(input="", timeout=120)[0])
-        found = json.loads(attack.stdout)
-        statuses = {int(k): v for k, v in found["statuses"].items()}
-        assert seen["statuses"] == {"200": len(seen["latencies"])}, seen["statuses"]
+        found = sign_in_attack(base, "teacher", attackers, tokens)
+        statuses, latencies, calm = found.statuses, found.during, found.calm
+        assert found.users_statuses == {200: len(calm) + len(latencies)}, found.users_statuses
         assert set(statuses) <= {401, 429}, statuses
         assert statuses[401] == 5 and checked["teacher"] == 5, (statuses, checked)
-        timed = list(zip(seen["starts"], seen["latencies"], strict=True))
-        calm = [latency for start, latency in timed if start < attacked]
-        latencies = [latency for start, latency in timed if start >= attacked]
         assert len(latencies) >= 20 and len(calm) >= 20, (len(latencies), len(calm))
         # 500 ms on a machine that hashes a password in 60 ms, proportionally more on one that
         # is slower or busy with other work (a stall, as before the fix, took 30 s)
         bound = 0.5 * max(1.0, slowness / 0.06)
-        print(f"\n{attackers} wrong passwords in {found['seconds']:.2f} s: {statuses}; "
+        print(f"\n{attackers} wrong passwords in {found.seconds:.2f} s: {statuses}; "
               f"{len(latencies)} ordinary requests meanwhile, p99 {p99(latencies) * 1000:.0f} ms "
               f"(bound {bound * 1000:.0f} ms; one hash took {slowness * 1000:.0f} ms); "
               f"without the attack, p99 {p99(calm) * 1000:.0f} ms; "
@@ -121,12 +102,8 @@ def test_two_server_processes_check_exactly_the_limit(demo_engine: Engine, tmp_p
     the database's reservation still lets exactly 5 passwords be checked (a 401 each)."""
     port = free_port()
     with learnway_serve(demo_engine, tmp_path, port, extra=["--workers", "2"]):
-        attack = subprocess.run(
-            [sys.executable, str(Path(__file__).with_name("load_client.py")), "attack",
-             f"http://127.0.0.1:{port}", "teacher", "40"],
-            capture_output=True, text=True, check=True, timeout=300,
-        )  # fmt: skip
-    assert json.loads(attack.stdout)["statuses"] == {"401": 5, "429": 35}
+        found = wrong_passwords(f"http://127.0.0.1:{port}", "teacher", 40)
+    assert found["statuses"] == {"401": 5, "429": 35}
 
 
 def test_sign_ins_beyond_the_bound_of_a_process_are_shed_at_once(
