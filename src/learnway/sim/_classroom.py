@@ -44,6 +44,9 @@ class Term:
     after_deadline: int = 0
     """School days simulated past the deadline, so that attempts to master the course are
     counted for students who need longer (mastered *by the deadline* is judged at it)."""
+    stop_when_mastered: bool = False
+    """Past the deadline, a student who has mastered the course stops practising (nothing
+    after that is measured; it saves the time of simulating them to the end)."""
 
     def calendar(self, origin: dt.date = dt.date(2026, 8, 31)) -> SchoolCalendar:
         """The term's calendar (``origin``, day 0, must be a Monday)."""
@@ -70,9 +73,9 @@ class RunResult:
     """Outcomes per student of one policy over one term (all arrays indexed by student)."""
 
     policy: str
-    attempts: NDArray[np.int64]
+    attempts: NDArray[np.int64]  # of a student who never mastered the course: all, to the end
     minutes: Float
-    attempts_to_master: Float  # attempts until the course was mastered (nan: never)
+    attempts_to_master: Float  # attempts until the course was mastered (nan: not by the end)
     minutes_to_master: Float
     mastered: NDArray[np.bool_]  # the course was mastered by the deadline
     known_end: Float  # share of required competencies known at the end
@@ -143,6 +146,8 @@ def _run(
             deadline_mastered, ever_deadline = mastered.copy(), ever.copy()
             known_deadline = retrieval(truth, term.deadline) >= KNOWN
         budget = np.full(n, float(term.minutes_per_day))
+        if term.stop_when_mastered and known_deadline is not None:
+            budget[mastered] = 0.0
         slot = 0
         while True:
             rows = np.nonzero(budget > 0)[0]
