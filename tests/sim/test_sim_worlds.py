@@ -1,6 +1,8 @@
 """The second world (a knowledge space with fringe learning and exponential forgetting), the
 plain BKT reference, the school calendar of a term, and the benchmark on both worlds."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,66 @@ def test_both_worlds_run_every_policy_with_the_selected_configuration(course):
         results[world]["acceptance"] = acceptance(results[world])
     table = render_worlds_summary({"worlds": results})
     assert "| logistic |" in table and "| knowledge_space |" in table
+
+
+def test_the_median_attempts_to_master_counts_students_who_never_master():
+    from learnway.sim._worlds import censored_median
+
+    nan = float("nan")
+    # 2 of 5 master: the median over those two alone would be 150; censored it is undefined
+    few = censored_median(
+        np.array([100.0, 200.0, nan, nan, nan]), np.array([100, 200, 900, 800, 700])
+    )
+    assert few["median"] is None and few["mastered_within_cap"] == 0.4
+    assert few["at_least"] == 700.0  # the median with each censored student's attempts at the cap
+    most = censored_median(np.array([100.0, 200.0, 300.0, nan, nan]), np.array([1, 2, 3, 900, 800]))
+    assert most["median"] == 300.0
+
+
+def test_a_policy_past_the_cap_fails_and_a_reduction_against_one_is_a_lower_bound(course):
+    from learnway.sim._classroom import RunResult
+    from learnway.sim._worlds import _against
+
+    def result(to_master, at_end):
+        n = len(to_master)
+        return RunResult(
+            policy="p", attempts=np.array(at_end), minutes=np.zeros(n),
+            attempts_to_master=np.array(to_master, dtype=float), minutes_to_master=np.zeros(n),
+            mastered=np.zeros(n, bool), known_end=np.zeros(n), retention=np.zeros(n),
+            prior_level=np.zeros(n),
+        )  # fmt: skip
+
+    nan = float("nan")
+    fast = result([100.0, 120.0, 140.0], [100, 120, 140])
+    never = result([90.0, nan, nan], [90, 400, 500])
+    beat = _against(fast, never)
+    assert beat["reduction_bound"] == "at least" and beat["reduction_of_medians"] == 1 - 120 / 400
+    lost = _against(never, fast)
+    assert lost["reduction_bound"] == "at most"
+    r = {"seeds": [{"comparisons": {"deployed_vs_fixed_4": lost, "deployed_vs_plain_bkt": lost,
+                                    "deployed_vs_oracle": {"of_medians": 0.5,
+                                                           "of_medians_bound": "exact",
+                                                           "per_student": 0.5}},
+                    "policies": {k: {"share_mastered_by_deadline": 0.5, "review_share": 0.1}
+                                 for k in ("deployed", "fixed_4", "oracle")}}]}  # fmt: skip
+    checked = acceptance(r)
+    assert checked["fewer_attempts_than_plain_bkt"] == -np.inf and not checked["passes"]
+
+
+def test_past_the_deadline_a_student_who_mastered_stops(course):
+    term = Term(days=3, minutes_per_day=12.0, after_deadline=8, stop_when_mastered=True)
+    students = sample_space_students(course.graph, 12, np.random.default_rng(7))
+    run = run_term(course, students, Oracle(course.graph), term, np.random.default_rng(8), log=True)
+    assert run.attempt_log is not None
+    late = set(run.attempt_log.loc[run.attempt_log["day"] >= term.deadline, "student"])
+    assert run.mastered.any() and (~run.mastered).any()
+    assert not late & set(np.nonzero(run.mastered)[0])  # mastered by the deadline: stopped there
+    assert late  # the others go on
+    kept = run_term(
+        course, students, Oracle(course.graph), replace(term, stop_when_mastered=False),
+        np.random.default_rng(8), log=True,
+    )  # fmt: skip
+    assert kept.attempt_log is not None
+    assert set(kept.attempt_log.loc[kept.attempt_log["day"] >= term.deadline, "student"]) & set(
+        np.nonzero(kept.mastered)[0]
+    )

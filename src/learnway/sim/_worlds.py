@@ -8,7 +8,8 @@ seed: a pilot cohort (other students, the same content) is taught by the fixed s
 pilot's attempts (the function ``learnway calibrate`` runs on a school's), run with the
 placement check, exactly as the live path runs it; it is compared on fresh students with the
 fixed 4-per-competency sequence, a plain BKT planner in course order (the same fitted BKT) and
-the oracle.
+the oracle. Attempts to master the course are followed to a cap, the same for every policy,
+and their median is censored (see :func:`censored_median`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ WORLDS: dict[str, Sampler] = {
 POLICIES = ("fixed_4", "plain_bkt", "deployed", "oracle")
 SCHOOL_TERM = Term(days=54, minutes_per_day=45.0, weekdays="1010100", after_deadline=36)
 """18 weeks of 3 school days (Monday, Wednesday, Friday), 45 minutes (about 30 attempts) a day;
-simulated 12 weeks past the deadline to count the attempts of students who need longer."""
+the pilot cohort is taught 12 weeks past the deadline, the policies compared to the cap (see
+:func:`capped`)."""
 REVIEW_KINDS = ("relearning what was forgotten", "already known, spaced review")
 CAP_TERMS = 3
 """Every policy's students are followed until they master the course or reach a cap of this
