@@ -70,6 +70,8 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "count_seconds": counted,
     "worker_peak_rss_mb": max(s.peak_rss_mb for s in fit.shards),
     "task_attempts_max": max(read),
     "task_seconds": [round(s.seconds, 2) for s in fit.shards],
+    "task_read_seconds": [round(s.read_seconds, 2) for s in fit.shards],
+    "shard_attempts": int(sys.argv[4]),
     "params": fit.params}))
 """
 
@@ -203,21 +205,25 @@ def _size(engine: Any) -> dict[str, int]:
 
 
 def extrapolate(ray: dict[int, dict[str, Any]], attempts: int) -> dict[str, Any]:
-    """Time(N, W) = count * N / N0 + start + N / (W * rate). The fit decomposes by
-    competency, so tasks are independent and their work is linear in the attempts. ``rate`` is
-    what one worker fits per second of its tasks' own time (reading and fitting), from the run
-    with the fewest workers (N0 attempts); ``count`` that run's time for the database to count
-    each competency's attempts and students before the tasks are planned (a scan of the log
-    on the one database server, so linear in the attempts); ``start`` the rest (cluster start,
-    planning, collecting the results), taken as constant. With two workers on a machine whose
+    """Time(N, W) = count * N / N0 + start + (N / S) * (N / scan + S / fit) / W.
+
+    The fit decomposes by competency, so tasks are independent, but each task finds its
+    competencies' attempts by reading the whole log (a competency's attempts are spread over
+    every page of every month, so the database scans them all): a task's read time grows with
+    the log ``N``, its fit time with its shard ``S``, and there are ``N / S`` tasks. From the
+    run with the fewest workers (``N0`` attempts): ``scan`` is the log's rows a task reads per
+    second, ``fit`` the shard's rows it fits per second (its own time less its read), ``count``
+    the time for the database to count each competency's attempts and students before the
+    tasks are planned (a scan of the log on the one database server, so linear in N), ``start``
+    the rest (cluster start, planning, collecting), constant. The scaling to more workers
+    assumes a core per worker and that the database serves every worker's scan at the
+    measured speed, as a cluster of read replicas would. With two workers on a machine whose
     cores are already busy, tasks slow down instead of overlapping:
-    ``two_worker_task_slowdown`` says by how much (when both runs were made), so the scaling to
-    more workers assumes a core (and the database's read capacity) per worker, as on a real
-    cluster."""
+    ``two_worker_task_slowdown`` says by how much (when both runs were made). Results of
+    earlier runs without the tasks' read times get the linear model N / (W * rate)."""
     least = min(ray)
     base = ray[least]
     busy = sum(base["task_seconds"])
-    rate = attempts / max(1e-9, busy)
     measured = base.get("count_seconds")  # not measured apart by earlier runs
     count = measured or 0.0
     start = max(0.0, base["seconds"] - count - busy / least)
@@ -229,22 +235,50 @@ def extrapolate(ray: dict[int, dict[str, Any]], attempts: int) -> dict[str, Any]
             2,
         )
     target, workers = 500_000_000, 32
-    return {
-        "model": "T(N, W) = count * N / N0 + start + N / (W * rate): the count of each "
-        "competency's attempts by the one database server grows with the log, the tasks' work "
-        "is shared by the workers (a core each), the cluster's start is constant; memory per "
-        "worker bounded by the shard size",
+    out: dict[str, Any] = {
         "measured_with_workers": least,
-        "rate_attempts_per_s_per_worker": round(rate),
+        "rate_attempts_per_s_per_worker": round(attempts / max(1e-9, busy)),
         "count_s": None if measured is None else round(count, 1),
         "start_s": round(start, 1),
         "two_worker_task_slowdown": slowdown,
         "target_attempts": target,
         "target_workers": workers,
         "predicted_count_s": round(count * target / attempts),
-        "predicted_seconds": round(count * target / attempts + start + target / (workers * rate)),
         "predicted_worker_peak_rss_mb": max(r["worker_peak_rss_mb"] for r in ray.values()),
     }
+    reads = base.get("task_read_seconds")
+    if not reads:
+        out["model"] = ("T(N, W) = count * N / N0 + start + N / (W * rate), a core per worker; "
+                        "memory per worker bounded by the shard size")  # fmt: skip
+        rate = attempts / max(1e-9, busy)
+        out["predicted_seconds"] = round(
+            count * target / attempts + start + target / (workers * rate)
+        )
+        return out
+    shard = base["shard_attempts"]
+    scan = attempts / (sum(reads) / len(reads))
+    fit = attempts / max(1e-9, busy - sum(reads))
+
+    def seconds(n: float, s: float) -> float:
+        return count * n / attempts + start + (n / s) * (n / scan + s / fit) / workers
+
+    out.update({
+        "model": "T(N, W) = count * N / N0 + start + (N / S) * (N / scan + S / fit) / W: "
+        "N / S tasks of S attempts, each reading the whole log (a competency's attempts lie on "
+        "every page) and fitting its shard, shared by W workers (a core each, and the "
+        "database's read capacity for each); the database's count grows with the log; memory "
+        "per worker bounded by the shard size",
+        "shard_attempts": shard,
+        "scan_rows_per_s_per_task": round(scan),
+        "fit_attempts_per_s_per_worker": round(fit),
+        "predicted_seconds": round(seconds(target, shard)),
+        "predicted_tasks": -(-target // shard),
+        "one_shard_per_worker": {
+            "shard_attempts": -(-target // workers),
+            "predicted_seconds": round(seconds(target, target / workers)),
+        },
+    })  # fmt: skip
+    return out
 
 
 def main() -> None:
@@ -395,12 +429,6 @@ def render(r: dict[str, Any]) -> str:
                 "one")  # fmt: skip
     else:
         both = ""
-    if e.get("count_s") is not None:
-        parts = (f"{e['count_s']} s for the database's count of each competency's attempts "
-                 f"(about {e['predicted_count_s']:,} s at the target), {e['start_s']} s to "
-                 "start")  # fmt: skip
-    else:
-        parts = f"{e.get('overhead_s', e.get('start_s'))} s overhead (the count included)"
     lines = [
         "# Scale: calibration and the live path on a synthetic district (PostgreSQL)", "",
         f"Machine: {m.get('cpu', '')} ({m.get('cpus', '')} cores), load average at start "
@@ -418,14 +446,41 @@ def render(r: dict[str, Any]) -> str:
           for a, b, c, x, auc, diff in rows], "",
         held, "", *[f"- {g}" for g in gaps], *([""] if gaps else []),
         "## Extrapolation", "",
-        f"Model: {e['model']}. Measured with {_workers(e.get('measured_with_workers', 1))}: "
-        f"{e['rate_attempts_per_s_per_worker']:,} attempts a second per worker (its tasks' own "
-        f"time), {parts}{both}. {e['target_attempts']:,} attempts on "
-        f"{e['target_workers']} workers: about {e['predicted_seconds']:,} s, each worker holding "
-        f"about {e['predicted_worker_peak_rss_mb']:.0f} MiB (a shard, whatever the total).", "",
+        *_render_extrapolation(e, both), "",
         *_render_live(live),
     ]  # fmt: skip
     return "\n".join(lines)
+
+
+def _render_extrapolation(e: dict[str, Any], both: str) -> list[str]:
+    if e.get("count_s") is not None:
+        parts = (f"{e['count_s']} s for the database's count of each competency's attempts "
+                 f"(about {e['predicted_count_s']:,} s at the target), {e['start_s']} s to "
+                 "start")  # fmt: skip
+    else:
+        parts = f"{e.get('overhead_s', e.get('start_s'))} s overhead (the count included)"
+    measured = f"Model: {e['model']}. Measured with {_workers(e.get('measured_with_workers', 1))}: "
+    if "scan_rows_per_s_per_task" not in e:
+        return [
+            f"{measured}{e['rate_attempts_per_s_per_worker']:,} attempts a second per worker "
+            f"(its tasks' own time), {parts}{both}. {e['target_attempts']:,} attempts on "
+            f"{e['target_workers']} workers: about {e['predicted_seconds']:,} s, each worker "
+            f"holding about {e['predicted_worker_peak_rss_mb']:.0f} MiB (a shard, whatever the "
+            "total)."
+        ]
+    one = e["one_shard_per_worker"]
+    return [
+        f"{measured}a task reads {e['scan_rows_per_s_per_task']:,} rows of the log a second and "
+        f"fits {e['fit_attempts_per_s_per_worker']:,} attempts a second; {parts}{both}.", "",
+        f"{e['target_attempts']:,} attempts on {e['target_workers']} workers, in "
+        f"{e['predicted_tasks']:,} shards of {e['shard_attempts']:,} attempts: about "
+        f"{e['predicted_seconds']:,} s, each worker holding about "
+        f"{e['predicted_worker_peak_rss_mb']:.0f} MiB (a shard, whatever the total). With one "
+        f"shard per worker ({one['shard_attempts']:,} attempts, each worker's memory growing "
+        f"in proportion): about {one['predicted_seconds']:,} s. Every task reading the whole "
+        "log is what grows faster than the log: at this size the scans, not the fits, take "
+        "most of the time, and the database must serve one scan per worker at once.",
+    ]  # fmt: skip
 
 
 def _render_live(live: dict[str, Any]) -> list[str]:

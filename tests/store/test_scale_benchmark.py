@@ -46,6 +46,23 @@ def test_each_ray_run_is_compared_with_the_single_process_fit_of_the_run(
     assert earlier["max_parameter_difference"] is None
 
 
+def test_every_task_reading_the_whole_log_makes_the_extrapolation_grow_faster_than_it(
+    bench: ModuleType,
+) -> None:
+    attempts = 50_000_000
+    ray = {1: {**_ray(700.0, [100.0] * 5, 150.0), "task_read_seconds": [50.0] * 5,
+               "shard_attempts": 10_000_000}}  # fmt: skip
+    e = bench.extrapolate(ray, attempts)
+    assert e["scan_rows_per_s_per_task"] == 1_000_000  # the whole log in each task's 50 s
+    assert e["fit_attempts_per_s_per_worker"] == 200_000  # 50M fitted in 5 x 50 s
+    # 50 tasks of 10M, each scanning 500M rows (500 s) and fitting 10M (50 s), on 32 workers
+    assert e["predicted_tasks"] == 50
+    assert e["predicted_seconds"] == round(1500 + 50 + 50 * (500 + 50) / 32)
+    assert e["one_shard_per_worker"]["predicted_seconds"] == round(
+        1500 + 50 + 32 * (500 + 500_000_000 / 32 / 200_000) / 32
+    )
+
+
 def test_the_extrapolation_grows_the_database_count_with_the_log(bench: ModuleType) -> None:
     attempts = 50_000_000
     ray = {1: _ray(700.0, [100.0] * 5, 150.0), 2: _ray(500.0, [150.0] * 5, 150.0)}

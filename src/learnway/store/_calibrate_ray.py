@@ -75,6 +75,8 @@ class ShardResult:
     lists, so that a large shard's predictions travel back compactly)."""
     peak_rss_mb: float = 0.0
     seconds: float = 0.0
+    read_seconds: float = 0.0
+    """Of ``seconds``, the time to read the shard's attempts from the database."""
 
 
 def fit_shard(
@@ -98,6 +100,7 @@ def fit_shard(
             table, found = attempt_arrays(session, framework_id, codes)
     finally:
         engine.dispose()
+    read = time.perf_counter() - started
     everything = sorted(set(all_codes) | set(found))
     at = {code: k for k, code in enumerate(everything)}
     moved = np.asarray([at[code] for code in found], dtype=np.int16)
@@ -124,6 +127,7 @@ def fit_shard(
         result.p = np.asarray(model.predict_proba(rows), dtype=float)
     result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result.seconds = time.perf_counter() - started
+    result.read_seconds = read
     return result
 
 
