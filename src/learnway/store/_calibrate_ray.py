@@ -4,8 +4,9 @@ BKT's parameters are per competency and its EM over one competency needs only th
 competency's attempts, so the fit decomposes by competency without approximation. The driver
 asks the database for each competency's size (one aggregate query), packs the competencies that
 have enough evidence into shards of about ``shard_attempts`` attempts, and sends one task per
-shard. Each task reads its shard's attempts from PostgreSQL itself (on the partitioned log, an
-index scan per competency's steps) as compact arrays (7 bytes an attempt, with
+shard. Each task reads its shard's attempts from PostgreSQL itself (on a large log a scan of
+every month's partition, a competency's attempts lying on nearly every page: each task reads
+the whole log once, so fewer, larger shards read less) as compact arrays (7 bytes an attempt, with
 ``COPY ... TO STDOUT``), fits :class:`learnway.learner.BKT` on them with one thread, and
 returns the parameters only. No process holds the whole log: a worker's memory is
 bounded by the shard size, whatever the total. The result is written as a new model version of
