@@ -141,7 +141,7 @@ def test_stuck_without_weak_prerequisite_gets_a_worked_example():
 
 
 def test_due_review_is_interleaved_with_new_work():
-    planner = make_planner(w_review=1.0)  # reviews that outrank new work still alternate with it
+    planner = make_planner()
     state = state_with(planner, ["count", "add", "subtract", "multiply"], last_seen=0.0)
     state.last_seen[0, planner.graph.index["multiply"]] = 9.0
     recs = planner.recommend(state, 10.0)
@@ -251,7 +251,7 @@ def test_never_recommends_far_from_ready_nor_nothing(case, review):
 
 
 def test_successors_open_once_mastery_is_confirmed_on_a_later_day():
-    planner = make_planner(not_durable_factor=0.2)
+    planner = make_planner()
     fresh = state_with(planner, ["count"], last_seen=0.0, confirmed=False)
     # the same day: "add" waits while "count" is not yet durable, but nothing is blocked for good
     assert planner.recommend(fresh, 0.1)[0].competency == "add"
@@ -259,7 +259,7 @@ def test_successors_open_once_mastery_is_confirmed_on_a_later_day():
     confirmed = planner.scores(state_with(planner, ["count"]), 0.1)
     assert sc.new[0, 1] < confirmed.new[0, 1]
     # with confirming reviews on, confirming "count" comes first the next day
-    confirming = make_planner(w_confirm=1.5, not_durable_factor=0.2)
+    confirming = make_planner(w_confirm=1.5)
     assert confirming.recommend(fresh, 0.1)[0].competency == "add"
     top = confirming.recommend(fresh, 1.0)[0]
     assert top.competency == "count" and top.activity.kind == "review"

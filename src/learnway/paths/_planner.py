@@ -49,19 +49,14 @@ class PlannerConfig:
     is what counts). ``review=False`` turns spaced review off (for comparisons).
 
     Review is bounded by its value against new work: a due review scores ``w_review`` times
-    the chance it has been forgotten over the chance at the review target, at most three times
-    that (``w_review`` 0.25: at most 0.75, under the value of most frontier work, so reviews
-    fill the day when the frontier is empty or blocked, and before a deadline; in both
-    simulated worlds most reviews due at the target found the competency still known, and
-    reviewing ahead of new work cost more attempts to master the course than it saved); with
-    ``w_confirm`` above 0, mastery not yet
+    the chance it has been forgotten over the chance at the review target (so it outranks new
+    work only once it has faded past the target); with ``w_confirm`` above 0, mastery not yet
     confirmed on a later day is due as a review scoring ``w_confirm`` once a session has
     passed (off by default: in the simulated worlds a confirming review of everything just
     mastered cost more attempts than it saved). While a prerequisite is mastered but not yet
     durable (see :func:`learnway.paths.is_durable`), its successors' scores are multiplied by
-    ``not_durable_factor`` (1: off by default; below 1, other new work comes first, so the
-    confirmation comes with time and practice elsewhere, and nothing is blocked for good; in
-    both simulated worlds holding successors back cost more attempts than it saved).
+    ``not_durable_factor``: other new work comes first, so the confirmation comes with time
+    and practice elsewhere, and nothing is blocked for good.
 
     A *likely known* competency (credit from placement or advanced work, no answer of its own)
     is a quick check (reason ``quick_check``): one answer confirms it or takes it back, so it
@@ -81,10 +76,10 @@ class PlannerConfig:
     w_goal: float = 0.5
     w_interest: float = 0.2
     w_urgency: float = 0.5
-    w_review: float = 0.25
+    w_review: float = 1.0
     w_confirm: float = 0.0
     w_check: float = 3.0
-    not_durable_factor: float = 1.0
+    not_durable_factor: float = 0.2
     consolidate_days: float = 4.0
     consolidate_recall: float = 0.8
     stuck_penalty: float = 0.3
