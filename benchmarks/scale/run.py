@@ -370,15 +370,23 @@ def main() -> None:
         run.pop("params", None)
     result["fit"] = {"single": single, **{f"ray_{w}": r for w, r in ray.items()}}
     result["extrapolation"] = extrapolate(ray, single["attempts"])
-    if args.fits_only:
-        result["live"] = json.loads((args.out / "scale.json").read_text())["live"]
-    else:
+    args.out.mkdir(parents=True, exist_ok=True)
+    stored = args.out / "scale.json"
+    if stored.exists():  # the fits are kept even if measuring the live path fails below
+        result["live"] = json.loads(stored.read_text())["live"]
+        _write(args.out, result)
+    if not args.fits_only:
         result["live"] = live_path(url)
         result["live"]["database"] = _size(engine)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "scale.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    (args.out / "scale.md").write_text(render(result))
+        _write(args.out, result)
+    if "live" not in result:
+        parser.error(f"--fits-only keeps the live path of {stored}, which is missing")
     print(render(result))
+
+
+def _write(out: Path, result: dict[str, Any]) -> None:
+    (out / "scale.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    (out / "scale.md").write_text(render(result))
 
 
 def _num(value: float | None, spec: str) -> str:
@@ -409,7 +417,9 @@ def render(r: dict[str, Any]) -> str:
         held = (f"Every fit is trained on the students whose id is not a multiple of 5 and "
                 f"predicts the {single['held_out_attempts']:,} attempt rows of the others "
                 "(held-out AUC); the single-process fit prints its parameters in the same run, "
-                "and each Ray fit is compared with it.")  # fmt: skip
+                "and each Ray fit is compared with it. A Ray run's driver gathers every "
+                "held-out prediction and computes their AUC, part of its peak memory that "
+                "`learnway calibrate --engine ray` does not have.")  # fmt: skip
     else:
         held = ("Parameters not compared in this run: the single-process figures are those of "
                 "an earlier run of this benchmark on the same database, which printed no "
