@@ -312,6 +312,8 @@ def main() -> None:
         return
     if not args.database:
         parser.error("--database is required (unless --render-only)")
+    if args.fits_only and not (args.out / "scale.json").exists():
+        parser.error(f"--fits-only keeps the live path of {args.out / 'scale.json'}: missing")
     if args.live_only:
         from learnway.store import make_engine
         from learnway.store._scale import list_partitions
@@ -379,8 +381,6 @@ def main() -> None:
         result["live"] = live_path(url)
         result["live"]["database"] = _size(engine)
         _write(args.out, result)
-    if "live" not in result:
-        parser.error(f"--fits-only keeps the live path of {stored}, which is missing")
     print(render(result))
 
 
