@@ -115,6 +115,50 @@ def test_each_answer_updates_the_stored_state_as_a_replay_would(demo_engine: Eng
     _assert_same(stored, replayed)
 
 
+@pytest.mark.parametrize("demo_template", ["sqlite"], indirect=True)
+def test_an_answer_stored_while_another_was_being_computed_is_not_lost(
+    demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new state is computed before the attempt is written; when another answer of the
+    same student is committed in between (SQLite: reads take no lock; on PostgreSQL the
+    student's row lock, taken before the read, makes the other wait), the state is brought up
+    to date again, so it still equals a replay of both."""
+    from learnway.store import _state
+
+    framework_id, students = _school(demo_engine)
+    student = students[4]
+    (step,) = _steps(demo_engine, framework_id, 1)
+    start = dt.datetime.now(dt.UTC)
+    with transaction(demo_engine) as session:
+        course = load_course(session, framework_id)
+    computed = _state._prepare
+
+    def meanwhile(*args: object, **kwargs: object) -> object:
+        ahead = computed(*args, **kwargs)  # type: ignore[arg-type]
+        monkeypatch.setattr(_state, "_prepare", computed)
+        with transaction(demo_engine) as other:
+            record_practice(other, course, framework_id, [AttemptIn(
+                id="meanwhile", student_id=student, step_id=step, correct=True,
+                timestamp=start,
+            )])  # fmt: skip
+        return ahead
+
+    monkeypatch.setattr(_state, "_prepare", meanwhile)
+    with transaction(demo_engine) as session:
+        report = record_practice(session, course, framework_id, [AttemptIn(
+            id="first", student_id=student, step_id=step, correct=False,
+            timestamp=start + dt.timedelta(minutes=1),
+        )])  # fmt: skip
+    assert report.stored == ["first"]
+    with transaction(demo_engine) as session:
+        live = live_course(session, course, framework_id)
+        stored = load_state(session, live, [student])
+        replayed = learner_state(session, course, [student])
+        both = select(func.count()).where(Attempt.id.in_(["first", "meanwhile"]))
+        assert session.scalar(both) == 2
+    _assert_same(stored, replayed)
+
+
 def test_a_late_attempt_queues_a_replay_and_the_worker_catches_up(demo_engine: Engine) -> None:
     framework_id, students = _school(demo_engine)
     student = students[5]

@@ -51,12 +51,18 @@ _COLUMNS = [f.name for f in fields(AttemptIn)]
 
 
 def record_attempts(
-    session: Session, attempts: Sequence[AttemptIn], *, all_or_nothing: bool = False
+    session: Session,
+    attempts: Sequence[AttemptIn],
+    *,
+    all_or_nothing: bool = False,
+    known: bool = False,
 ) -> AttemptReport:
     """Store new attempts; report duplicates and refusals.
 
     With ``all_or_nothing``, any refusal raises :class:`InputError` (listing every refused
-    attempt) before anything is written, as imports require.
+    attempt) before anything is written, as imports require. With ``known``, the caller has
+    read the students and steps in this transaction (a live answer): they are not looked up
+    again.
     """
     report = AttemptReport()
     unique: dict[str, AttemptIn] = {}
@@ -71,7 +77,8 @@ def record_attempts(
             report.refused.append(Problem("attempt", str(attempt.id), reason))
         else:
             unique[attempt.id] = attempt
-    _refuse_unknown(session, unique, report)
+    if not known:
+        _refuse_unknown(session, unique, report)
     if all_or_nothing and report.refused:
         raise InputError(report.refused)
     if not unique:

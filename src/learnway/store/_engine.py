@@ -164,9 +164,16 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """A session whose work is committed at the end, or rolled back on any error."""
-    with make_sessionmaker(engine).begin() as session:
-        yield session
+    """A session whose work is committed at the end, or rolled back on any error. The caller
+    may commit earlier (a live answer commits its writes at once); what follows is then a new
+    transaction, committed or rolled back at the end in the same way."""
+    with make_sessionmaker(engine)() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
 
 
 def _alembic_config(engine: Engine) -> Any:

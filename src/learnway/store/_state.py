@@ -21,6 +21,7 @@ import datetime as dt
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -121,8 +122,13 @@ class LiveCourse:
     planner: dict[str, Any] | None = None
     """The planner's settings stored with the version by ``learnway calibrate`` (the
     configuration the policy benchmark measures); ``None``: the course's defaults."""
+    step_columns: dict[int, tuple[int, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """The columns each step is aligned to, read once per step (:func:`columns_of_steps`):
+    content does not change under a live course."""
 
-    @property
+    @cached_property
     def policy(self) -> MasteryPolicy:
         policy = self.course.policy()
         if self.planner:
@@ -290,17 +296,24 @@ def _row(
     }
 
 
+_UPSERTS: dict[str, Any] = {}
+
+
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert or update state rows (every row has the keys of :func:`_row`): one statement,
+    built once per dialect."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(Mastery.__table__)
-    keys = ("student_id", "competency_id", "model_version")
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={k: stmt.excluded[k] for k in rows[0] if k not in keys},
-    )
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        module: Any = postgresql if dialect == "postgresql" else sqlite
+        stmt = module.insert(Mastery.__table__)
+        keys = ("student_id", "competency_id", "model_version")
+        stmt = _UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={k: stmt.excluded[k] for k in rows[0] if k not in keys},
+        )
     session.connection().execute(stmt, rows)
 
 
@@ -407,9 +420,35 @@ def advance(
     Returns None, changing nothing, when the first is older than the student's latest
     evidence: the caller then has the student replayed.
     """
-    state = load_state(session, live, [student_id])
     if not observations:
+        state = load_state(session, live, [student_id])
         return StateChange(state, state)
+    ahead = _prepare(session, live, student_id, observations, now=now)
+    return None if ahead is None else _store(session, live, student_id, ahead)
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    """A student's change of state computed from what is stored, not yet written."""
+
+    before: LearnerState
+    after: LearnerState
+    events: list[dict[str, Any]]
+    beliefs: dict[int, dict[str, Any]]
+    moment: dt.datetime
+
+
+def _prepare(
+    session: Session,
+    live: LiveCourse,
+    student_id: int,
+    observations: Sequence[Observation],
+    *,
+    now: dt.datetime | None,
+) -> _Ahead | None:
+    """The change that ``observations`` make to the stored state (reads only); None when the
+    first is older than the student's latest evidence."""
+    state = load_state(session, live, [student_id])
     latest = np.nanmax(state.last_seen) if np.isfinite(state.last_seen).any() else -np.inf
     if observations[0].day < latest:
         return None
@@ -417,10 +456,26 @@ def advance(
     events: list[dict[str, Any]] = []
     after = _apply(live, state, student_id, observations, beliefs.get(student_id), events,
                    cause="attempt")  # fmt: skip
-    moment = now or dt.datetime.now(dt.UTC)
-    _write(session, live, after, _changed(state, after), [student_id], events, moment)
-    _save_model_states(session, live, beliefs, moment)
-    return StateChange(state, after)
+    return _Ahead(state, after, events, beliefs, now or dt.datetime.now(dt.UTC))
+
+
+def _store(session: Session, live: LiveCourse, student_id: int, ahead: _Ahead) -> StateChange:
+    """Write a change computed by :func:`_prepare`."""
+    changed = _changed(ahead.before, ahead.after)
+    _write(session, live, ahead.after, changed, [student_id], ahead.events, ahead.moment)
+    _save_model_states(session, live, ahead.beliefs, ahead.moment)
+    return StateChange(ahead.before, ahead.after)
+
+
+def _stamp(session: Session, live: LiveCourse, student_id: int) -> tuple[Any, ...]:
+    """What changes whenever the student's stored state does: its rows and their latest
+    update."""
+    row = session.execute(
+        select(func.count(), func.max(Mastery.updated_at)).where(
+            Mastery.student_id == student_id, Mastery.model_version == live.version
+        )
+    ).one()
+    return tuple(row)
 
 
 def _apply(
@@ -533,17 +588,7 @@ def observations_of(
 ) -> dict[int, list[Observation]]:
     """The observations of stored attempts (``AttemptIn`` or rows), per student, in time
     order: one per competency of the course that the attempt's step is aligned to."""
-    steps = {a.step_id for a in attempts}
-    index = live.course.graph.index
-    aligned: dict[int, list[int]] = {}
-    for step_id, code in session.execute(
-        select(StepAlignment.step_id, CompetencyRow.code)
-        .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
-        .where(StepAlignment.step_id.in_(steps))
-        .order_by(CompetencyRow.sequence)
-    ):
-        if code in index:
-            aligned.setdefault(step_id, []).append(index[code])
+    aligned = columns_of_steps(session, live, {a.step_id for a in attempts})
     out: dict[int, list[Observation]] = {}
     for a in sorted(attempts, key=lambda a: (a.timestamp, a.id)):
         for c in aligned.get(a.step_id, ()):
@@ -553,6 +598,29 @@ def observations_of(
                 )
             )
     return out
+
+
+def columns_of_steps(
+    session: Session, live: LiveCourse, step_ids: set[int]
+) -> dict[int, tuple[int, ...]]:
+    """The course's columns (in course order) that each step is aligned to; steps already
+    read for ``live`` are not read again."""
+    known = live.step_columns
+    missing = [s for s in step_ids if s not in known]
+    if missing:
+        index = live.course.graph.index
+        found: dict[int, list[int]] = {s: [] for s in missing}
+        for chunk in range(0, len(missing), 5000):
+            for step_id, code in session.execute(
+                select(StepAlignment.step_id, CompetencyRow.code)
+                .join(CompetencyRow, CompetencyRow.id == StepAlignment.competency_id)
+                .where(StepAlignment.step_id.in_(missing[chunk : chunk + 5000]))
+                .order_by(CompetencyRow.sequence)
+            ):
+                if code in index:
+                    found[step_id].append(index[code])
+        known.update({s: tuple(c) for s, c in found.items()})
+    return {s: known[s] for s in step_ids if known.get(s)}
 
 
 def apply_new_attempts(
@@ -701,21 +769,39 @@ def record_practice(
     *,
     now: dt.datetime | None = None,
     live: LiveCourse | None = None,
+    known: bool = False,
 ) -> PracticeReport:
     """Store attempts and bring each of their students' live state up to date, in the caller's
     transaction (an out-of-order attempt queues a replay of its student instead). ``live`` is
-    the course as a server already holds it (else it is read). The report carries each
-    updated student's state before and after (:attr:`PracticeReport.changes`)."""
+    the course as a server already holds it (else it is read); ``known``: the caller has read
+    the students and steps (see :func:`record_attempts`). The report carries each updated
+    student's state before and after (:attr:`PracticeReport.changes`)."""
     live = live or live_course(session, course, framework_id)
-    observed = observations_of(session, live, attempts)  # read before anything is written
-    stored_report = record_attempts(session, attempts)
+    # Everything is read and each student's new state computed before the first write: on
+    # SQLite that write takes the database's one write lock until the commit. A student's
+    # state that changed meanwhile (a stamp taken before and after tells) is brought up to
+    # date again once the lock is held.
+    observed = observations_of(session, live, attempts)
+    ahead: dict[int, tuple[tuple[Any, ...], _Ahead | None]] = {}
+    for sid, obs in sorted(observed.items()):
+        if obs:
+            lock_student(session, sid)
+            ahead[sid] = (_stamp(session, live, sid), _prepare(session, live, sid, obs, now=now))
+    stored_report = record_attempts(session, attempts, known=known)
     report = PracticeReport(**{f.name: getattr(stored_report, f.name)
                                for f in fields(stored_report)})  # fmt: skip
     stored = set(report.stored)
-    if stored:
-        new = {sid: [o for o in obs if o.attempt_id in stored] for sid, obs in observed.items()}
-        changes = apply_observations(session, live, new, now=now)
-        report.changes = {sid: c for sid, c in changes.items() if c is not None}
+    for sid, obs in sorted(observed.items()):
+        new = [o for o in obs if o.attempt_id in stored]
+        if not new:
+            continue
+        stamp, change = ahead[sid]
+        if change is not None and new == obs and _stamp(session, live, sid) == stamp:
+            report.changes[sid] = _store(session, live, sid, change)
+        else:  # some not stored, out of order, or changed meanwhile
+            found = apply_observations(session, live, {sid: new}, now=now).get(sid)
+            if found is not None:
+                report.changes[sid] = found
     return report
 
 
