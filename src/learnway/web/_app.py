@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,12 +11,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from learnway._logging import log_request
 from learnway.settings import Settings, get_settings
 from learnway.store import make_engine, transaction
-from learnway.web._audit import install_audit
+from learnway.web._audit import AuditTrail
 from learnway.web._context import STATIC, TEMPLATES, WebContext
 from learnway.web._deps import COOKIE, NotSignedIn, Viewer
 from learnway.web._forms import plain_message
@@ -53,6 +54,74 @@ def _has_nul(request: Request) -> bool:
     """A NUL character in the path or query: no text stored or looked up may hold one."""
     query = request.scope.get("query_string", b"").lower()
     return "\x00" in request.url.path or b"%00" in query or b"\x00" in query
+
+
+class Edge:
+    """Pure ASGI, around every route: refuses a path or query holding a NUL, adds the
+    security headers (and ``no-store`` to all but static files), turns an htmx form's redirect
+    into ``HX-Redirect``, and logs and counts each request (the access log and metrics)."""
+
+    def __init__(self, app: Any, *, production: bool) -> None:
+        self.app = app
+        self.production = production
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request = Request(scope)
+        static = request.url.path.startswith("/static")
+        htmx = bool(request.headers.get("hx-request"))
+        answer = {"status": 500}
+
+        async def sent(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if htmx and message["status"] in (302, 303):
+                    # a boosted form that redirects: let the browser load the new page
+                    headers["HX-Redirect"] = headers["location"]
+                    del headers["location"]
+                    message["status"] = 200
+                # An LTI page the platform may frame sets its own policy (web/pages/_lti.py):
+                # then the legacy X-Frame-Options, which cannot name origins, is left out.
+                own_policy = "content-security-policy" in headers
+                for name, value in SECURITY_HEADERS.items():
+                    if not (own_policy and name == "x-frame-options"):
+                        headers.setdefault(name, value)
+                if self.production:
+                    headers.update(PRODUCTION_HEADERS)
+                if not static:
+                    headers.setdefault("cache-control", "no-store")
+                answer["status"] = message["status"]
+            await send(message)
+
+        try:
+            if _has_nul(request):
+                from learnway.web import pages
+
+                message = "The address must not contain a NUL character (%00)."
+                refusal = (
+                    JSONResponse({"detail": message}, status_code=422)
+                    if _is_api(request)
+                    else pages.error_page(request, 422, message)
+                )
+                await refusal(scope, receive, sent)
+            else:
+                await self.app(scope, receive, sent)
+        finally:
+            if not static:
+                viewer = scope.get("state", {}).get("viewer")
+                route, elapsed = _route_template(request), time.perf_counter() - started
+                log_request(
+                    method=request.method,
+                    route=route,
+                    status=answer["status"],
+                    duration_ms=elapsed * 1000,
+                    user_id=getattr(viewer, "id", None),
+                    role=getattr(viewer, "role", None),
+                )
+                observe(request.method, route, answer["status"], elapsed)
 
 
 def _route_template(request: Request) -> str:
@@ -140,49 +209,6 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
     app.include_router(pages.router)
     app.include_router(health_router)  # /healthz and /readyz
     install_metrics(app, engine)  # /metrics
-    install_audit(app)  # refused and probing requests, recorded in the audit trail
-
-    @app.middleware("http")
-    async def edge(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response: Response
-        started = time.perf_counter()
-        if _has_nul(request):
-            message = "The address must not contain a NUL character (%00)."
-            if _is_api(request):
-                response = JSONResponse({"detail": message}, status_code=422)
-            else:
-                response = pages.error_page(request, 422, message)
-        else:
-            response = await call_next(request)
-        if request.headers.get("hx-request") and response.status_code in (302, 303):
-            # a boosted form that redirects: let the browser load the new page (and its URL)
-            response.headers["HX-Redirect"] = response.headers["location"]
-            del response.headers["location"]
-            response.status_code = 200
-        # An LTI page the platform may frame sets its own policy (web/pages/_lti.py): then the
-        # legacy X-Frame-Options, which cannot name origins, is left out.
-        own_policy = "content-security-policy" in response.headers
-        for name, value in SECURITY_HEADERS.items():
-            if not (own_policy and name == "x-frame-options"):
-                response.headers.setdefault(name, value)
-        if production:
-            response.headers.update(PRODUCTION_HEADERS)
-        if not request.url.path.startswith("/static"):
-            response.headers.setdefault("cache-control", "no-store")
-            viewer = getattr(request.state, "viewer", None)
-            route, elapsed = _route_template(request), time.perf_counter() - started
-            log_request(
-                method=request.method,
-                route=route,
-                status=response.status_code,
-                duration_ms=elapsed * 1000,
-                user_id=getattr(viewer, "id", None),
-                role=getattr(viewer, "role", None),
-            )
-            observe(request.method, route, response.status_code, elapsed)
-        return response
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
@@ -217,6 +243,8 @@ def create_app(engine: Engine | str | None = None, *, settings: Settings | None 
             )
         return pages.error_page(request, 422, _plain(exc))
 
+    app.add_middleware(AuditTrail)  # refused and probing requests, in the audit trail
+    app.add_middleware(Edge, production=production)
     app.add_middleware(SignInGuard)  # outermost: a flood of sign-ins refused first
     return app
 

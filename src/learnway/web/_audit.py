@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 
 from learnway.store import transaction
 from learnway.store._schema import Org, User
@@ -32,29 +31,39 @@ _NOT_PROBES = ("/static/", "/api/v1/tokens", "/login", "/lti/", "/favicon")
 _STUDENT_IN_PATH = re.compile(r"/students/(\d{1,10})(?:/|$)")
 
 
-def install_audit(app: FastAPI) -> None:
-    """Record every refused or probing request made to ``app``."""
+class AuditTrail:
+    """Pure ASGI: names the request being served for the audit records written while it is
+    served (:data:`RESOURCE`), and records a refused or probing request once it is answered."""
 
-    @app.middleware("http")
-    async def audited(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        RESOURCE.set(f"{request.method} {request.url.path}"[:200])
-        response = await call_next(request)
-        status = response.status_code
-        anonymous_page = status in (302, 303) and response.headers.get("location", "").startswith(
-            "/login?next="
-        )
-        if (status in DENIED or anonymous_page) and not request.url.path.startswith(_NOT_PROBES):
-            viewer = getattr(request.state, "viewer", None)
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        RESOURCE.set(f"{method} {path}"[:200])
+        answer: dict[str, Any] = {}
+
+        async def sent(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                answer["location"] = Headers(raw=message.get("headers", [])).get("location", "")
+            await send(message)
+
+        await self.app(scope, receive, sent)
+        status = answer.get("status", 500)
+        anonymous_page = status in (302, 303) and answer["location"].startswith("/login?next=")
+        if (status in DENIED or anonymous_page) and not path.startswith(_NOT_PROBES):
+            viewer = scope.get("state", {}).get("viewer")
             await run_in_threadpool(
                 record_denied,
-                request.app.state.web.engine,
+                scope["app"].state.web.engine,
                 actor_id=viewer.id if viewer is not None else None,
-                resource=f"{request.method} {request.url.path}",
+                resource=f"{method} {path}",
                 status=401 if anonymous_page else status,
             )
-        return response
 
 
 def record_denied(engine: Any, *, actor_id: int | None, resource: str, status: int) -> None:

@@ -23,6 +23,22 @@ from learnway.web._catalog import Catalog, build_catalog
 from learnway.web._security import CookieSigner, RateLimiter
 
 HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    """What checking and storing an answer to a step needs of the step."""
+
+    id: int
+    item_id: int
+    answer_type: str
+    problem_type: str
+    answers: tuple[str, ...]
+    choices: tuple[str, ...]
+    following: int | None
+    """The next step of the item, if any."""
+
+
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
@@ -34,6 +50,9 @@ class WebContext:
     templates: Jinja2Templates
     signer: CookieSigner
     _courses: dict[int, tuple[LiveCourse, Catalog]] = field(default_factory=dict)
+    steps: dict[int, StepFacts] = field(default_factory=dict)
+    """What answering each step needs of it, read once (``web._practice.step_facts``):
+    content is fixed while it is served, as the courses are."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     login_by_user: RateLimiter = field(init=False)
     login_by_address: RateLimiter = field(init=False)

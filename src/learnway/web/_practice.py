@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from learnway.content import AnswerCheck, AnswerTooLarge, CheckerBusy
-from learnway.store import AttemptIn, hint_limit, item_variant, record_practice
+from learnway.store import AttemptIn, columns_of_steps, hint_limit, item_variant, record_practice
 from learnway.store._schema import (
     Attempt,
     CompetencyRow,
@@ -22,7 +22,7 @@ from learnway.store._schema import (
     User,
 )
 from learnway.web._catalog import STATUS_LABELS
-from learnway.web._context import WebContext
+from learnway.web._context import StepFacts, WebContext
 from learnway.web._evidence import hints_shown, record_hints_shown, scoped_attempt_id
 from learnway.web._learning import framework_of, mastery_grid
 from learnway.web._schemas import (
@@ -155,6 +155,24 @@ def item_for_competency(session: Session, *, student: User, code: str, framework
     )
 
 
+def step_facts(session: Session, context: WebContext, step_id: int) -> StepFacts:
+    """The step's facts, read from the database the first time only (404 for no step)."""
+    facts = context.steps.get(step_id)
+    if facts is None:
+        step = step_of(session, step_id)
+        following = session.scalar(
+            select(StepRow.id)
+            .where(StepRow.item_id == step.item_id, StepRow.position > step.position)
+            .order_by(StepRow.position)
+        )
+        facts = context.steps[step_id] = StepFacts(
+            id=step.id, item_id=step.item_id, answer_type=step.answer_type,
+            problem_type=step.problem_type, answers=tuple(str(a) for a in step.answers),
+            choices=tuple(str(c) for c in step.choices), following=following,
+        )  # fmt: skip
+    return facts
+
+
 def check_response(
     session: Session, context: WebContext, *, student_id: int, step_id: int, response: str
 ) -> AnswerCheck:
@@ -164,15 +182,15 @@ def check_response(
     meanwhile the request must hold no write lock (SQLite has one for the whole database). An
     answer too large to check, or one that finds every checker busy, is refused here, before
     anything is recorded; the student may answer again."""
-    step = step_of(session, step_id)
+    step = step_facts(session, context, step_id)
     try:
         return context.checker.check(
             key=student_id,
             answer_type=step.answer_type,
             problem_type=step.problem_type,
-            expected=[str(a) for a in step.answers],
+            expected=list(step.answers),
             response=response,
-            choices=[str(c) for c in step.choices] or None,
+            choices=list(step.choices) or None,
         )
     except AnswerTooLarge as exc:
         raise HTTPException(422, TOO_LARGE) from exc
@@ -194,12 +212,12 @@ def submit_answer(
     """Store the attempt of a checked response (``check_response``) and update mastery.
 
     Everything the answer needs is read first, with nothing pending written: on SQLite the
-    first write takes the database's one write lock until the request commits, so the writes
-    come last, together (the attempt, the state, its events, then at commit the audit record
-    of the request). The change of mastery shown is the one the update made (no second read of
-    the student's state)."""
+    first write takes the database's one write lock until the transaction commits, so the
+    writes come last, together (the attempt, the state, its events, the audit record of the
+    request), and are committed at once, before the answer's response is built. The change of
+    mastery shown is the one the update made (no second read of the student's state)."""
     with session.no_autoflush:
-        step = step_of(session, step_id)
+        step = step_facts(session, context, step_id)
         stored_id = scoped_attempt_id(student.id, answer.attempt_id) if answer.attempt_id else None
         earlier = session.get(Attempt, stored_id) if stored_id else None
         if earlier is not None:
@@ -213,22 +231,11 @@ def submit_answer(
                 )  # fmt: skip
         correct, reason = verdict.correct, verdict.reason
         live, catalog = context.live(session, framework_of(session, student))
-        aligned = [
-            catalog.column_of_id[c]
-            for c in session.scalars(
-                select(StepAlignment.competency_id).where(StepAlignment.step_id == step.id)
-            )
-            if c in catalog.column_of_id
-        ]
+        aligned = columns_of_steps(session, live, {step.id}).get(step.id, ())
         hints = (
             earlier.hints_used
             if earlier
             else hints_shown(session, student_id=student.id, step_id=step.id)
-        )
-        following = session.scalar(
-            select(StepRow.id)
-            .where(StepRow.item_id == step.item_id, StepRow.position > step.position)
-            .order_by(StepRow.position)
         )
     attempt = AttemptIn(
         id=stored_id or f"web-{uuid.uuid4().hex}",
@@ -244,9 +251,12 @@ def submit_answer(
         kind=answer.kind,
     )
     with session.no_autoflush:  # what is pending (the audit record) is written at commit
-        report = record_practice(session, live.course, live.framework_id, [attempt], live=live)
+        report = record_practice(
+            session, live.course, live.framework_id, [attempt], live=live, known=True
+        )
     if report.refused:
         raise HTTPException(422, f"The attempt was refused: {report.refused[0].message}")
+    session.commit()
     change = report.changes.get(student.id)
     if change is None:  # a duplicate, or queued for a replay: the state did not move
         before = after = mastery_grid(session, context, catalog, [student.id], live=live)
@@ -276,5 +286,5 @@ def submit_answer(
         recorded=bool(report.stored),
         duplicate=bool(report.duplicates),
         mastery=changes,
-        next_step=following if correct else None,
+        next_step=step.following if correct else None,
     )
