@@ -273,6 +273,7 @@ def extrapolate(ray: dict[int, dict[str, Any]], attempts: int) -> dict[str, Any]
         "fit_attempts_per_s_per_worker": round(fit),
         "predicted_seconds": round(seconds(target, shard)),
         "predicted_tasks": -(-target // shard),
+        "predicted_read_share": round((target / scan) / (target / scan + shard / fit), 3),
         "one_shard_per_worker": {
             "shard_attempts": -(-target // workers),
             "predicted_seconds": round(seconds(target, target / workers)),
@@ -488,8 +489,10 @@ def _render_extrapolation(e: dict[str, Any], both: str) -> list[str]:
         f"{e['predicted_worker_peak_rss_mb']:.0f} MiB (a shard, whatever the total). With one "
         f"shard per worker ({one['shard_attempts']:,} attempts, each worker's memory growing "
         f"in proportion): about {one['predicted_seconds']:,} s. Every task reading the whole "
-        "log is what grows faster than the log: at this size the scans, not the fits, take "
-        "most of the time, and the database must serve one scan per worker at once.",
+        "log is what grows faster than the log: at the target a task spends "
+        f"{e['predicted_read_share']:.0%} of its time reading, the database must serve one "
+        f"scan per worker at once, and its count before the tasks takes about "
+        f"{e['predicted_count_s']:,} s of the total.",
     ]  # fmt: skip
 
 
