@@ -303,33 +303,30 @@ def main() -> None:
     parser.add_argument("--render-only", action="store_true",
                         help="recompute the extrapolation and the .md from scale.json")  # fmt: skip
     args = parser.parse_args()
-    if args.render_only:
+    if args.render_only or args.live_only:  # the fits kept, their extrapolation recomputed
+        if args.live_only and not args.database:
+            parser.error("--database is required (unless --render-only)")
         stored = json.loads((args.out / "scale.json").read_text())
         f = stored["fit"]
         ray = {int(k[4:]): v for k, v in f.items() if k.startswith("ray_")}
         stored["extrapolation"] = extrapolate(ray, f["single"]["attempts"])
-        (args.out / "scale.json").write_text(json.dumps(stored, indent=2, default=str) + "\n")
-        (args.out / "scale.md").write_text(render(stored))
+        if args.live_only:
+            from learnway.store import make_engine
+            from learnway.store._scale import list_partitions
+
+            engine = make_engine(args.database)
+            stored["database"]["attempt_partitions"] = len(
+                [p for p in list_partitions(engine) if p.table == "attempts" and p.rows > 0]
+            )
+            stored["live"] = live_path(engine.url.render_as_string(hide_password=False))
+            stored["live"]["database"] = _size(engine)
+            print(render(stored))
+        _write(args.out, stored)
         return
     if not args.database:
         parser.error("--database is required (unless --render-only)")
     if args.fits_only and not (args.out / "scale.json").exists():
         parser.error(f"--fits-only keeps the live path of {args.out / 'scale.json'}: missing")
-    if args.live_only:
-        from learnway.store import make_engine
-        from learnway.store._scale import list_partitions
-
-        stored = json.loads((args.out / "scale.json").read_text())
-        engine = make_engine(args.database)
-        stored["database"]["attempt_partitions"] = len(
-            [p for p in list_partitions(engine) if p.table == "attempts" and p.rows > 0]
-        )
-        stored["live"] = live_path(engine.url.render_as_string(hide_password=False))
-        stored["live"]["database"] = _size(engine)
-        (args.out / "scale.json").write_text(json.dumps(stored, indent=2, default=str) + "\n")
-        (args.out / "scale.md").write_text(render(stored))
-        print(render(stored))
-        return
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from sqlalchemy import func, select
 
