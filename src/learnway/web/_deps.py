@@ -8,15 +8,16 @@ the data access (:mod:`learnway.web._access`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from learnway.store import transaction
+from learnway.store import make_sessionmaker
 from learnway.store._schema import ROLES, User
 from learnway.web._context import WebContext
 from learnway.web._models import AuthToken
@@ -47,16 +48,37 @@ def get_context(request: Request) -> WebContext:
     return context
 
 
-ContextDep = Annotated[WebContext, Depends(get_context)]
+async def _context(request: Request) -> WebContext:  # no worker thread for it
+    return get_context(request)
 
 
-def get_session(context: ContextDep) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
-    with transaction(context.engine) as session:
+ContextDep = Annotated[WebContext, Depends(_context)]
+
+
+async def _session(context: ContextDep) -> AsyncIterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error.
+    The session is opened on the event loop (it touches the database only when used) and
+    ended in a worker thread, as the route's own work is."""
+    session = make_sessionmaker(context.engine)()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(_end, session, commit=False)
+        raise
+    await run_in_threadpool(_end, session, commit=True)
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 
 async def submitted_form(request: Request) -> FormData:
@@ -118,7 +140,7 @@ def _signed_in(
 SignIn = Annotated[tuple[User, AuthToken], Depends(_signed_in)]
 
 
-def _current_user(sign_in: SignIn) -> User:
+async def _current_user(sign_in: SignIn) -> User:
     return sign_in[0]
 
 
@@ -142,7 +164,7 @@ class Roles:
             raise ValueError(f"unknown roles {sorted(unknown)}")
         self.roles = frozenset(roles)
 
-    def __call__(self, user: CurrentUser) -> User:
+    async def __call__(self, user: CurrentUser) -> User:  # no worker thread for it
         if user.role not in self.roles:
             allowed = ", ".join(ROLE_LABELS[r] for r in ROLES if r in self.roles)
             raise HTTPException(403, f"This is open to {allowed} only.")
