@@ -1,10 +1,17 @@
 """The scale benchmark: calibration on one process against Ray, and the live path, on a
 synthetic district in PostgreSQL (``learnway bench scale``).
 
-    nice -n 15 .venv/bin/python benchmarks/scale/run.py --database postgresql://.../learnway_scale
+    learnway bench scale --students 100000 --attempts-per-student 500 --database URL
+    nice -n 19 .venv/bin/python benchmarks/scale/run.py --database URL \
+        --shard-attempts 10000000 --ray-workers 1,2
 
 Each fit runs in a fresh process of its own, so its peak memory (ru_maxrss of that process and,
-for Ray, of every worker process) is its own. Writes benchmarks/results/scale.json and .md.
+for Ray, of every worker process) is its own. Every fit trains on four fifths of the students
+and predicts the rest, so that each Ray run is compared with the single-process fit of the same
+run (parameters and held-out AUC). Shards of 10 million attempts: each task reads the whole log
+(see :mod:`learnway.store._calibrate_ray`), so fewer shards read less. Writes
+benchmarks/results/scale.json and .md: the fits' figures as soon as they are measured, then the
+live path's (``--live-only`` measures the live path again and keeps the fits).
 """
 
 from __future__ import annotations
