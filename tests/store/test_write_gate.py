@@ -77,3 +77,24 @@ def test_a_second_writer_waits_its_turn_and_goes_on_at_the_commit(tmp_path: Path
         assert connection.execute(text("SELECT n FROM notes ORDER BY n")).scalars().all() == [1, 2]
     first.dispose()
     second.dispose()
+
+
+def test_the_log_is_copied_back_in_the_background_not_in_a_writers_commit(
+    tmp_path: Path,
+) -> None:
+    """Connections leave SQLite's automatic checkpoint off (it would run inside a commit, the
+    write lock held); the engine's checkpointer copies the log back into the database file."""
+    database = tmp_path / "school.db"
+    engine = make_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+        connection.execute(text("CREATE TABLE notes (body TEXT)"))
+    before = database.stat().st_size
+    for _ in range(40):  # about 2.5 MiB of log, each commit far below SQLite's own threshold
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO notes VALUES (:b)"), {"b": "x" * 64_000})
+    deadline = time.monotonic() + 10
+    while database.stat().st_size < before + 2_000_000 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert database.stat().st_size >= before + 2_000_000
+    engine.dispose()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +55,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         if database and database != ":memory:":
             _WriteGate(Path(database)).install(engine)
+            _Checkpointer(Path(database), engine).start()
         return engine
     if parsed.get_backend_name() == "postgresql":
         try:
@@ -71,7 +75,47 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")  # the engine's _Checkpointer does it
     cursor.close()
+
+
+CHECKPOINT_EVERY_S = 0.5
+CHECKPOINT_AT_BYTES = 1 << 20
+
+
+class _Checkpointer(threading.Thread):
+    """Copies a SQLite file's write-ahead log back into the database, in the background.
+
+    SQLite's own automatic checkpoint runs inside the commit that grows the log past its
+    limit, while that writer still holds the write lock: every writer waits for the copy and
+    its ``fsync`` (half a second and more on a slow disk). Here connections leave it off, and
+    this thread of the engine's process, on a connection of its own, checkpoints the log
+    (``PASSIVE``: never waiting for readers or writers, nor holding them up) whenever it has
+    grown past ``CHECKPOINT_AT_BYTES``. It stops when the engine is gone."""
+
+    def __init__(self, database: Path, engine: Engine) -> None:
+        super().__init__(name=f"checkpoint {database.name}", daemon=True)
+        self.database = database
+        self.wal = database.with_name(database.name + "-wal")
+        self.engine = weakref.ref(engine)
+
+    def run(self) -> None:
+        connection: sqlite3.Connection | None = None
+        try:
+            while self.engine() is not None:
+                time.sleep(CHECKPOINT_EVERY_S)
+                try:
+                    if self.wal.stat().st_size < CHECKPOINT_AT_BYTES:
+                        continue
+                    if connection is None:
+                        connection = sqlite3.connect(self.database, check_same_thread=False)
+                        connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except (OSError, sqlite3.Error):
+                    continue  # no log yet, or the file is gone: try again later
+        finally:
+            if connection is not None:
+                connection.close()
 
 
 BUSY_TIMEOUT_S = 10.0
