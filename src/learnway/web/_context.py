@@ -58,6 +58,12 @@ class WebContext:
     login_by_address: RateLimiter = field(init=False)
     checker: AnswerChecker = field(init=False)
     """Checks typed answers in worker processes, bounded in time and memory."""
+    answer_writers: threading.BoundedSemaphore = field(init=False)
+    """Answers this process stores at once (their checks are not counted): one on SQLite,
+    which takes one writer at a time, two on PostgreSQL (one waits on the database while the
+    other computes). More would only compete for the interpreter, which runs one thread's
+    Python at a time: a writer holding SQLite's write lock then waits behind every other
+    thread for each statement (a tenth of a second and more under load)."""
 
     def __post_init__(self) -> None:
         self.checker = AnswerChecker(
@@ -65,6 +71,8 @@ class WebContext:
             time_limit_s=self.settings.answer_check_seconds,
             memory_limit_mb=self.settings.answer_check_memory_mb,
         )
+        writers = 1 if self.engine.dialect.name == "sqlite" else 2
+        self.answer_writers = threading.BoundedSemaphore(writers)
         self.login_by_user = RateLimiter(limit=5, window_s=60.0)
         self.login_by_address = RateLimiter(limit=100, window_s=60.0)
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
+from anyio import CapacityLimiter, to_thread
+from anyio.lowlevel import RunVar
 from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from learnway.store import make_sessionmaker
@@ -55,17 +57,33 @@ async def _context(request: Request) -> WebContext:  # no worker thread for it
 ContextDep = Annotated[WebContext, Depends(_context)]
 
 
+_ENDS: RunVar[CapacityLimiter] = RunVar("learnway_session_ends")
+SESSION_ENDS = 40
+"""Worker threads for ending requests' transactions, apart from the routes' own: a commit
+that would release SQLite's write lock never waits for a thread behind routes that wait for
+that lock."""
+
+
+def _ends() -> CapacityLimiter:
+    try:
+        return _ENDS.get()
+    except LookupError:
+        limiter = CapacityLimiter(SESSION_ENDS)
+        _ENDS.set(limiter)
+        return limiter
+
+
 async def _session(context: ContextDep) -> AsyncIterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error.
     The session is opened on the event loop (it touches the database only when used) and
-    ended in a worker thread, as the route's own work is."""
+    ended in a worker thread of its own (:data:`SESSION_ENDS`)."""
     session = make_sessionmaker(context.engine)()
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_end, session, commit=False)
+        await to_thread.run_sync(partial(_end, session, commit=False), limiter=_ends())
         raise
-    await run_in_threadpool(_end, session, commit=True)
+    await to_thread.run_sync(partial(_end, session, commit=True), limiter=_ends())
 
 
 def _end(session: Session, *, commit: bool) -> None:
