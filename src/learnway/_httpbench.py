@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -232,7 +233,8 @@ def http_benchmark(
 
     workers = workers or os.cpu_count() or 1
     where = school(engine)
-    ids, _ = _new_students(engine, clients, prefix="http-")
+    # students of their own each run (a district's database keeps those of earlier runs)
+    ids, _ = _new_students(engine, clients, prefix=f"http-{uuid.uuid4().hex[:8]}-")
     answers: dict[int, str] = {}
     with transaction(engine) as session:
         for step_id, given in session.execute(select(StepRow.id, StepRow.answers)):

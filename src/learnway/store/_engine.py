@@ -88,7 +88,7 @@ class _Checkpointer(threading.Thread):
 
     SQLite's own automatic checkpoint runs inside the commit that grows the log past its
     limit, while that writer still holds the write lock: every writer waits for the copy and
-    its ``fsync`` (half a second and more on a slow disk). Here connections leave it off, and
+    its ``fsync``. Here connections leave it off, and
     this thread of the engine's process, on a connection of its own, checkpoints the log
     (``PASSIVE``: never waiting for readers or writers, nor holding them up) whenever it has
     grown past ``CHECKPOINT_AT_BYTES``. It stops when the engine is gone."""
