@@ -63,7 +63,7 @@ class WebContext:
     which takes one writer at a time, two on PostgreSQL (one waits on the database while the
     other computes). More would only compete for the interpreter, which runs one thread's
     Python at a time: a writer holding SQLite's write lock then waits behind every other
-    thread for each statement (a tenth of a second and more under load)."""
+    thread for each statement."""
 
     def __post_init__(self) -> None:
         self.checker = AnswerChecker(

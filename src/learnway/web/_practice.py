@@ -215,22 +215,7 @@ def submit_answer(
     first write takes the database's one write lock until the transaction commits, so the
     writes come last, together (the attempt, the state, its events, the audit record of the
     request), and are committed at once, before the answer's response is built. The change of
-    mastery shown is the one the update made (no second read of the student's state). A
-    process stores a few answers at once (``WebContext.answer_writers``)."""
-    with context.answer_writers:
-        return _submit(session, context, student=student, step_id=step_id, answer=answer,
-                       verdict=verdict)  # fmt: skip
-
-
-def _submit(
-    session: Session,
-    context: WebContext,
-    *,
-    student: User,
-    step_id: int,
-    answer: AnswerIn,
-    verdict: AnswerCheck,
-) -> AnswerOut:
+    mastery shown is the one the update made (no second read of the student's state)."""
     with session.no_autoflush:
         step = step_facts(session, context, step_id)
         stored_id = scoped_attempt_id(student.id, answer.attempt_id) if answer.attempt_id else None
