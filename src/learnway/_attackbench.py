@@ -37,8 +37,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, func, select
 
-# The answers that froze the server, then worse ones: each is refused before it is worked out,
-# or (the last four, within every size limit but slow to compare) stopped at the time limit.
+# The answers that froze the server, then worse ones: each is refused before it is worked out
+# (the last four, at most a few hundred terms too many, by the size limits) or stopped at the
+# time limit.
 MALICIOUS = [
     "9^99999999",
     "9^9^9^9",

@@ -51,8 +51,10 @@ MAX_DEGREE = 60
 """The highest polynomial degree an answer may reach, once multiplied out."""
 MAX_TOWER = 2
 """The most exponents with a variable in them that may be stacked (``2^{3^x}`` is two)."""
-MAX_TERMS = 1000
-"""The most terms an answer may have once multiplied out (``(a+b+c+d+1)^{14}`` has 3,060)."""
+MAX_TERMS = 400
+"""The most terms an answer may have once multiplied out (``(a+b+c+d+1)^{14}`` has 3,060). A
+limit of 1,000 let through answers that took about the checker's whole time limit to compare,
+so whether they were checked or refused depended on the machine's load."""
 
 
 class AnswerParseError(ValueError):
