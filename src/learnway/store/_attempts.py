@@ -138,6 +138,13 @@ def _lock_ids(session: Session, ids: list[str]) -> None:
     if len(ids) > _FEW:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOG_LOCK})
         return
+    if len(ids) == 1:  # a live answer: both locks in one round trip, in this order
+        session.execute(
+            text("SELECT pg_advisory_xact_lock_shared(:k), "
+                 "pg_advisory_xact_lock(hashtextextended(:id, 7))"),
+            {"k": _LOG_LOCK, "id": ids[0]},
+        )  # fmt: skip
+        return
     session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": _LOG_LOCK})
     session.execute(
         text(

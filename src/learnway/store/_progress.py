@@ -29,6 +29,7 @@ from learnway.store._schema import (
     Enrollment,
     FrameworkRow,
     ItemRow,
+    LearnerModelRow,
     Prerequisite,
     Section,
     StepAlignment,
@@ -127,16 +128,37 @@ def load_course(
     )
 
 
-def course_of_student(session: Session, student_id: int) -> int | None:
-    """The framework of the first course the student is enrolled in, if any."""
-    return session.scalar(
-        select(Course.framework_id)
+def _first_course(student_id: int, *columns: Any) -> Select[Any]:
+    return (
+        select(Course.framework_id, *columns)
         .join(Section, Section.course_id == Course.id)
         .join(Enrollment, Enrollment.section_id == Section.id)
         .where(Enrollment.user_id == student_id, Enrollment.role == "student")
         .order_by(Section.id)
         .limit(1)
     )
+
+
+def course_of_student(session: Session, student_id: int) -> int | None:
+    """The framework of the first course the student is enrolled in, if any."""
+    return session.scalar(_first_course(student_id))
+
+
+def live_course_of_student(session: Session, student_id: int) -> tuple[int, int] | None:
+    """The framework of the student's first course and its live model version
+    (:func:`learnway.store.active_version`), in one read; None without a course."""
+    version = (
+        select(LearnerModelRow.id)
+        .where(LearnerModelRow.framework_id == Course.framework_id,
+               LearnerModelRow.status == "active")
+        .order_by(LearnerModelRow.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )  # fmt: skip
+    row = session.execute(_first_course(student_id, version)).first()
+    if row is None or row[0] is None:
+        return None
+    return int(row[0]), int(row[1] or 0)
 
 
 def aligned_attempts() -> Select[int, str, bool, int, dt.datetime, str, str]:

@@ -196,23 +196,32 @@ def load_state(session: Session, live: LiveCourse, student_ids: Sequence[int]) -
     """The stored state of ``student_ids`` (rows in that order): one indexed read, its rows
     taken as the driver gives them and converted in bulk, column by column (the time of last
     evidence exactly as :func:`day_of` gives it)."""
+    return _load_state(session, live, student_ids)[0]
+
+
+def _load_state(
+    session: Session, live: LiveCourse, student_ids: Sequence[int], *, stamped: bool = False
+) -> tuple[LearnerState, tuple[Any, ...]]:
+    """:func:`load_state`, and with ``stamped`` the :func:`_stamp` of the rows it read."""
     state = LearnerState.new(len(student_ids), live.course.params)
     if not student_ids:
-        return state
+        return state, (0, None)
     postgres = session.get_bind().dialect.name == "postgresql"
     last = (
         cast(func.extract("epoch", Mastery.last_evidence_at), Float)
         if postgres
         else type_coerce(Mastery.last_evidence_at, String)
     )
+    updated = [type_coerce(Mastery.updated_at, String)] if stamped else []
     rows = plain_rows(
         session,
-        select(*STATE_COLUMNS[:-1], last).where(
+        select(*STATE_COLUMNS[:-1], last, *updated).where(
             Mastery.student_id.in_(student_ids), Mastery.model_version == live.version
         ),
     )
+    stamp = (len(rows), max((r[11] for r in rows), default=None)) if stamped else ()
     if not rows:
-        return state
+        return state, stamp
     table = np.array(rows, dtype=np.float64 if postgres else object)  # one pass over the rows
     values = table[:, :10].astype(np.float64).T
     r = positions(np.asarray(student_ids, dtype=np.int64), values[0].astype(np.int64))
@@ -224,7 +233,7 @@ def load_state(session: Session, live: LiveCourse, student_ids: Sequence[int]) -
     state.peak[r, c], state.hint_rate[r, c] = values[6], values[7]
     state.reviews[r, c], state.mastered_once[r, c] = values[8], values[9] > 0
     state.last_seen[r, c] = _days(table[:, 10], postgres)[keep]
-    return state
+    return state, stamp
 
 
 def plain_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -436,6 +445,8 @@ class _Ahead:
     events: list[dict[str, Any]]
     beliefs: dict[int, dict[str, Any]]
     moment: dt.datetime
+    stamp: tuple[Any, ...] = ()
+    """The :func:`_stamp` of the stored state it was computed from."""
 
 
 def _prepare(
@@ -448,7 +459,8 @@ def _prepare(
 ) -> _Ahead | None:
     """The change that ``observations`` make to the stored state (reads only); None when the
     first is older than the student's latest evidence."""
-    state = load_state(session, live, [student_id])
+    sqlite = session.get_bind().dialect.name != "postgresql"
+    state, stamp = _load_state(session, live, [student_id], stamped=sqlite)
     latest = np.nanmax(state.last_seen) if np.isfinite(state.last_seen).any() else -np.inf
     if observations[0].day < latest:
         return None
@@ -456,7 +468,7 @@ def _prepare(
     events: list[dict[str, Any]] = []
     after = _apply(live, state, student_id, observations, beliefs.get(student_id), events,
                    cause="attempt")  # fmt: skip
-    return _Ahead(state, after, events, beliefs, now or dt.datetime.now(dt.UTC))
+    return _Ahead(state, after, events, beliefs, now or dt.datetime.now(dt.UTC), stamp)
 
 
 def _store(session: Session, live: LiveCourse, student_id: int, ahead: _Ahead) -> StateChange:
@@ -473,12 +485,13 @@ def _stamp(session: Session, live: LiveCourse, student_id: int) -> tuple[Any, ..
     read, keeps every other writer of it out until the commit."""
     if session.get_bind().dialect.name == "postgresql":
         return ()
-    row = session.execute(
-        select(func.count(), func.max(Mastery.updated_at)).where(
+    rows = plain_rows(
+        session,
+        select(func.count(), func.max(type_coerce(Mastery.updated_at, String))).where(
             Mastery.student_id == student_id, Mastery.model_version == live.version
-        )
-    ).one()
-    return tuple(row)
+        ),
+    )
+    return tuple(rows[0])
 
 
 def _apply(
@@ -785,11 +798,11 @@ def record_practice(
     # state that changed meanwhile (a stamp taken before and after tells) is brought up to
     # date again once the lock is held.
     observed = observations_of(session, live, attempts)
-    ahead: dict[int, tuple[tuple[Any, ...], _Ahead | None]] = {}
+    ahead: dict[int, _Ahead | None] = {}
     for sid, obs in sorted(observed.items()):
         if obs:
             lock_student(session, sid)
-            ahead[sid] = (_stamp(session, live, sid), _prepare(session, live, sid, obs, now=now))
+            ahead[sid] = _prepare(session, live, sid, obs, now=now)
     stored_report = record_attempts(session, attempts, known=known)
     report = PracticeReport(**{f.name: getattr(stored_report, f.name)
                                for f in fields(stored_report)})  # fmt: skip
@@ -798,8 +811,8 @@ def record_practice(
         new = [o for o in obs if o.attempt_id in stored]
         if not new:
             continue
-        stamp, change = ahead[sid]
-        if change is not None and new == obs and _stamp(session, live, sid) == stamp:
+        change = ahead[sid]
+        if change is not None and new == obs and _stamp(session, live, sid) == change.stamp:
             report.changes[sid] = _store(session, live, sid, change)
         else:  # some not stored, out of order, or changed meanwhile
             found = apply_observations(session, live, {sid: new}, now=now).get(sid)

@@ -86,9 +86,12 @@ class WebContext:
         live, catalog = self.live(session, framework_id)
         return live.course, catalog
 
-    def live(self, session: Session, framework_id: int) -> tuple[LiveCourse, Catalog]:
-        """The course as the live path serves it (graph, competency ids, model version)."""
-        version = active_version(session, framework_id)
+    def live(
+        self, session: Session, framework_id: int, *, version: int | None = None
+    ) -> tuple[LiveCourse, Catalog]:
+        """The course as the live path serves it (graph, competency ids, model version);
+        ``version``: its live model version, when the caller has just read it."""
+        version = active_version(session, framework_id) if version is None else version
         with self._lock:
             cached = self._courses.get(framework_id)
         if cached is None or cached[0].version != version:

@@ -130,6 +130,14 @@ def _signed_in(
     session: SessionDep,
     csrf: Annotated[str | None, Depends(submitted_csrf)],
 ) -> tuple[User, AuthToken]:
+    return signed_in(request, context, session, csrf)
+
+
+def signed_in(
+    request: Request, context: WebContext, session: Session, csrf: str | None
+) -> tuple[User, AuthToken]:
+    """The user a request signs in as (bearer token or session cookie, with its CSRF token
+    for an unsafe request), and their token; else :class:`NotSignedIn` (or 401, 403)."""
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         found = lookup_token(session, token=authorization[7:].strip(), kind="api")
@@ -183,13 +191,41 @@ class Roles:
         self.roles = frozenset(roles)
 
     async def __call__(self, user: CurrentUser) -> User:  # no worker thread for it
+        return self.check(user)
+
+    def check(self, user: User) -> User:
         if user.role not in self.roles:
             allowed = ", ".join(ROLE_LABELS[r] for r in ROLES if r in self.roles)
             raise HTTPException(403, f"This is open to {allowed} only.")
         return user
 
     def __repr__(self) -> str:
-        return f"Roles({', '.join(sorted(self.roles))})"
+        return f"{type(self).__name__}({', '.join(sorted(self.roles))})"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request signs in with, taken on the event loop; :meth:`user` checks it."""
+
+    request: Request
+    csrf: str | None
+    gate: Roles
+
+    def user(self, session: Session, context: WebContext) -> User:
+        """The signed-in user, if their role passes the gate (as :class:`Roles` would)."""
+        return self.gate.check(signed_in(self.request, context, session, self.csrf)[0])
+
+
+class RolesInRoute(Roles):
+    """A role gate whose sign-in is checked by the route itself, in the worker thread that does
+    the rest of its work (:class:`Credentials`): one thread for the whole request instead of
+    one for the sign-in and another for the route, each a handover between the event loop and
+    a worker that costs more than the sign-in's own read (for the busiest route, an answer)."""
+
+    async def __call__(  # type: ignore[override]  # no worker thread for it
+        self, request: Request, csrf: Annotated[str | None, Depends(submitted_csrf)]
+    ) -> Credentials:
+        return Credentials(request, csrf, self)
 
 
 class _Public:
@@ -215,6 +251,7 @@ Staff = Annotated[User, Depends(STAFF)]
 Leader = Annotated[User, Depends(LEADERS)]
 Teacher = Annotated[User, Depends(TEACHERS)]
 Student = Annotated[User, Depends(STUDENTS)]
+StudentInRoute = Annotated[Credentials, Depends(RolesInRoute("student"))]
 StudentOrTeacher = Annotated[User, Depends(STUDENT_OR_TEACHER)]
 
 MAX_ID = 2**31 - 1

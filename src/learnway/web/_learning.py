@@ -33,6 +33,7 @@ from learnway.store import (
     course_of_student,
     daily_growth,
     day_of,
+    live_course_of_student,
     load_state,
     recommend,
     section_calendar,
@@ -115,6 +116,14 @@ def framework_of(session: Session, student: User) -> int:
     if framework_id is None:
         raise HTTPException(404, f"Student {student.id} is not enrolled in a course with a path.")
     return framework_id
+
+
+def live_of(session: Session, context: WebContext, student: User) -> tuple[LiveCourse, Catalog]:
+    """The student's course as the live path serves it, its model version read with it."""
+    found = live_course_of_student(session, student.id)
+    if found is None:
+        raise HTTPException(404, f"Student {student.id} is not enrolled in a course with a path.")
+    return context.live(session, found[0], version=found[1])
 
 
 def course_for(session: Session, context: WebContext, student: User) -> tuple[CourseGraph, Catalog]:
@@ -217,7 +226,7 @@ def student_calendar(session: Session, student: User) -> SchoolCalendar | None:
 def recommendation_list(
     session: Session, context: WebContext, student: User
 ) -> list[RecommendationOut]:
-    live, catalog = context.live(session, framework_of(session, student))
+    live, catalog = live_of(session, context, student)
     recs: list[Recommendation] = recommend(
         session, live, student.id,
         goals=active_goal_codes(session, student, catalog),

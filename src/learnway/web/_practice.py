@@ -24,7 +24,7 @@ from learnway.store._schema import (
 from learnway.web._catalog import STATUS_LABELS
 from learnway.web._context import StepFacts, WebContext
 from learnway.web._evidence import hints_shown, record_hints_shown, scoped_attempt_id
-from learnway.web._learning import framework_of, mastery_grid
+from learnway.web._learning import live_of, mastery_grid
 from learnway.web._schemas import (
     AnswerIn,
     AnswerOut,
@@ -230,7 +230,7 @@ def submit_answer(
                     "for another answer.",
                 )  # fmt: skip
         correct, reason = verdict.correct, verdict.reason
-        live, catalog = context.live(session, framework_of(session, student))
+        live, catalog = live_of(session, context, student)
         aligned = columns_of_steps(session, live, {step.id}).get(step.id, ())
         hints = (
             earlier.hints_used

@@ -87,14 +87,17 @@ def issue_token(session: Session, *, user: User, kind: str) -> IssuedToken:
 
 def lookup_token(session: Session, *, token: str, kind: str) -> tuple[User, AuthToken] | None:
     """The user behind a live (unexpired, unrevoked) token of this kind, with the token row."""
-    row = session.scalar(
-        select(AuthToken).where(AuthToken.token_hash == _digest(token), AuthToken.kind == kind)
-    )
-    now = dt.datetime.now(dt.UTC)
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    found = session.execute(
+        select(User, AuthToken)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .where(AuthToken.token_hash == _digest(token), AuthToken.kind == kind)
+    ).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.enabled:
+    user, row = found
+    if row.revoked_at is not None or row.expires_at <= dt.datetime.now(dt.UTC):
+        return None
+    if not user.enabled:
         return None
     return user, row
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import tempfile
 import threading
 import webbrowser
@@ -82,9 +84,9 @@ def serve(
 
     With ``sign_in_links``, print sign-in links for the demo's student, teacher and leader (password
     :data:`DEMO_PASSWORD`); with ``open_browser``, open the student's link once the server is up.
-    With ``workers`` above 1, that many web processes share the port (uvicorn's supervisor
-    restarts one that dies); the background job worker runs once, in this process, never in
-    each web process.
+    With ``workers`` above 1, that many web processes share the port, each on a listening
+    socket of its own (:func:`supervise` restarts one that dies); the background job worker
+    runs once, in this process, never in each web process.
     """
     import uvicorn
 
@@ -128,9 +130,56 @@ def serve(
         if app is not None:
             uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()
         else:
-            from uvicorn.supervisors import Multiprocess
-
             config = uvicorn_config(FACTORY, host=host, port=port, workers=workers, factory=True)
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            supervise(config, [listening_socket(host, port) for _ in range(workers)])
     finally:
         stop_worker.set()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` beside others of this user on the same port
+    (``SO_REUSEPORT``): the kernel spreads new connections evenly over them."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def supervise(config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+    """One web process per socket until SIGINT or SIGTERM; one that dies or stops answering
+    its health check is replaced on the same socket.
+
+    Web processes sharing one listening socket do not share its connections: the first to
+    wake accepts every connection waiting, and a client's connection stays with the process
+    that accepted it, so that 32 clients connecting at once were all served by one of two
+    processes while the other idled. With a socket each, the kernel balances them."""
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors.multiprocess import Process
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def started(sock: socket.socket) -> Process:
+        process = Process(config, [sock])
+        process.start()
+        return process
+
+    processes = [started(sock) for sock in sockets]
+    while not stop.wait(0.5):
+        for i, process in enumerate(processes):
+            if process.is_alive(timeout=config.timeout_worker_healthcheck):
+                continue
+            process.kill()
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:  # it would fail again: stop serving
+                stop.set()
+                break
+            processes[i] = started(sockets[i])
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()

@@ -5,10 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from learnway.content import AnswerCheck
+from learnway.store import transaction
+from learnway.store._schema import User
 from learnway.web._access import open_student
-from learnway.web._deps import AnyUser, ContextDep, Id, SessionDep, Student
+from learnway.web._context import WebContext
+from learnway.web._deps import (
+    AnyUser,
+    ContextDep,
+    Credentials,
+    Id,
+    SessionDep,
+    Student,
+    StudentInRoute,
+)
 from learnway.web._practice import check_response, hints_view, item_view, submit_answer
 from learnway.web._schemas import AnswerIn, AnswerOut, HintsOut, ItemOut, Problem
 
@@ -37,12 +50,28 @@ def get_hints(
     response_model=AnswerOut,
     responses={422: {"model": Problem}},
 )
-def post_attempt(
-    step_id: Id, answer: AnswerIn, user: Student, session: SessionDep, context: ContextDep
+async def post_attempt(
+    step_id: Id, answer: AnswerIn, credentials: StudentInRoute, context: ContextDep
 ) -> AnswerOut:
     """Answer a step: checked at once, stored (idempotent by ``attempt_id``), mastery updated.
     With ``kind`` ``worked_example`` the student studied the step's worked example: nothing is
     checked, and the evidence informs learning without counting as right or wrong."""
+    return await run_in_threadpool(_answer, context, credentials, step_id, answer)
+
+
+def _answer(
+    context: WebContext, credentials: Credentials, step_id: int, answer: AnswerIn
+) -> AnswerOut:
+    """The whole answer in one worker thread: sign-in, check, storage, in one transaction."""
+    with transaction(context.engine) as session:
+        user = credentials.user(session, context)
+        return answer_attempt(session, context, user=user, step_id=step_id, answer=answer)
+
+
+def answer_attempt(
+    session: Session, context: WebContext, *, user: User, step_id: int, answer: AnswerIn
+) -> AnswerOut:
+    """A signed-in student's answer (the API's and the practice page's)."""
     if answer.kind == "worked_example":
         verdict = AnswerCheck(False, "Worked example studied.")
     else:  # first: no write of this request waits on the check

@@ -148,7 +148,7 @@ def answer_step(
             AnswerIn,
             {"response": raw, "hints_used": hints, "attempt_id": form.get("attempt_id") or None},
         )
-        result = api.post_attempt(step_id, answer, user, session, context)
+        result = api.answer_attempt(session, context, user=user, step_id=step_id, answer=answer)
     except HTTPException as exc:
         # Nothing was stored: the answer is refused before the attempt is written.
         return _page(
