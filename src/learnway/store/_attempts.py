@@ -118,10 +118,12 @@ def _insert_new(session: Session, attempts: list[AttemptIn]) -> set[str]:
         )
         return set(session.scalars(unnest, columns).all())
     rows = [{name: getattr(a, name) for name in _COLUMNS} for a in attempts]
-    statement = (
-        sqlite.insert(Attempt).on_conflict_do_nothing(index_elements=["id"]).returning(Attempt.id)
-    )
-    return set(session.scalars(statement, rows).all())
+    return set(session.scalars(_SQLITE_INSERT, rows).all())
+
+
+_SQLITE_INSERT = (
+    sqlite.insert(Attempt).on_conflict_do_nothing(index_elements=["id"]).returning(Attempt.id)
+)
 
 
 _LOG_LOCK = 7_310_448_021

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from learnway.frameworks import Competency, Framework
@@ -128,34 +128,38 @@ def load_course(
     )
 
 
-def _first_course(student_id: int, *columns: Any) -> Select[Any]:
+def _first_course(*columns: Any) -> Select[Any]:
+    """The framework of the first course of the student ``student`` (a bound parameter)."""
     return (
         select(Course.framework_id, *columns)
         .join(Section, Section.course_id == Course.id)
         .join(Enrollment, Enrollment.section_id == Section.id)
-        .where(Enrollment.user_id == student_id, Enrollment.role == "student")
+        .where(Enrollment.user_id == bindparam("student"), Enrollment.role == "student")
         .order_by(Section.id)
         .limit(1)
     )
 
 
+_COURSE = _first_course()
+_LIVE_COURSE = _first_course(
+    select(LearnerModelRow.id)
+    .where(LearnerModelRow.framework_id == Course.framework_id,
+           LearnerModelRow.status == "active")
+    .order_by(LearnerModelRow.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)  # fmt: skip
+
+
 def course_of_student(session: Session, student_id: int) -> int | None:
     """The framework of the first course the student is enrolled in, if any."""
-    return session.scalar(_first_course(student_id))
+    return session.scalar(_COURSE, {"student": student_id})
 
 
 def live_course_of_student(session: Session, student_id: int) -> tuple[int, int] | None:
     """The framework of the student's first course and its live model version
     (:func:`learnway.store.active_version`), in one read; None without a course."""
-    version = (
-        select(LearnerModelRow.id)
-        .where(LearnerModelRow.framework_id == Course.framework_id,
-               LearnerModelRow.status == "active")
-        .order_by(LearnerModelRow.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )  # fmt: skip
-    row = session.execute(_first_course(student_id, version)).first()
+    row = session.execute(_LIVE_COURSE, {"student": student_id}).first()
     if row is None or row[0] is None:
         return None
     return int(row[0]), int(row[1] or 0)

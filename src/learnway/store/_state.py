@@ -29,8 +29,11 @@ from numpy.typing import NDArray
 from sqlalchemy import (
     Connection,
     Float,
+    Integer,
     Select,
     String,
+    any_,
+    bindparam,
     cast,
     delete,
     func,
@@ -40,6 +43,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from learnway.learner import Attempt as ModelAttempt
@@ -206,19 +210,11 @@ def _load_state(
     state = LearnerState.new(len(student_ids), live.course.params)
     if not student_ids:
         return state, (0, None)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    last = (
-        cast(func.extract("epoch", Mastery.last_evidence_at), Float)
-        if postgres
-        else type_coerce(Mastery.last_evidence_at, String)
-    )
-    updated = [type_coerce(Mastery.updated_at, String)] if stamped else []
-    rows = plain_rows(
-        session,
-        select(*STATE_COLUMNS[:-1], last, *updated).where(
-            Mastery.student_id.in_(student_ids), Mastery.model_version == live.version
-        ),
-    )
+    dialect = session.get_bind().dialect
+    postgres = dialect.name == "postgresql"
+    stmt, sql = _state_read(dialect, stamped)
+    params = {"students": [int(i) for i in student_ids], "version": live.version}
+    rows = plain_rows(session, stmt, params, sql=sql)
     stamp = (len(rows), max((r[11] for r in rows), default=None)) if stamped else ()
     if not rows:
         return state, stamp
@@ -236,23 +232,60 @@ def _load_state(
     return state, stamp
 
 
-def plain_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+_STATE_READS: dict[tuple[str, bool], tuple[Select[Any], str | None]] = {}
+
+
+def _state_read(dialect: Any, stamped: bool) -> tuple[Select[Any], str | None]:
+    """The read of :func:`_load_state`, built once per dialect (and stamp), its students and
+    model version bound at each call (``students``, ``version``); on PostgreSQL with its SQL,
+    compiled once, the students an array."""
+    key = (dialect.name, stamped)
+    found = _STATE_READS.get(key)
+    if found is None:
+        postgres = dialect.name == "postgresql"
+        if postgres:
+            last = cast(func.extract("epoch", Mastery.last_evidence_at), Float)
+            students = Mastery.student_id == any_(bindparam("students", type_=ARRAY(Integer)))
+        else:
+            last = type_coerce(Mastery.last_evidence_at, String)
+            students = Mastery.student_id.in_(bindparam("students", expanding=True))
+        updated = [type_coerce(Mastery.updated_at, String)] if stamped else []
+        stmt = select(*STATE_COLUMNS[:-1], last, *updated).where(
+            students, Mastery.model_version == bindparam("version")
+        )
+        found = _STATE_READS[key] = (stmt, str(stmt.compile(dialect=dialect)) if postgres else None)
+    return found
+
+
+def plain_rows(
+    session: Session,
+    stmt: Select[*tuple[Any, ...]],
+    params: dict[str, Any] | None = None,
+    *,
+    sql: str | None = None,
+) -> list[tuple[Any, ...]]:
     """The rows of ``stmt`` as plain tuples from the driver, in the session's transaction,
     without a result row object each (for reads of many rows converted in bulk). Columns come
     as the driver types them: no ORM conversion. PostgreSQL sends them in binary, its
-    parameters going to the driver as they are (psycopg adapts numbers, text, dates and
-    aware times itself); SQLite's are bound as SQLAlchemy binds them."""
+    parameters going to the driver as they are (psycopg adapts numbers, text, dates, aware
+    times and lists itself); ``sql``, the statement compiled for it once, saves compiling it
+    again; SQLite's are bound as SQLAlchemy binds them. ``params``: values of the statement's
+    bound parameters."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        result = connection.execute(stmt)
+        result = connection.execute(stmt, params or {})
         try:
             return list(result.cursor.fetchall())
         finally:
             result.close()
-    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    if sql is None:
+        compiled = stmt.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        sql, params = str(compiled), {**compiled.params, **(params or {})}
     driver: Any = connection.connection.driver_connection
     with driver.cursor(binary=True) as cursor:
-        cursor.execute(str(compiled), compiled.params)
+        cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 
@@ -485,13 +518,13 @@ def _stamp(session: Session, live: LiveCourse, student_id: int) -> tuple[Any, ..
     read, keeps every other writer of it out until the commit."""
     if session.get_bind().dialect.name == "postgresql":
         return ()
-    rows = plain_rows(
-        session,
-        select(func.count(), func.max(type_coerce(Mastery.updated_at, String))).where(
-            Mastery.student_id == student_id, Mastery.model_version == live.version
-        ),
-    )
+    rows = plain_rows(session, _STAMP, {"student": student_id, "version": live.version})
     return tuple(rows[0])
+
+
+_STAMP = select(func.count(), func.max(type_coerce(Mastery.updated_at, String))).where(
+    Mastery.student_id == bindparam("student"), Mastery.model_version == bindparam("version")
+)
 
 
 def _apply(

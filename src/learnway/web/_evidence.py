@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -57,7 +57,10 @@ def record_hints_shown(session: Session, *, student_id: int, step_id: int, shown
 
 def hints_shown(session: Session, *, student_id: int, step_id: int) -> int:
     """How many hints of the step the server has shown the student."""
-    shown = session.scalar(
-        select(HintView.shown).where(HintView.student_id == student_id, HintView.step_id == step_id)
-    )
+    shown = session.scalar(_SHOWN, {"student": student_id, "step": step_id})
     return shown or 0
+
+
+_SHOWN = select(HintView.shown).where(
+    HintView.student_id == bindparam("student"), HintView.step_id == bindparam("step")
+)

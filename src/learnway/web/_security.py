@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy import bindparam, case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -85,13 +85,17 @@ def issue_token(session: Session, *, user: User, kind: str) -> IssuedToken:
     return IssuedToken(token, csrf, now + life)
 
 
+_TOKEN_USER = (
+    select(User, AuthToken)
+    .join(AuthToken, AuthToken.user_id == User.id)
+    .where(AuthToken.token_hash == bindparam("digest"), AuthToken.kind == bindparam("kind"))
+)
+"""Every request's sign-in: built once, its SQL and cache key reused."""
+
+
 def lookup_token(session: Session, *, token: str, kind: str) -> tuple[User, AuthToken] | None:
     """The user behind a live (unexpired, unrevoked) token of this kind, with the token row."""
-    found = session.execute(
-        select(User, AuthToken)
-        .join(AuthToken, AuthToken.user_id == User.id)
-        .where(AuthToken.token_hash == _digest(token), AuthToken.kind == kind)
-    ).first()
+    found = session.execute(_TOKEN_USER, {"digest": _digest(token), "kind": kind}).first()
     if found is None:
         return None
     user, row = found
