@@ -109,21 +109,9 @@ def _insert_new(session: Session, attempts: list[AttemptIn]) -> set[str]:
         # transaction-scoped locks taken before looking for it in every partition.
         columns = {name: [getattr(a, name) for a in attempts] for name in _COLUMNS}
         _lock_ids(session, columns["id"])
-        casts = ", ".join(f"CAST(:{name} AS {_PG_ARRAYS[name]}[])" for name in _COLUMNS)
-        unnest = text(
-            f"INSERT INTO attempts ({', '.join(_COLUMNS)}) "
-            f"SELECT * FROM unnest({casts}) AS u({', '.join(_COLUMNS)}) "
-            "WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = u.id) "
-            "ON CONFLICT DO NOTHING RETURNING id"
-        )
-        return set(session.scalars(unnest, columns).all())
+        return set(session.scalars(_PG_INSERT, columns).all())
     rows = [{name: getattr(a, name) for name in _COLUMNS} for a in attempts]
     return set(session.scalars(_SQLITE_INSERT, rows).all())
-
-
-_SQLITE_INSERT = (
-    sqlite.insert(Attempt).on_conflict_do_nothing(index_elements=["id"]).returning(Attempt.id)
-)
 
 
 _LOG_LOCK = 7_310_448_021
@@ -138,23 +126,12 @@ def _lock_ids(session: Session, ids: list[str]) -> None:
     import of many ids takes the log lock alone, exclusively (as many locks would not fit in
     the server's lock table)."""
     if len(ids) > _FEW:
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOG_LOCK})
-        return
-    if len(ids) == 1:  # a live answer: both locks in one round trip, in this order
-        session.execute(
-            text("SELECT pg_advisory_xact_lock_shared(:k), "
-                 "pg_advisory_xact_lock(hashtextextended(:id, 7))"),
-            {"k": _LOG_LOCK, "id": ids[0]},
-        )  # fmt: skip
-        return
-    session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": _LOG_LOCK})
-    session.execute(
-        text(
-            "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
-            "hashtextextended(i, 7) AS h FROM unnest(CAST(:id AS varchar[])) AS i ORDER BY 1) AS o"
-        ),
-        {"id": ids},
-    )
+        session.execute(_LOCK_LOG, {"k": _LOG_LOCK})
+    elif len(ids) == 1:  # a live answer: both locks in one round trip, in this order
+        session.execute(_LOCK_ONE, {"k": _LOG_LOCK, "id": ids[0]})
+    else:
+        session.execute(_LOCK_SHARED, {"k": _LOG_LOCK})
+        session.execute(_LOCK_EACH, {"id": ids})
 
 
 _PG_ARRAYS = {
@@ -170,6 +147,27 @@ _PG_ARRAYS = {
     "response": "text",
     "kind": "varchar",
 }
+
+
+_PG_INSERT = text(
+    f"INSERT INTO attempts ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {_PG_ARRAYS[name]}[])" for name in _COLUMNS)
+    + f") AS u({', '.join(_COLUMNS)}) "
+    "WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = u.id) "
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
+_SQLITE_INSERT = (
+    sqlite.insert(Attempt).on_conflict_do_nothing(index_elements=["id"]).returning(Attempt.id)
+)
+_LOCK_LOG = text("SELECT pg_advisory_xact_lock(:k)")
+_LOCK_ONE = text(
+    "SELECT pg_advisory_xact_lock_shared(:k), pg_advisory_xact_lock(hashtextextended(:id, 7))"
+)
+_LOCK_SHARED = text("SELECT pg_advisory_xact_lock_shared(:k)")
+_LOCK_EACH = text(
+    "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
+    "hashtextextended(i, 7) AS h FROM unnest(CAST(:id AS varchar[])) AS i ORDER BY 1) AS o"
+)
 
 
 def _invalid(a: AttemptIn) -> str | None:

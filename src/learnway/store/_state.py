@@ -437,7 +437,10 @@ def lock_student(session: Session, student_id: int) -> None:
     """Serialize writers of one student's state. PostgreSQL locks the student's row; SQLite
     already holds the database's write lock once the attempt is inserted."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(User.id).where(User.id == student_id).with_for_update())
+        session.execute(_LOCK_STUDENT, {"student": student_id})
+
+
+_LOCK_STUDENT = select(User.id).where(User.id == bindparam("student")).with_for_update()
 
 
 @dataclass(frozen=True)
