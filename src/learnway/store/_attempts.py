@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -111,7 +111,7 @@ def _insert_new(session: Session, attempts: list[AttemptIn]) -> set[str]:
         _lock_ids(session, columns["id"])
         return set(session.scalars(_PG_INSERT, columns).all())
     rows = [{name: getattr(a, name) for name in _COLUMNS} for a in attempts]
-    return set(session.scalars(_SQLITE_INSERT, rows).all())
+    return set(session.connection().execute(_SQLITE_INSERT, rows).scalars().all())
 
 
 _LOG_LOCK = 7_310_448_021
@@ -156,8 +156,9 @@ _PG_INSERT = text(
     "WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = u.id) "
     "ON CONFLICT DO NOTHING RETURNING id"
 )
-_SQLITE_INSERT = (
-    sqlite.insert(Attempt).on_conflict_do_nothing(index_elements=["id"]).returning(Attempt.id)
+_ATTEMPTS: Table = Attempt.__table__  # type: ignore[assignment]
+_SQLITE_INSERT = (  # into the table, not the entity: no ORM bulk insert around it
+    sqlite.insert(_ATTEMPTS).on_conflict_do_nothing(index_elements=["id"]).returning(_ATTEMPTS.c.id)
 )
 _LOCK_LOG = text("SELECT pg_advisory_xact_lock(:k)")
 _LOCK_ONE = text(
