@@ -209,7 +209,7 @@ def _load_state(
     """:func:`load_state`, and with ``stamped`` the :func:`_stamp` of the rows it read."""
     state = LearnerState.new(len(student_ids), live.course.params)
     if not student_ids:
-        return state, (0, None)
+        return state, (0, None) if stamped else ()
     dialect = session.get_bind().dialect
     postgres = dialect.name == "postgresql"
     stmt, sql = _state_read(dialect, stamped)
@@ -243,6 +243,7 @@ def _state_read(dialect: Any, stamped: bool) -> tuple[Select[Any], str | None]:
     found = _STATE_READS.get(key)
     if found is None:
         postgres = dialect.name == "postgresql"
+        last: Any
         if postgres:
             last = cast(func.extract("epoch", Mastery.last_evidence_at), Float)
             students = Mastery.student_id == any_(bindparam("students", type_=ARRAY(Integer)))
@@ -495,8 +496,8 @@ def _prepare(
 ) -> _Ahead | None:
     """The change that ``observations`` make to the stored state (reads only); None when the
     first is older than the student's latest evidence."""
-    sqlite = session.get_bind().dialect.name != "postgresql"
-    state, stamp = _load_state(session, live, [student_id], stamped=sqlite)
+    on_sqlite = session.get_bind().dialect.name != "postgresql"  # PostgreSQL needs no stamp
+    state, stamp = _load_state(session, live, [student_id], stamped=on_sqlite)
     latest = np.nanmax(state.last_seen) if np.isfinite(state.last_seen).any() else -np.inf
     if observations[0].day < latest:
         return None
