@@ -52,9 +52,9 @@ MAX_DEGREE = 60
 MAX_TOWER = 2
 """The most exponents with a variable in them that may be stacked (``2^{3^x}`` is two)."""
 MAX_TERMS = 400
-"""The most terms an answer may have once multiplied out (``(a+b+c+d+1)^{14}`` has 3,060). A
-limit of 1,000 let through answers that took about the checker's whole time limit to compare,
-so whether they were checked or refused depended on the machine's load."""
+"""The most terms an answer may have once multiplied out (``(a+b+c+d+1)^{14}`` has 3,060):
+well below the size at which comparing two answers takes about the checker's whole time limit,
+so that whether an answer is checked or refused never depends on the machine's load."""
 
 
 class AnswerParseError(ValueError):

@@ -127,7 +127,8 @@ def live_of(session: Session, context: WebContext, student: User) -> tuple[LiveC
 
 
 def course_for(session: Session, context: WebContext, student: User) -> tuple[CourseGraph, Catalog]:
-    return context.course(session, framework_of(session, student))
+    live, catalog = live_of(session, context, student)
+    return live.course, catalog
 
 
 def competency_state(catalog: Catalog, grid: MasteryGrid, row: int, col: int) -> CompetencyState:

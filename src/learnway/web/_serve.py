@@ -154,8 +154,8 @@ def supervise(config: uvicorn.Config, sockets: list[socket.socket]) -> None:
 
     Web processes sharing one listening socket do not share its connections: the first to
     wake accepts every connection waiting, and a client's connection stays with the process
-    that accepted it, so that 32 clients connecting at once were all served by one of two
-    processes while the other idled. With a socket each, the kernel balances them."""
+    that accepted it, so that clients connecting at once could all be served by one process
+    while the others idled. With a socket each, the kernel balances them."""
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors.multiprocess import Process
 
