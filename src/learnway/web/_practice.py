@@ -7,7 +7,7 @@ import uuid
 
 import numpy as np
 from fastapi import HTTPException
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from learnway.content import AnswerCheck, AnswerTooLarge, CheckerBusy
@@ -200,6 +200,17 @@ def check_response(
         raise HTTPException(422, f"The answer could not be read: {exc}") from exc
 
 
+_EARLIER = select(
+    Attempt.student_id,
+    Attempt.step_id,
+    Attempt.response,
+    Attempt.hints_used,
+    Attempt.timestamp,
+    Attempt.duration_s,
+).where(Attempt.id == bindparam("id"))
+"""What an answer needs of an earlier attempt with its id (an answer sent again)."""
+
+
 def submit_answer(
     session: Session,
     context: WebContext,
@@ -219,7 +230,7 @@ def submit_answer(
     with session.no_autoflush:
         step = step_facts(session, context, step_id)
         stored_id = scoped_attempt_id(student.id, answer.attempt_id) if answer.attempt_id else None
-        earlier = session.get(Attempt, stored_id) if stored_id else None
+        earlier = session.execute(_EARLIER, {"id": stored_id}).first() if stored_id else None
         if earlier is not None:
             same = (earlier.student_id, earlier.step_id, earlier.response) == (
                 student.id, step.id, answer.response,
