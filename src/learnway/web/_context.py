@@ -102,9 +102,16 @@ class WebContext:
             )
             with self._lock:
                 self._courses[framework_id] = cached
-            # The course stays for the life of the process: move it, and everything else
-            # long-lived, out of the collector's sight, so that full collections triggered by
-            # large responses do not scan it again (they doubled the heatmap's time).
-            gc.collect()
-            gc.freeze()
+            # The course stays for the life of the process (full collections triggered by
+            # large responses scanned it again and doubled the heatmap's time).
+            keep_for_life()
         return cached
+
+
+def keep_for_life() -> None:
+    """Move every object made so far out of the garbage collector's sight (:func:`gc.freeze`),
+    once a process has built what it keeps until it ends (the application, a course): a full
+    collection would otherwise scan all of it again each time, and no request of the process
+    moves while it does."""
+    gc.collect()
+    gc.freeze()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import socket
@@ -61,14 +60,12 @@ def app_from_environment() -> FastAPI:
 
 def ready_to_serve(app: FastAPI) -> None:
     """What a web process does once its application is built, before the first request: the
-    answer checkers started, and every object made so far (the modules, the content, the
-    routes: several hundred thousand) moved out of the garbage collector's sight
-    (:func:`gc.freeze`). They live as long as the process, and each full collection would
-    otherwise scan them all again, stopping every request of the process for a few hundred
-    milliseconds, several times a minute under load."""
+    answer checkers started, and the modules, content and routes kept out of the garbage
+    collector's sight (:func:`learnway.web._context.keep_for_life`)."""
+    from learnway.web._context import keep_for_life
+
     app.state.web.checker.warm()
-    gc.collect()
-    gc.freeze()
+    keep_for_life()
 
 
 def _prepare_processes(engine: Engine) -> None:
