@@ -411,11 +411,26 @@ def _write(
     moment: dt.datetime,
 ) -> None:
     """Write the state of the marked cells (upsert) and the events."""
+    _put(session, _state_rows(live, state, cells, student_ids, moment), events)
+
+
+def _state_rows(
+    live: LiveCourse,
+    state: LearnerState,
+    cells: NDArray[np.bool_],
+    student_ids: Sequence[int],
+    moment: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The stored rows of the marked cells, with their status at ``moment``."""
     status = mastery_status(state, live.policy, day_of(moment))
-    rows = [
+    return [
         _row(live, state, r, c, student_ids[r], STATUS_NAMES[Status(int(status[r, c]))], moment)
         for r, c in zip(*(x.tolist() for x in np.nonzero(cells)), strict=True)
     ]
+
+
+def _put(session: Session, rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    """Upsert state rows (:func:`_state_rows`) and append events, in batches."""
     for start in range(0, len(rows), 5000):
         _upsert(session, rows[start : start + 5000])
     for start in range(0, len(events), 5000):
@@ -470,7 +485,7 @@ def advance(
         state = load_state(session, live, [student_id])
         return StateChange(state, state)
     ahead = _prepare(session, live, student_id, observations, now=now)
-    return None if ahead is None else _store(session, live, student_id, ahead)
+    return None if ahead is None else _store(session, live, ahead)
 
 
 @dataclass(frozen=True)
@@ -480,6 +495,8 @@ class _Ahead:
     before: LearnerState
     after: LearnerState
     events: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+    """The state rows to write (:func:`_state_rows` of the changed cells)."""
     beliefs: dict[int, dict[str, Any]]
     moment: dt.datetime
     stamp: tuple[Any, ...] = ()
@@ -505,13 +522,15 @@ def _prepare(
     events: list[dict[str, Any]] = []
     after = _apply(live, state, student_id, observations, beliefs.get(student_id), events,
                    cause="attempt")  # fmt: skip
-    return _Ahead(state, after, events, beliefs, now or dt.datetime.now(dt.UTC), stamp)
+    moment = now or dt.datetime.now(dt.UTC)
+    rows = _state_rows(live, after, _changed(state, after), [student_id], moment)
+    return _Ahead(state, after, events, rows, beliefs, moment, stamp)
 
 
-def _store(session: Session, live: LiveCourse, student_id: int, ahead: _Ahead) -> StateChange:
-    """Write a change computed by :func:`_prepare`."""
-    changed = _changed(ahead.before, ahead.after)
-    _write(session, live, ahead.after, changed, [student_id], ahead.events, ahead.moment)
+def _store(session: Session, live: LiveCourse, ahead: _Ahead) -> StateChange:
+    """Write a change computed by :func:`_prepare` (nothing left to compute: on SQLite every
+    other writer waits while it runs)."""
+    _put(session, ahead.rows, ahead.events)
     _save_model_states(session, live, ahead.beliefs, ahead.moment)
     return StateChange(ahead.before, ahead.after)
 
@@ -850,7 +869,7 @@ def record_practice(
             continue
         change = ahead[sid]
         if change is not None and new == obs and _stamp(session, live, sid) == change.stamp:
-            report.changes[sid] = _store(session, live, sid, change)
+            report.changes[sid] = _store(session, live, change)
         else:  # some not stored, out of order, or changed meanwhile
             found = apply_observations(session, live, {sid: new}, now=now).get(sid)
             if found is not None:

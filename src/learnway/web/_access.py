@@ -117,15 +117,24 @@ def audit(
     action: str | None = None,
 ) -> None:  # fmt: skip
     """Record that ``actor`` viewed (or changed, exported) one student's data through
-    ``resource`` (the route, never the data)."""
-    session.add(
-        AuditEvent(
-            actor_id=actor.id,
-            student_id=student_id,
-            action=action or ("change" if change else "view"),
-            resource=audit_resource(resource),
-        )
-    )
+    ``resource`` (the route, never the data), written with the session's next flush."""
+    session.add(AuditEvent(**audit_record(actor=actor, student_id=student_id, resource=resource,
+                                          change=change, action=action)))  # fmt: skip
+
+
+def audit_record(
+    *, actor: User, student_id: int, resource: str, change: bool = False,
+    action: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The row :func:`audit` writes, for a caller that inserts it with its own writes
+    (``insert(AuditEvent)``)."""
+    return {
+        "at": dt.datetime.now(dt.UTC),
+        "actor_id": actor.id,
+        "student_id": student_id,
+        "action": action or ("change" if change else "view"),
+        "resource": audit_resource(resource),
+    }
 
 
 def audit_many(session: Session, *, actor: User, student_ids: Iterable[int], resource: str) -> None:
@@ -148,9 +157,11 @@ def open_student(
     resource: str,
     change: bool = False,
     action: str | None = None,
+    audited: bool = True,
 ) -> User:
     """The student with this id if ``actor`` may see them (and change, with ``change``);
-    records the access in the audit log (as ``action`` when given: ``export``, ``delete``).
+    records the access in the audit log (as ``action`` when given: ``export``, ``delete``),
+    unless the caller writes that record itself (``audited`` false: :func:`audit_record`).
     Otherwise 404, as for an unknown id."""
     disabled_too = action in ("export", "delete")
     if actor.role == "student" and actor.id == student_id and actor.enabled:
@@ -167,10 +178,11 @@ def open_student(
         raise HTTPException(404, f"There is no student {student_id} that you can see.")
     if change and actor.role not in ("student", "teacher"):
         raise HTTPException(403, "Only the student and their teachers can change this.")
-    audit(
-        session, actor=actor, student_id=student.id, resource=resource, change=change,
-        action=action,
-    )  # fmt: skip
+    if audited:
+        audit(
+            session, actor=actor, student_id=student.id, resource=resource, change=change,
+            action=action,
+        )  # fmt: skip
     return student
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import numpy as np
 from fastapi import HTTPException
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from learnway.content import AnswerCheck, AnswerTooLarge, CheckerBusy
@@ -25,6 +26,7 @@ from learnway.web._catalog import STATUS_LABELS
 from learnway.web._context import StepFacts, WebContext
 from learnway.web._evidence import hints_shown, record_hints_shown, scoped_attempt_id
 from learnway.web._learning import live_of, mastery_grid
+from learnway.web._models import AuditEvent
 from learnway.web._schemas import (
     AnswerIn,
     AnswerOut,
@@ -209,6 +211,8 @@ _EARLIER = select(
     Attempt.duration_s,
 ).where(Attempt.id == bindparam("id"))
 """What an answer needs of an earlier attempt with its id (an answer sent again)."""
+_AUDIT_EVENTS: Table = AuditEvent.__table__  # type: ignore[assignment]
+_AUDIT = insert(_AUDIT_EVENTS)  # into the table, not the entity: no ORM bulk insert around it
 
 
 def submit_answer(
@@ -219,55 +223,60 @@ def submit_answer(
     step_id: int,
     answer: AnswerIn,
     verdict: AnswerCheck,
+    access: dict[str, Any],
 ) -> AnswerOut:
     """Store the attempt of a checked response (``check_response``) and update mastery.
 
-    Everything the answer needs is read first, with nothing pending written: on SQLite the
-    first write takes the database's one write lock until the transaction commits, so the
-    writes come last, together (the attempt, the state, its events, the audit record of the
-    request), and are committed at once, before the answer's response is built. The change of
-    mastery shown is the one the update made (no second read of the student's state)."""
-    with session.no_autoflush:
-        step = step_facts(session, context, step_id)
-        stored_id = scoped_attempt_id(student.id, answer.attempt_id) if answer.attempt_id else None
-        earlier = session.execute(_EARLIER, {"id": stored_id}).first() if stored_id else None
-        if earlier is not None:
-            same = (earlier.student_id, earlier.step_id, earlier.response) == (
-                student.id, step.id, answer.response,
-            )  # fmt: skip
-            if not same:
-                raise HTTPException(
-                    422, f"The attempt was refused: you already used id {answer.attempt_id} "
-                    "for another answer.",
+    Everything the answer needs is read and computed first, with nothing pending written: on
+    SQLite the first write takes the database's one write lock until the transaction commits,
+    so the writes come last, together (the attempt, the state, its events, ``access``: the
+    audit record of the request, from ``web._access.audit_record``), and are committed at
+    once, before the answer's response is built. The change of mastery shown is the one the
+    update made (no second read of the student's state)."""
+    with context.answer_writers:  # a few answers stored at once per process
+        with session.no_autoflush:
+            step = step_facts(session, context, step_id)
+            stored_id = (
+                scoped_attempt_id(student.id, answer.attempt_id) if answer.attempt_id else None
+            )
+            earlier = session.execute(_EARLIER, {"id": stored_id}).first() if stored_id else None
+            if earlier is not None:
+                same = (earlier.student_id, earlier.step_id, earlier.response) == (
+                    student.id, step.id, answer.response,
                 )  # fmt: skip
-        correct, reason = verdict.correct, verdict.reason
-        live, catalog = live_of(session, context, student)
-        aligned = columns_of_steps(session, live, {step.id}).get(step.id, ())
-        hints = (
-            earlier.hints_used
-            if earlier
-            else hints_shown(session, student_id=student.id, step_id=step.id)
+                if not same:
+                    raise HTTPException(
+                        422, f"The attempt was refused: you already used id {answer.attempt_id} "
+                        "for another answer.",
+                    )  # fmt: skip
+            correct, reason = verdict.correct, verdict.reason
+            live, catalog = live_of(session, context, student)
+            aligned = columns_of_steps(session, live, {step.id}).get(step.id, ())
+            hints = (
+                earlier.hints_used
+                if earlier
+                else hints_shown(session, student_id=student.id, step_id=step.id)
+            )
+        attempt = AttemptIn(
+            id=stored_id or f"web-{uuid.uuid4().hex}",
+            student_id=student.id,
+            step_id=step.id,
+            correct=correct,
+            timestamp=earlier.timestamp if earlier else dt.datetime.now(dt.UTC),
+            source="web",
+            score=1.0 if correct else 0.0,
+            hints_used=hints,
+            duration_s=earlier.duration_s if earlier else answer.duration_s,
+            response=answer.response,
+            kind=answer.kind,
         )
-    attempt = AttemptIn(
-        id=stored_id or f"web-{uuid.uuid4().hex}",
-        student_id=student.id,
-        step_id=step.id,
-        correct=correct,
-        timestamp=earlier.timestamp if earlier else dt.datetime.now(dt.UTC),
-        source="web",
-        score=1.0 if correct else 0.0,
-        hints_used=hints,
-        duration_s=earlier.duration_s if earlier else answer.duration_s,
-        response=answer.response,
-        kind=answer.kind,
-    )
-    with session.no_autoflush:  # what is pending (the audit record) is written at commit
         report = record_practice(
             session, live.course, live.framework_id, [attempt], live=live, known=True
         )
-    if report.refused:
-        raise HTTPException(422, f"The attempt was refused: {report.refused[0].message}")
-    session.commit()
+        if report.refused:
+            raise HTTPException(422, f"The attempt was refused: {report.refused[0].message}")
+        session.execute(_AUDIT, [access])
+        session.commit()
     change = report.changes.get(student.id)
     if change is None:  # a duplicate, or queued for a replay: the state did not move
         before = after = mastery_grid(session, context, catalog, [student.id], live=live)

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from learnway.content import AnswerCheck
 from learnway.store import transaction
 from learnway.store._schema import User
-from learnway.web._access import open_student
+from learnway.web._access import audit_record, open_student
 from learnway.web._context import WebContext
 from learnway.web._deps import (
     AnyUser,
@@ -78,8 +78,8 @@ def answer_attempt(
         verdict = check_response(
             session, context, student_id=user.id, step_id=step_id, response=answer.response
         )
-    student = open_student(session, actor=user, student_id=user.id, resource="attempt", change=True)
-    with context.answer_writers:  # a few answers stored at once per process
-        return submit_answer(
-            session, context, student=student, step_id=step_id, answer=answer, verdict=verdict
-        )
+    student = open_student(session, actor=user, student_id=user.id, resource="attempt",
+                           change=True, audited=False)  # fmt: skip
+    access = audit_record(actor=user, student_id=student.id, resource="attempt", change=True)
+    return submit_answer(session, context, student=student, step_id=step_id, answer=answer,
+                         verdict=verdict, access=access)  # fmt: skip
