@@ -102,13 +102,17 @@ def mastery_grid(
     live = live or context.live(session, catalog.framework_id)[0]
     state = load_state(session, live, student_ids) if state is None else state
     now = day_of(dt.datetime.now(dt.UTC))
-    seen = state.evidence > 0
     return MasteryGrid(
-        p=np.where(seen, state.p_known, np.nan),
+        p=shown_p(state),
         evidence=state.attempts.copy(),
         status=STATUS_TEXT[mastery_status(state, live.policy, now)],
         last=state.last_seen.copy(),
     )
+
+
+def shown_p(state: LearnerState) -> NDArray[np.float64]:
+    """The probabilities a grid shows: none (nan) where there is no evidence yet."""
+    return np.where(state.evidence > 0, state.p_known, np.nan)
 
 
 def framework_of(session: Session, student: User) -> int:

@@ -25,7 +25,7 @@ from learnway.store._schema import (
 from learnway.web._catalog import STATUS_LABELS
 from learnway.web._context import StepFacts, WebContext
 from learnway.web._evidence import hints_shown, record_hints_shown, scoped_attempt_id
-from learnway.web._learning import live_of, mastery_grid
+from learnway.web._learning import live_of, mastery_grid, shown_p
 from learnway.web._models import AuditEvent
 from learnway.web._schemas import (
     AnswerIn,
@@ -277,17 +277,13 @@ def submit_answer(
             raise HTTPException(422, f"The attempt was refused: {report.refused[0].message}")
         session.execute(_AUDIT, [access])
         session.commit()
-    change = report.changes.get(student.id)
-    if change is None:  # a duplicate, or queued for a replay: the state did not move
-        before = after = mastery_grid(session, context, catalog, [student.id], live=live)
-    else:
-        before = mastery_grid(session, context, catalog, [student.id], state=change.before,
-                              live=live)  # fmt: skip
-        after = mastery_grid(session, context, catalog, [student.id], state=change.after,
-                             live=live)  # fmt: skip
+    change = report.changes.get(student.id)  # none: a duplicate, or queued for a replay
+    after = mastery_grid(session, context, catalog, [student.id],
+                         state=change.after if change else None, live=live)  # fmt: skip
+    before = shown_p(change.before) if change else after.p
     changes = []
     for col in aligned:
-        b, a = before.p[0, col], after.p[0, col]
+        b, a = before[0, col], after.p[0, col]
         status = str(after.status[0, col])
         changes.append(
             MasteryChange(
