@@ -146,3 +146,24 @@ def test_every_view_of_a_student_is_audited(app: FastAPI) -> None:
     assert len(events) == 6
     assert {e.actor_id for e in events} == {user_id(engine, "teacher")}
     assert {e.action for e in events} == {"view"}
+
+
+def test_an_answer_is_audited_once_with_its_writes(app: FastAPI) -> None:
+    client = api_client(app, "student03")
+    me = client.get("/api/v1/me").json()["user"]["id"]
+    recs = client.get(f"/api/v1/students/{me}/recommendations").json()["recommendations"]
+    key = next(r["item"] for r in recs if r["item"])
+    step = client.get(f"/api/v1/items/{key}").json()["steps"][0]["id"]
+
+    def changes() -> list[AuditEvent]:
+        with transaction(engine_of(app)) as session:
+            return list(session.scalars(select(AuditEvent).where(
+                AuditEvent.student_id == me, AuditEvent.action == "change")))  # fmt: skip
+
+    body = {"response": "7", "attempt_id": "audited-attempt-01"}
+    assert client.post(f"/api/v1/steps/{step}/attempts", json=body).status_code == 200
+    (record,) = changes()
+    assert record.actor_id == me and f"/steps/{step}/attempts" in record.resource
+    refused = client.post(f"/api/v1/steps/{step}/attempts", json={**body, "response": "8"})
+    assert refused.status_code == 422
+    assert len(changes()) == 1  # a refused answer writes nothing, its audit record neither
