@@ -7,9 +7,10 @@ seed: a pilot cohort (other students, the same content) is taught by the fixed s
 *deployed configuration* is what :func:`learnway.paths.select_configuration` selects from the
 pilot's attempts (the function ``learnway calibrate`` runs on a school's), run with the
 placement check, exactly as the live path runs it; it is compared on fresh students with the
-fixed 4-per-competency sequence, a plain BKT planner in course order (the same fitted BKT) and
-the oracle. Attempts to master the course are followed to a cap, the same for every policy,
-and their median is censored (see :func:`censored_median`).
+fixed 4-per-competency sequence, a plain BKT planner in course order (the content's BKT
+parameters, without forgetting) and the oracle. Attempts to master the course are followed
+to a cap, the same for every policy, and their median is censored (see
+:func:`censored_median`).
 """
 
 from __future__ import annotations
