@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -202,8 +202,10 @@ def _raw(connection: Any) -> Any:
     return getattr(connection, "dbapi_connection", connection)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session(engine: Engine) -> Session:
+    """A session on ``engine`` whose objects stay readable after its commit (a plain
+    ``Session``: a ``sessionmaker`` would build a new class each time)."""
+    return Session(engine, expire_on_commit=False)
 
 
 @contextmanager
@@ -211,7 +213,7 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work is committed at the end, or rolled back on any error. The caller
     may commit earlier (a live answer commits its writes at once); what follows is then a new
     transaction, committed or rolled back at the end in the same way."""
-    with make_sessionmaker(engine)() as session:
+    with make_session(engine) as session:
         try:
             yield session
         except BaseException:

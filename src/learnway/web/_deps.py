@@ -19,7 +19,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from learnway.store import make_sessionmaker
+from learnway.store import make_session
 from learnway.store._schema import ROLES, User
 from learnway.web._context import WebContext
 from learnway.web._models import AuthToken
@@ -77,7 +77,7 @@ async def _session(context: ContextDep) -> AsyncIterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error.
     The session is opened on the event loop (it touches the database only when used) and
     ended in a worker thread of its own (:data:`SESSION_ENDS`)."""
-    session = make_sessionmaker(context.engine)()
+    session = make_session(context.engine)
     try:
         yield session
     except BaseException:
