@@ -216,9 +216,8 @@ class LearnerState:
 def is_mastered(state: LearnerState, policy: MasteryPolicy) -> NDArray[np.bool_]:
     """Mastered now: probability at the threshold, with direct evidence (the competency's own
     attempts, at least one) and ``min_evidence`` in all (own attempts plus credit)."""
-    thr = policy.thresholds(state.shape[1])
     return (
-        (state.p_known >= thr)
+        (state.p_known >= policy.threshold)  # one value, or one per competency
         & (state.attempts >= 1)
         & (np.maximum(state.evidence, state.attempts) >= policy.min_evidence)
     )
@@ -238,8 +237,8 @@ def is_durable(state: LearnerState, policy: MasteryPolicy) -> NDArray[np.bool_]:
 def predicted_recall(state: LearnerState, policy: MasteryPolicy, now: float | Float) -> Float:
     """The planner's forgetting curve: ``2 ** (-elapsed / half_life)``; 1 where never seen."""
     half_life = policy.half_life_days * policy.half_life_growth ** state.reviews.astype(float)
-    elapsed = np.clip(now - state.last_seen, 0.0, None)
-    recall = np.exp2(-np.nan_to_num(elapsed, nan=0.0) / half_life)
+    elapsed = np.fmax(now - state.last_seen, 0.0)  # 0 where never seen (nan)
+    recall = np.exp2(-elapsed / half_life)
     return np.asarray(recall, dtype=np.float64)
 
 
@@ -257,7 +256,7 @@ def mastery_status(
     status = np.full(state.shape, Status.PRACTICING, dtype=np.int8)
     status[(state.attempts == 0) & (state.evidence == 0)] = Status.NOT_STARTED
     credited = (state.attempts == 0) & (state.evidence > 0)
-    status[credited & (state.p_known >= policy.thresholds(state.shape[1]))] = Status.LIKELY_KNOWN
+    status[credited & (state.p_known >= policy.threshold)] = Status.LIKELY_KNOWN
     status[stuck & ~mastered] = Status.STUCK
     status[mastered] = Status.MASTERED
     status[mastered & (recall < policy.review_recall)] = Status.DUE_FOR_REVIEW
