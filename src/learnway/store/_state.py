@@ -209,13 +209,13 @@ def _load_state(
     """:func:`load_state`, and with ``stamped`` the :func:`_stamp` of the rows it read."""
     state = LearnerState.new(len(student_ids), live.course.params)
     if not student_ids:
-        return state, (0, None) if stamped else ()
+        return state, ()
     dialect = session.get_bind().dialect
     postgres = dialect.name == "postgresql"
     stmt, sql = _state_read(dialect, stamped)
     params = {"students": [int(i) for i in student_ids], "version": live.version}
     rows = plain_rows(session, stmt, params, sql=sql)
-    stamp = (len(rows), max((r[11] for r in rows), default=None)) if stamped else ()
+    stamp = tuple(tuple(r) for r in rows) if stamped else ()
     if not rows:
         return state, stamp
     table = np.array(rows, dtype=np.float64 if postgres else object)  # one pass over the rows
@@ -536,18 +536,15 @@ def _store(session: Session, live: LiveCourse, ahead: _Ahead) -> StateChange:
 
 
 def _stamp(session: Session, live: LiveCourse, student_id: int) -> tuple[Any, ...]:
-    """What changes whenever the student's stored state does: its rows and their latest
-    update. Nothing on PostgreSQL, where the student's row lock, taken before the state is
-    read, keeps every other writer of it out until the commit."""
+    """The student's stored state rows as read, each with its last update: any other writer's
+    change of them shows, whatever its clock (a time of update set by a replay, or a clock
+    behind, never hides it). Nothing on PostgreSQL, where the student's row lock, taken before
+    the state is read, keeps every other writer of it out until the commit."""
     if session.get_bind().dialect.name == "postgresql":
         return ()
-    rows = plain_rows(session, _STAMP, {"student": student_id, "version": live.version})
-    return tuple(rows[0])
-
-
-_STAMP = select(func.count(), func.max(type_coerce(Mastery.updated_at, String))).where(
-    Mastery.student_id == bindparam("student"), Mastery.model_version == bindparam("version")
-)
+    stmt, sql = _state_read(session.get_bind().dialect, True)
+    rows = plain_rows(session, stmt, {"students": [student_id], "version": live.version}, sql=sql)
+    return tuple(tuple(r) for r in rows)
 
 
 def _apply(
