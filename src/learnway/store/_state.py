@@ -212,7 +212,7 @@ def _load_state(
         return state, ()
     dialect = session.get_bind().dialect
     postgres = dialect.name == "postgresql"
-    stmt, sql = _state_read(dialect, stamped)
+    stmt, sql = _state_read(dialect)
     params = {"students": [int(i) for i in student_ids], "version": live.version}
     rows = plain_rows(session, stmt, params, sql=sql)
     stamp = tuple(tuple(r) for r in rows) if stamped else ()
@@ -232,15 +232,14 @@ def _load_state(
     return state, stamp
 
 
-_STATE_READS: dict[tuple[str, bool], tuple[Select[Any], str | None]] = {}
+_STATE_READS: dict[str, tuple[Select[Any], str | None]] = {}
 
 
-def _state_read(dialect: Any, stamped: bool) -> tuple[Select[Any], str | None]:
-    """The read of :func:`_load_state`, built once per dialect (and stamp), its students and
-    model version bound at each call (``students``, ``version``); on PostgreSQL with its SQL,
-    compiled once, the students an array."""
-    key = (dialect.name, stamped)
-    found = _STATE_READS.get(key)
+def _state_read(dialect: Any) -> tuple[Select[Any], str | None]:
+    """The read of :func:`_load_state`, built once per dialect, its students and model version
+    bound at each call (``students``, ``version``); on PostgreSQL with its SQL, compiled once,
+    the students an array."""
+    found = _STATE_READS.get(dialect.name)
     if found is None:
         postgres = dialect.name == "postgresql"
         last: Any
@@ -250,11 +249,11 @@ def _state_read(dialect: Any, stamped: bool) -> tuple[Select[Any], str | None]:
         else:
             last = type_coerce(Mastery.last_evidence_at, String)
             students = Mastery.student_id.in_(bindparam("students", expanding=True))
-        updated = [type_coerce(Mastery.updated_at, String)] if stamped else []
-        stmt = select(*STATE_COLUMNS[:-1], last, *updated).where(
+        stmt = select(*STATE_COLUMNS[:-1], last).where(
             students, Mastery.model_version == bindparam("version")
         )
-        found = _STATE_READS[key] = (stmt, str(stmt.compile(dialect=dialect)) if postgres else None)
+        sql = str(stmt.compile(dialect=dialect)) if postgres else None
+        found = _STATE_READS[dialect.name] = (stmt, sql)
     return found
 
 
@@ -536,13 +535,13 @@ def _store(session: Session, live: LiveCourse, ahead: _Ahead) -> StateChange:
 
 
 def _stamp(session: Session, live: LiveCourse, student_id: int) -> tuple[Any, ...]:
-    """The student's stored state rows as read, each with its last update: any other writer's
-    change of them shows, whatever its clock (a time of update set by a replay, or a clock
-    behind, never hides it). Nothing on PostgreSQL, where the student's row lock, taken before
-    the state is read, keeps every other writer of it out until the commit."""
+    """The student's stored state rows as read: any other writer's change of them shows,
+    whatever its clock says (a time of update, set by a replay or by a clock behind, could
+    hide it). Nothing on PostgreSQL, where the student's row lock, taken before the state is
+    read, keeps every other writer of it out until the commit."""
     if session.get_bind().dialect.name == "postgresql":
         return ()
-    stmt, sql = _state_read(session.get_bind().dialect, True)
+    stmt, sql = _state_read(session.get_bind().dialect)
     rows = plain_rows(session, stmt, {"students": [student_id], "version": live.version}, sql=sql)
     return tuple(tuple(r) for r in rows)
 
