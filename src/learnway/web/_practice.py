@@ -234,29 +234,26 @@ def submit_answer(
     once, before the answer's response is built. The change of mastery shown is the one the
     update made (no second read of the student's state)."""
     with context.answer_writers:  # a few answers stored at once per process
-        with session.no_autoflush:
-            step = step_facts(session, context, step_id)
-            stored_id = (
-                scoped_attempt_id(student.id, answer.attempt_id) if answer.attempt_id else None
-            )
-            earlier = session.execute(_EARLIER, {"id": stored_id}).first() if stored_id else None
-            if earlier is not None:
-                same = (earlier.student_id, earlier.step_id, earlier.response) == (
-                    student.id, step.id, answer.response,
+        step = step_facts(session, context, step_id)
+        stored_id = scoped_attempt_id(student.id, answer.attempt_id) if answer.attempt_id else None
+        earlier = session.execute(_EARLIER, {"id": stored_id}).first() if stored_id else None
+        if earlier is not None:
+            same = (earlier.student_id, earlier.step_id, earlier.response) == (
+                student.id, step.id, answer.response,
+            )  # fmt: skip
+            if not same:
+                raise HTTPException(
+                    422, f"The attempt was refused: you already used id {answer.attempt_id} "
+                    "for another answer.",
                 )  # fmt: skip
-                if not same:
-                    raise HTTPException(
-                        422, f"The attempt was refused: you already used id {answer.attempt_id} "
-                        "for another answer.",
-                    )  # fmt: skip
-            correct, reason = verdict.correct, verdict.reason
-            live, catalog = live_of(session, context, student)
-            aligned = columns_of_steps(session, live, {step.id}).get(step.id, ())
-            hints = (
-                earlier.hints_used
-                if earlier
-                else hints_shown(session, student_id=student.id, step_id=step.id)
-            )
+        correct, reason = verdict.correct, verdict.reason
+        live, catalog = live_of(session, context, student)
+        aligned = columns_of_steps(session, live, {step.id}).get(step.id, ())
+        hints = (
+            earlier.hints_used
+            if earlier
+            else hints_shown(session, student_id=student.id, step_id=step.id)
+        )
         attempt = AttemptIn(
             id=stored_id or f"web-{uuid.uuid4().hex}",
             student_id=student.id,
