@@ -235,3 +235,55 @@ def test_the_limits_are_checked() -> None:
         WorkerPool(nap, workers=0)
     with pytest.raises(ValueError, match="time_limit_s"):
         WorkerPool(nap, time_limit_s=0)
+
+
+def test_a_call_on_an_event_loop_keeps_the_loop_serving_and_keeps_the_limits() -> None:
+    import asyncio
+
+    pool = WorkerPool(nap, workers=1, time_limit_s=0.5)
+
+    async def main() -> tuple[float, int, float]:
+        ticks = 0
+
+        async def ticking() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(ticking())
+        napped = await pool.call_async(seconds=0.3)
+        ticker.cancel()
+        started = time.perf_counter()
+        with pytest.raises(LimitExceeded, match=r"within 0\.5 s of CPU time"):
+            await pool.call_async(seconds=30.0)
+        return napped, ticks, time.perf_counter() - started
+
+    try:
+        napped, ticks, stopped_after = asyncio.run(main())
+        assert napped == 0.3
+        assert ticks >= 10, "the loop stood still while the worker computed"
+        assert stopped_after < 2.5
+        assert pool.killed == 1
+        assert pool.call(seconds=0.01) == 0.01  # the replacement answers
+    finally:
+        pool.close()
+
+
+def test_the_answer_checker_gives_the_same_verdicts_on_an_event_loop() -> None:
+    import asyncio
+
+    checker = AnswerChecker(workers=1, time_limit_s=5.0)
+    cases = [("x+1", "1+x"), ("x+1", "x+2"), (r"$$\frac{1}{2}$$", "0.5"), ("2x", "x*2")]
+    try:
+        for expected, response in cases:
+            given = {"answer_type": "arithmetic", "problem_type": "TextBox",
+                     "expected": [expected], "response": response}  # fmt: skip
+            assert asyncio.run(checker.check_async(key=1, **given)) == checker.check(**given)
+        with pytest.raises(AnswerTooLarge):
+            asyncio.run(checker.check_async(
+                answer_type="arithmetic", problem_type="TextBox", expected=["x"],
+                response=BOMBS[0],
+            ))  # fmt: skip
+    finally:
+        checker.close()

@@ -98,3 +98,30 @@ def test_the_log_is_copied_back_in_the_background_not_in_a_writers_commit(
         time.sleep(0.1)
     assert database.stat().st_size >= before + 2_000_000
     engine.dispose()
+
+
+def test_without_waiting_a_taken_turn_is_refused_at_once_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    from learnway.store import NO_WAIT_S, WouldWait, without_waiting
+
+    first = make_engine(f"sqlite:///{tmp_path}/school.db")  # as two server processes would
+    second = make_engine(f"sqlite:///{tmp_path}/school.db")
+    with first.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (n INTEGER)"))
+    with first.connect() as holder:
+        holder.execute(text("INSERT INTO notes VALUES (1)"))  # the turn is taken
+        started = time.perf_counter()
+        with pytest.raises(WouldWait), without_waiting(), second.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM notes")).scalar() == 0
+            connection.execute(text("INSERT INTO notes VALUES (2)"))
+        waited = time.perf_counter() - started
+        holder.commit()
+    assert NO_WAIT_S <= waited < 1.0
+    with without_waiting(), second.begin() as connection:  # a free turn is taken as ever
+        connection.execute(text("INSERT INTO notes VALUES (3)"))
+    with second.connect() as connection:
+        stored = connection.execute(text("SELECT n FROM notes ORDER BY n")).scalars().all()
+    assert stored == [1, 3]
+    first.dispose()
+    second.dispose()

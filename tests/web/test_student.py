@@ -167,3 +167,51 @@ def test_an_answer_is_audited_once_with_its_writes(app: FastAPI) -> None:
     refused = client.post(f"/api/v1/steps/{step}/attempts", json={**body, "response": "8"})
     assert refused.status_code == 422
     assert len(changes()) == 1  # a refused answer writes nothing, its audit record neither
+
+
+def test_an_answer_that_finds_its_turn_taken_is_stored_once_after_the_other_writer(
+    app: FastAPI,
+) -> None:
+    """Answers are stored on the event loop only when that needs no waiting; one that finds
+    another writer in its way (SQLite's write turn, or its student's row locked on PostgreSQL)
+    is stored in a worker thread once the other writer is done."""
+    import fcntl
+    import os
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    client = api_client(app, "student03")
+    me = client.get("/api/v1/me").json()["user"]["id"]
+    recs = client.get(f"/api/v1/students/{me}/recommendations").json()["recommendations"]
+    step = client.get(f"/api/v1/items/{next(r['item'] for r in recs if r['item'])}").json()
+    step_id = step["steps"][0]["id"]
+    engine = engine_of(app)
+    held_s = 0.4
+    if engine.dialect.name == "sqlite":
+        gate = os.open(f"{engine.url.database}.writer", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(gate, fcntl.LOCK_EX)  # as another server process's writer would
+        release = threading.Timer(held_s, fcntl.flock, args=(gate, fcntl.LOCK_UN))
+    else:
+        other = engine.connect()
+        other.execute(text("SELECT id FROM users WHERE id = :me FOR UPDATE"), {"me": me})
+        release = threading.Timer(held_s, other.commit)
+    started = time.perf_counter()
+    release.start()
+    try:
+        body = {"response": _right_answer(app, step_id), "attempt_id": "turn-taken-01"}
+        answered = client.post(f"/api/v1/steps/{step_id}/attempts", json=body)
+        waited = time.perf_counter() - started
+    finally:
+        release.join()
+        if engine.dialect.name == "sqlite":
+            os.close(gate)
+        else:
+            other.close()
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["recorded"] and answered.json()["correct"]
+    assert waited >= held_s, "the answer was stored while another writer held the turn"
+    with transaction(engine) as session:
+        stored = session.scalars(select(Attempt.id).where(Attempt.student_id == me)).all()
+    assert sum(i.endswith("turn-taken-01") for i in stored) == 1

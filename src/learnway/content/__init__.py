@@ -12,6 +12,7 @@ from learnway.content._answers import (
     AnswerTooLarge,
     check_answer,
     parse_answer,
+    quick_check,
 )
 from learnway.content._checker import AnswerChecker, CheckerBusy
 from learnway.content._model import ANSWER_TYPES, PROBLEM_TYPES, Course, Hint, Item, Step
@@ -31,5 +32,6 @@ __all__ = [
     "Step",
     "check_answer",
     "parse_answer",
+    "quick_check",
     "read_oatutor",
 ]

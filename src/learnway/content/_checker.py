@@ -20,6 +20,7 @@ mechanism, for any importable module-level function.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -29,7 +30,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import recv_handle
 from typing import Any, Generic, TypeVar
@@ -53,6 +54,29 @@ def _cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+async def _readable(connection: Connection, timeout_s: float) -> bool:
+    """Whether ``connection`` has something to read within ``timeout_s``, waited for on the
+    running event loop."""
+    if connection.poll(0):
+        return True
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+    fd = connection.fileno()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)
+    try:
+        await asyncio.wait_for(ready, timeout_s)
+    except TimeoutError:
+        pass
+    finally:
+        loop.remove_reader(fd)
+    return connection.poll(0)
 
 
 class LimitExceeded(RuntimeError):
@@ -190,26 +214,56 @@ class WorkerPool(Generic[T]):
             worker.connection.send(kwargs)
             started, cpu_before = time.monotonic(), _cpu_seconds(worker.pid)
             while not worker.connection.poll(_POLL_S):
-                wall = time.monotonic() - started
-                cpu = _cpu_seconds(worker.pid)
-                used = wall if cpu is None or cpu_before is None else cpu - cpu_before
-                if used > self.time_limit_s or wall > self.wall_limit_s:
-                    raise LimitExceeded(
-                        f"no result within {self.time_limit_s:g} s of CPU time "
-                        f"({self.wall_limit_s:g} s by the clock)"
-                    )
-                if not demoted and max(used, wall) > self.slow_after_s:
-                    demoted = self._demote(worker)
-                    if not demoted:
-                        raise LimitExceeded("too many slow calls at once")
+                demoted = self._overdue(worker, started, cpu_before, demoted)
             status, value = worker.connection.recv()
-            if status == "memory":
-                raise LimitExceeded(f"more than {self.memory_limit_mb} MiB needed")
-            healthy = True
+            healthy = status != "memory"
         except (EOFError, OSError) as exc:  # the worker died: killed by the system, or crashed
             raise LimitExceeded("the worker stopped") from exc
         finally:
             self._release(worker, healthy=healthy, demoted=demoted)
+        return self._result(status, value)
+
+    async def call_async(self, **kwargs: Any) -> T:
+        """:meth:`call` for a caller on an event loop, which goes on serving while the worker
+        computes; when no worker is idle, the wait for one is in a thread."""
+        with self._ready:
+            worker = self._idle.pop() if self._idle and not self._closed else None
+        if worker is None:
+            return await asyncio.to_thread(self.call, **kwargs)
+        demoted = healthy = False
+        try:
+            worker.connection.send(kwargs)
+            started, cpu_before = time.monotonic(), _cpu_seconds(worker.pid)
+            while not await _readable(worker.connection, _POLL_S):
+                demoted = self._overdue(worker, started, cpu_before, demoted)
+            status, value = worker.connection.recv()
+            healthy = status != "memory"
+        except (EOFError, OSError) as exc:
+            raise LimitExceeded("the worker stopped") from exc
+        finally:
+            self._release(worker, healthy=healthy, demoted=demoted)
+        return self._result(status, value)
+
+    def _overdue(self, worker: _Worker, started: float, cpu_before: float | None,
+                 demoted: bool) -> bool:  # fmt: skip
+        """Whether the call is now demoted; LimitExceeded past a limit."""
+        wall = time.monotonic() - started
+        cpu = _cpu_seconds(worker.pid)
+        used = wall if cpu is None or cpu_before is None else cpu - cpu_before
+        if used > self.time_limit_s or wall > self.wall_limit_s:
+            raise LimitExceeded(
+                f"no result within {self.time_limit_s:g} s of CPU time "
+                f"({self.wall_limit_s:g} s by the clock)"
+            )
+        if not demoted and max(used, wall) > self.slow_after_s:
+            demoted = self._demote(worker)
+            if not demoted:
+                raise LimitExceeded("too many slow calls at once")
+        return demoted
+
+    def _result(self, status: str, value: Any) -> T:
+        if status == "memory":
+            raise LimitExceeded(f"more than {self.memory_limit_mb} MiB needed")
         if status == "error":
             raise value
         result: T = value
@@ -355,13 +409,26 @@ class AnswerChecker:
         quick = quick_check(**kwargs)
         if quick is not None:
             return quick
+        with self._one_at_a_time(key):
+            return self._pool.call(**kwargs)
+
+    async def check_async(self, *, key: object = None, **kwargs: Any) -> AnswerCheck:
+        """:meth:`check` for a caller on an event loop, which goes on serving meanwhile."""
+        quick = quick_check(**kwargs)
+        if quick is not None:
+            return quick
+        with self._one_at_a_time(key):
+            return await self._pool.call_async(**kwargs)
+
+    @contextlib.contextmanager
+    def _one_at_a_time(self, key: object) -> Iterator[None]:
         if key is not None:
             with self._lock:
                 if key in self._checking:
                     raise CheckerBusy("another answer of yours is still being checked")
                 self._checking.add(key)
         try:
-            return self._pool.call(**kwargs)
+            yield
         except LimitExceeded as exc:
             raise AnswerTooLarge() from exc
         finally:

@@ -19,6 +19,8 @@ from learnway.store._calibrate import (
     calibrate_course,
 )
 from learnway.store._engine import (
+    NO_WAIT_S,
+    WouldWait,
     current_revision,
     has_schema,
     make_engine,
@@ -26,6 +28,8 @@ from learnway.store._engine import (
     normalize_url,
     transaction,
     upgrade,
+    wait_limit,
+    without_waiting,
 )
 from learnway.store._experiments import (
     OUTCOMES,
@@ -78,6 +82,7 @@ __all__ = [
     "BUILD_JOB",
     "JOB_HANDLERS",
     "MASTERED_NAMES",
+    "NO_WAIT_S",
     "OUTCOMES",
     "REPLAY_JOB",
     "STATUS_NAMES",
@@ -88,6 +93,7 @@ __all__ = [
     "ExperimentError",
     "ImportReport",
     "LiveCourse",
+    "WouldWait",
     "active_version",
     "analyze_experiment",
     "attempt_table",
@@ -140,5 +146,7 @@ __all__ = [
     "transaction",
     "updating_students",
     "upgrade",
+    "wait_limit",
+    "without_waiting",
     "work",
 ]

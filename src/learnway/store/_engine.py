@@ -10,6 +10,7 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,46 @@ def normalize_url(url: str) -> str:
 
 POOL_SIZE = 10
 """Connections kept open in an engine's pool."""
-POOL_OVERFLOW = 30
+POOL_OVERFLOW = 31
 """Connections opened beyond those when more are needed at once, closed when given back: with
-``POOL_SIZE`` as many as the threads a web process runs its routes on (40, Starlette's thread
-pool), so that no request waits for a connection while others hold theirs (an answer holds its
-connection while it is checked)."""
+``POOL_SIZE`` one more than the threads a web process runs its routes on (40, Starlette's thread
+pool) and its event loop (where answers run, :func:`without_waiting`), so that no request waits
+for a connection while others hold theirs (an answer holds its connection while it is checked)."""
+
+
+class WouldWait(Exception):
+    """Raised under :func:`without_waiting` where the work would have to wait longer than
+    ``NO_WAIT_S`` for its turn to write (SQLite's write turn, taken by another writer). It comes
+    before the transaction's first write: the caller runs the work again where waiting is
+    harmless (a worker thread)."""
+
+
+NO_WAIT_S = 0.02
+"""The longest work under :func:`without_waiting` waits for SQLite's write turn (another
+answer holds it for about a millisecond)."""
+_NO_WAITING: ContextVar[bool] = ContextVar("learnway_no_waiting", default=False)
+
+
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """Work done here waits for no other writer; it raises :class:`WouldWait` instead.
+
+    For work run on a web process's event loop on SQLite, whose statements are calls into a
+    library in the process (PostgreSQL's are round trips over the network, which the loop must
+    not wait for): an answer stored there costs no handing over between threads, and one that
+    finds the write turn taken for longer than ``NO_WAIT_S`` (:func:`wait_limit`) goes to a
+    worker thread."""
+    token = _NO_WAITING.set(True)
+    try:
+        yield
+    finally:
+        _NO_WAITING.reset(token)
+
+
+def wait_limit() -> float | None:
+    """How long work may wait for a turn here: without limit, or ``NO_WAIT_S`` under
+    :func:`without_waiting`."""
+    return NO_WAIT_S if _NO_WAITING.get() else None
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -133,7 +169,8 @@ class _WriteGate:
     processes), and is woken the moment the writer before it commits or rolls back. The gate
     is held from the transaction's first write to its end, exactly as SQLite's own lock; a
     turn not given within the busy timeout is not waited for longer (SQLite then decides, as
-    without the gate), so that the gate can delay a writer but never block it for good."""
+    without the gate), so that the gate can delay a writer but never block it for good. Under
+    :func:`without_waiting` a turn not given within ``NO_WAIT_S`` raises :class:`WouldWait`."""
 
     def __init__(self, database: Path) -> None:
         self.path = database.with_name(database.name + ".writer")
@@ -168,12 +205,18 @@ class _WriteGate:
         raw = _raw(conn.connection)
         if raw is self._holder or statement.lstrip()[:9].upper().startswith(_READS):
             return
-        if not self._turn.acquire(timeout=BUSY_TIMEOUT_S):
+        limit = wait_limit()
+        if not self._turn.acquire(timeout=BUSY_TIMEOUT_S if limit is None else limit):
+            if limit is not None:
+                raise WouldWait("another writer of this process has the write turn")
             return  # another connection of this thread, or a stalled writer: SQLite decides
         try:
             if self._file is None:
                 self._file = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._file, fcntl.LOCK_EX)
+            if limit is None:
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+            else:
+                _flock_within(self._file, limit)
         except BaseException:
             self._turn.release()
             raise
@@ -195,6 +238,19 @@ class _WriteGate:
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
         self._turn.release()
+
+
+def _flock_within(file: int, seconds: float) -> None:
+    """An exclusive ``flock`` of ``file`` taken within ``seconds``, or :class:`WouldWait`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise WouldWait("another process has the write turn") from None
+            time.sleep(0.0002)
 
 
 def _raw(connection: Any) -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -11,8 +13,16 @@ from fastapi import HTTPException
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from learnway.content import AnswerCheck, AnswerTooLarge, CheckerBusy
-from learnway.store import AttemptIn, columns_of_steps, hint_limit, item_variant, record_practice
+from learnway.content import AnswerCheck, AnswerTooLarge, CheckerBusy, quick_check
+from learnway.store import (
+    AttemptIn,
+    WouldWait,
+    columns_of_steps,
+    hint_limit,
+    item_variant,
+    record_practice,
+    wait_limit,
+)
 from learnway.store._schema import (
     Attempt,
     CompetencyRow,
@@ -42,6 +52,10 @@ TOO_LARGE = (
     "and try again."
 )
 BUSY = "Your answer could not be checked just now and was not recorded; try again in a moment."
+
+
+class NeedsChecker(WouldWait):
+    """Under ``store.without_waiting``: the response needs a checker's worker process."""
 
 
 def _item(session: Session, item_key: str) -> ItemRow:
@@ -183,17 +197,38 @@ def check_response(
     Call it before the request writes anything: a check may take up to its time limit, and
     meanwhile the request must hold no write lock (SQLite has one for the whole database). An
     answer too large to check, or one that finds every checker busy, is refused here, before
-    anything is recorded; the student may answer again."""
-    step = step_facts(session, context, step_id)
+    anything is recorded; the student may answer again. Under ``store.without_waiting`` a
+    response that needs a worker process raises :class:`NeedsChecker`
+    (:func:`check_response_async` checks it)."""
+    given = _check_of(step_facts(session, context, step_id), response)
+    with _refusals():
+        quick = quick_check(**given)  # decided at once, here, when it needs no symbolic work
+        if quick is not None:
+            return quick
+        if wait_limit() is not None:
+            raise NeedsChecker("the answer needs a checker's worker process")
+        return context.checker.check(key=student_id, **given)
+
+
+async def check_response_async(
+    context: WebContext, *, student_id: int, step: StepFacts, response: str
+) -> AnswerCheck:
+    """:func:`check_response` on the event loop, which serves other requests meanwhile."""
+    with _refusals():
+        return await context.checker.check_async(key=student_id, **_check_of(step, response))
+
+
+def _check_of(step: StepFacts, response: str) -> dict[str, Any]:
+    return {"answer_type": step.answer_type, "problem_type": step.problem_type,
+            "expected": list(step.answers), "response": response,
+            "choices": list(step.choices) or None}  # fmt: skip
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A check that cannot be done, refused with its reason (nothing is recorded)."""
     try:
-        return context.checker.check(
-            key=student_id,
-            answer_type=step.answer_type,
-            problem_type=step.problem_type,
-            expected=list(step.answers),
-            response=response,
-            choices=list(step.choices) or None,
-        )
+        yield
     except AnswerTooLarge as exc:
         raise HTTPException(422, TOO_LARGE) from exc
     except CheckerBusy as exc:
@@ -233,7 +268,9 @@ def submit_answer(
     audit record of the request, from ``web._access.audit_record``), and are committed at
     once, before the answer's response is built. The change of mastery shown is the one the
     update made (no second read of the student's state)."""
-    with context.answer_writers:  # a few answers stored at once per process
+    if not context.answer_writers.acquire(timeout=wait_limit()):
+        raise WouldWait("this process stores as many answers at once as it may")
+    try:  # a few answers stored at once per process
         step = step_facts(session, context, step_id)
         stored_id = scoped_attempt_id(student.id, answer.attempt_id) if answer.attempt_id else None
         earlier = session.execute(_EARLIER, {"id": stored_id}).first() if stored_id else None
@@ -274,6 +311,8 @@ def submit_answer(
             raise HTTPException(422, f"The attempt was refused: {report.refused[0].message}")
         session.execute(_AUDIT, [access])
         session.commit()
+    finally:
+        context.answer_writers.release()
     change = report.changes.get(student.id)  # none: a duplicate, or queued for a replay
     after = mastery_grid(session, context, catalog, [student.id],
                          state=change.after if change else None, live=live)  # fmt: skip

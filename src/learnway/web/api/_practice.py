@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from learnway.content import AnswerCheck
-from learnway.store import transaction
+from learnway.store import WouldWait, transaction, without_waiting
 from learnway.store._schema import User
 from learnway.web._access import audit_record, open_student
 from learnway.web._context import WebContext
@@ -22,7 +22,15 @@ from learnway.web._deps import (
     Student,
     StudentInRoute,
 )
-from learnway.web._practice import check_response, hints_view, item_view, submit_answer
+from learnway.web._practice import (
+    NeedsChecker,
+    check_response,
+    check_response_async,
+    hints_view,
+    item_view,
+    step_facts,
+    submit_answer,
+)
 from learnway.web._schemas import AnswerIn, AnswerOut, HintsOut, ItemOut, Problem
 
 router = APIRouter(tags=["practice"], responses={404: {"model": Problem}})
@@ -55,26 +63,71 @@ async def post_attempt(
 ) -> AnswerOut:
     """Answer a step: checked at once, stored (idempotent by ``attempt_id``), mastery updated.
     With ``kind`` ``worked_example`` the student studied the step's worked example: nothing is
-    checked, and the evidence informs learning without counting as right or wrong."""
-    return await run_in_threadpool(_answer, context, credentials, step_id, answer)
+    checked, and the evidence informs learning without counting as right or wrong.
+
+    On SQLite, whose statements are calls into a library in the process, the answer is stored
+    here, on the event loop, when that needs no waiting (``store.without_waiting``): no handing
+    over to a thread and back, which costs more than most answers take. A response that needs
+    symbolic checking is checked first, in a checker's worker process, while the loop serves
+    other requests; an answer that would wait for the write turn is stored in a worker thread.
+    On PostgreSQL, where every statement is a round trip, the whole answer runs in a worker
+    thread."""
+    if context.engine.dialect.name != "sqlite":
+        return await run_in_threadpool(_answer, context, credentials, step_id, answer)
+    verdict = None
+    for _ in range(2):  # the second time with the verdict of a symbolic check
+        try:
+            with without_waiting():
+                return _answer(context, credentials, step_id, answer, verdict)
+        except NeedsChecker:
+            verdict = await _check(context, credentials, step_id, answer)
+        except WouldWait:
+            break
+    return await run_in_threadpool(_answer, context, credentials, step_id, answer, verdict)
 
 
 def _answer(
-    context: WebContext, credentials: Credentials, step_id: int, answer: AnswerIn
+    context: WebContext,
+    credentials: Credentials,
+    step_id: int,
+    answer: AnswerIn,
+    verdict: AnswerCheck | None = None,
 ) -> AnswerOut:
-    """The whole answer in one worker thread: sign-in, check, storage, in one transaction."""
+    """The whole answer: sign-in, check (unless ``verdict`` is given), storage, in one
+    transaction."""
     with transaction(context.engine) as session:
         user = credentials.user(session, context)
-        return answer_attempt(session, context, user=user, step_id=step_id, answer=answer)
+        return answer_attempt(
+            session, context, user=user, step_id=step_id, answer=answer, verdict=verdict
+        )
+
+
+async def _check(
+    context: WebContext, credentials: Credentials, step_id: int, answer: AnswerIn
+) -> AnswerCheck:
+    """A signed-in student's response checked in a worker process, nothing stored."""
+    with without_waiting(), transaction(context.engine) as session:
+        student_id = credentials.user(session, context).id
+        step = step_facts(session, context, step_id)
+    return await check_response_async(
+        context, student_id=student_id, step=step, response=answer.response
+    )
 
 
 def answer_attempt(
-    session: Session, context: WebContext, *, user: User, step_id: int, answer: AnswerIn
+    session: Session,
+    context: WebContext,
+    *,
+    user: User,
+    step_id: int,
+    answer: AnswerIn,
+    verdict: AnswerCheck | None = None,
 ) -> AnswerOut:
-    """A signed-in student's answer (the API's and the practice page's)."""
+    """A signed-in student's answer (the API's and the practice page's); ``verdict``: its
+    check, when done already."""
     if answer.kind == "worked_example":
         verdict = AnswerCheck(False, "Worked example studied.")
-    else:  # first: no write of this request waits on the check
+    elif verdict is None:  # first: no write of this request waits on the check
         verdict = check_response(
             session, context, student_id=user.id, step_id=step_id, response=answer.response
         )
