@@ -78,7 +78,7 @@ def test_one_configuration_from_an_attempts_table():
     assert config.params.p_learn[-2] == config.params.p_learn[-1] == 0.123
     assert config.params.p_learn[0] != 0.123
     policy = config.policy(MasteryPolicy())
-    assert policy.durable_days == 2 and 0.5 <= policy.review_recall <= 0.9
+    assert policy.durable_days == 1 and 0.5 <= policy.review_recall <= 0.9
     stored = config.stored_settings(codes)
     again = stored_policy(stored, codes)
     np.testing.assert_allclose(again.half_life_days, policy.half_life_days)

@@ -169,6 +169,23 @@ def test_reviews_consolidate_before_the_deadline():
     assert next(r for r in near if r.is_review).reasons[0].code == "review_due"
 
 
+def test_nothing_is_consolidated_past_the_deadline_on_a_school_calendar():
+    import datetime as dt
+
+    from learnway.paths import SchoolCalendar
+
+    every = make_planner()
+    planner = Planner(
+        every.graph, every.bank, every.params,
+        calendar=SchoolCalendar(dt.date(2026, 11, 23), "1010100"),
+    )  # fmt: skip
+    state = state_with(planner, ["count", "add"], last_seen=0.0)
+    # recall 0.71 (not due by the spaced-review rule): due in the last school days before the
+    # deadline, but not once the deadline has passed (no school days left is no reason)
+    assert any(r.is_review for r in planner.recommend(state, 3.0, deadline=5.0))
+    assert all(not r.is_review for r in planner.recommend(state, 3.0, deadline=2.0))
+
+
 def test_deadline_reason_names_the_date():
     import datetime as dt
 

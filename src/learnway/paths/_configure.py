@@ -15,7 +15,11 @@ on a day clock or ``timestamp``).
 3. The memory model (:class:`learnway.paths.MemoryModel`) fitted on the spaced answers, with
    the BKT guess and slip: each competency's half-life and the growth per day of practice.
 4. The review target (:func:`learnway.paths.review_target`): the recall at which reviewing
-   needs the fewest attempts for the retention asked, given the fitted learning rate.
+   needs the fewest attempts for the retention asked (``retention``, the mean predicted recall
+   between reviews: 0.7), given the fitted learning rate.
+5. Mastery opens a competency's successors at once (``durable_days`` 1): in both simulated
+   worlds, holding successors back until a later day confirmed the mastery cost more attempts
+   to master the course than it saved (``durable_days=2`` asks for that confirmation).
 """
 
 from __future__ import annotations
@@ -113,9 +117,10 @@ def select_configuration(
     min_attempts: int = 100,
     min_students: int = 10,
     horizon_days: float = 60.0,
-    retention: float = 0.8,
+    retention: float = 0.7,
     threshold: float = 0.85,
     min_evidence: float = 2.0,
+    durable_days: int = 1,
     n_restarts: int = 3,
     random_state: int = 0,
     defaults: BKTParams | None = None,
@@ -194,7 +199,7 @@ def select_configuration(
         "half_life_days": [round(float(h), 4) for h in half_lives],
         "half_life_growth": round(float(max(memory.growth_, 1.0)), 4),
         "review_recall": target,
-        "durable_days": 2,
+        "durable_days": durable_days,
     }
     figures = {
         "attempts": len(table),

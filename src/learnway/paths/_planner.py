@@ -256,7 +256,9 @@ class Planner:
             due = status == Status.DUE_FOR_REVIEW
             level = pol.review_recall
             left = None if deadline is None else deadline - now
-            if deadline is not None and self.calendar is not None:
+            if deadline is not None and self.calendar is not None and now <= deadline:
+                # School days left; past the deadline (which the count clips to 0) there is
+                # nothing to consolidate for.
                 left = float(self.calendar.school_days_between(now, deadline))
             if left is not None and 0 <= left <= cfg.consolidate_days:
                 level = max(level, cfg.consolidate_recall)
