@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,11 @@ class WebContext:
     other computes). More would only compete for the interpreter, which runs one thread's
     Python at a time: a writer holding SQLite's write lock then waits behind every other
     thread for each statement."""
+    answer_threads: ThreadPoolExecutor = field(init=False)
+    """The threads in which the API stores answers on PostgreSQL, as many as
+    ``answer_writers``: each answer is handed to one that is free, or queued on the event loop
+    for the next (``web.api._practice``), rather than given to a thread of its own that would
+    wait for its turn among the others."""
 
     def __post_init__(self) -> None:
         self.checker = AnswerChecker(
@@ -73,6 +79,7 @@ class WebContext:
         )
         writers = 1 if self.engine.dialect.name == "sqlite" else 2
         self.answer_writers = threading.BoundedSemaphore(writers)
+        self.answer_threads = ThreadPoolExecutor(writers, thread_name_prefix="learnway-answer")
         self.login_by_user = RateLimiter(limit=5, window_s=60.0)
         self.login_by_address = RateLimiter(limit=100, window_s=60.0)
 

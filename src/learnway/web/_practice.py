@@ -55,7 +55,12 @@ BUSY = "Your answer could not be checked just now and was not recorded; try agai
 
 
 class NeedsChecker(WouldWait):
-    """Under ``store.without_waiting``: the response needs a checker's worker process."""
+    """Under ``store.without_waiting``: the response needs a checker's worker process
+    (:func:`check_response_async`, with the student and step given here)."""
+
+    def __init__(self, student_id: int, step: StepFacts) -> None:
+        super().__init__("the answer needs a checker's worker process")
+        self.student_id, self.step = student_id, step
 
 
 def _item(session: Session, item_key: str) -> ItemRow:
@@ -200,13 +205,14 @@ def check_response(
     anything is recorded; the student may answer again. Under ``store.without_waiting`` a
     response that needs a worker process raises :class:`NeedsChecker`
     (:func:`check_response_async` checks it)."""
-    given = _check_of(step_facts(session, context, step_id), response)
+    step = step_facts(session, context, step_id)
+    given = _check_of(step, response)
     with _refusals():
         quick = quick_check(**given)  # decided at once, here, when it needs no symbolic work
         if quick is not None:
             return quick
         if wait_limit() is not None:
-            raise NeedsChecker("the answer needs a checker's worker process")
+            raise NeedsChecker(student_id, step)
         return context.checker.check(key=student_id, **given)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import contextvars
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
@@ -28,10 +31,11 @@ from learnway.web._practice import (
     check_response_async,
     hints_view,
     item_view,
-    step_facts,
     submit_answer,
 )
 from learnway.web._schemas import AnswerIn, AnswerOut, HintsOut, ItemOut, Problem
+
+T = TypeVar("T")
 
 router = APIRouter(tags=["practice"], responses={404: {"model": Problem}})
 
@@ -65,25 +69,41 @@ async def post_attempt(
     With ``kind`` ``worked_example`` the student studied the step's worked example: nothing is
     checked, and the evidence informs learning without counting as right or wrong.
 
-    On SQLite, whose statements are calls into a library in the process, the answer is stored
-    here, on the event loop, when that needs no waiting (``store.without_waiting``): no handing
-    over to a thread and back, which costs more than most answers take. A response that needs
-    symbolic checking is checked first, in a checker's worker process, while the loop serves
-    other requests; an answer that would wait for the write turn is stored in a worker thread.
-    On PostgreSQL, where every statement is a round trip, the whole answer runs in a worker
-    thread."""
-    if context.engine.dialect.name != "sqlite":
-        return await run_in_threadpool(_answer, context, credentials, step_id, answer)
+    The answer is stored under ``store.without_waiting``, where nothing may wait for another
+    writer or for a checker: on SQLite, whose statements are calls into a library in the
+    process, here on the event loop (no handing over to a thread and back, which costs more
+    than most answers take); on PostgreSQL, where every statement is a round trip, in one of the
+    process's answer threads (``WebContext.answer_threads``). A response that needs symbolic
+    checking is checked first, in a checker's worker process, while the loop serves other
+    requests; an answer that would wait for its turn to write is stored in a worker thread of
+    its own."""
     verdict = None
     for _ in range(2):  # the second time with the verdict of a symbolic check
         try:
-            with without_waiting():
-                return _answer(context, credentials, step_id, answer, verdict)
-        except NeedsChecker:
-            verdict = await _check(context, credentials, step_id, answer)
+            return await _in_place(context, _answer, credentials, step_id, answer, verdict)
+        except NeedsChecker as needed:
+            verdict = await check_response_async(
+                context, student_id=needed.student_id, step=needed.step, response=answer.response
+            )
         except WouldWait:
             break
     return await run_in_threadpool(_answer, context, credentials, step_id, answer, verdict)
+
+
+async def _in_place(context: WebContext, work: Callable[..., T], *args: Any) -> T:
+    """``work(context, *args)`` under ``store.without_waiting``: on the event loop on SQLite,
+    in an answer thread on PostgreSQL."""
+
+    def run() -> T:
+        with without_waiting():
+            return work(context, *args)
+
+    if context.engine.dialect.name == "sqlite":
+        return run()
+    request = contextvars.copy_context()  # what the request set (its audit resource)
+    return await asyncio.get_running_loop().run_in_executor(
+        context.answer_threads, request.run, run
+    )
 
 
 def _answer(
@@ -100,18 +120,6 @@ def _answer(
         return answer_attempt(
             session, context, user=user, step_id=step_id, answer=answer, verdict=verdict
         )
-
-
-async def _check(
-    context: WebContext, credentials: Credentials, step_id: int, answer: AnswerIn
-) -> AnswerCheck:
-    """A signed-in student's response checked in a worker process, nothing stored."""
-    with without_waiting(), transaction(context.engine) as session:
-        student_id = credentials.user(session, context).id
-        step = step_facts(session, context, step_id)
-    return await check_response_async(
-        context, student_id=student_id, step=step, response=answer.response
-    )
 
 
 def answer_attempt(
