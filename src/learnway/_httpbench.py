@@ -1,19 +1,22 @@
 """Answers through HTTP, against a bare endpoint on the same database (``learnway bench live
 --part http``).
 
-Two servers take turns on one port range, each with as many worker processes as the machine has
-cores: ``learnway serve --workers N`` (the whole answer path: sign-in by bearer token, access
-rules, the answer checked in the checker's worker processes, the attempt stored, the live state
-updated with its events, the audit record) and :func:`bare_app`, a FastAPI endpoint that does only
-the writes an answer must do (insert the attempt, upsert one state row) on the same database.
-The same load, ``clients`` concurrent simulated students answering as fast as they are answered,
-runs against each in a process of its own (:func:`_load`), and afterwards every acknowledged
-attempt is looked up: stored once, or counted as lost.
+Two servers run side by side on one port range, each with as many worker processes as the
+machine has cores: ``learnway serve --workers N`` (the whole answer path: sign-in by bearer
+token, access rules, the answer checked in the checker's worker processes, the attempt stored,
+the live state updated with its events, the audit record) and :func:`bare_app`, a FastAPI
+endpoint that does only the writes an answer must do (insert the attempt, upsert one state
+row) on the same database. The same load, ``clients`` concurrent simulated students answering
+as fast as they are answered, runs against each in a process of its own (:func:`_load`), one
+server at a time, in turns (``ROUNDS``), and afterwards every acknowledged attempt is looked
+up: stored once, or counted as lost. The CPU time the server's processes used (not the
+database server's) is given per answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -22,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +39,10 @@ BARE_URL_VARIABLE = "LEARNWAY_BARE_DATABASE_URL"
 WARM_UP_S = 10.0
 """Each server answers this long before it is measured (its worker processes started, its
 caches filled)."""
+ROUNDS = 3
+"""The measured load runs in this many turns per server, the servers alternating, so that a
+drift of the machine's speed during the run (a shared machine's is often 10 to 20%) weighs on
+both alike."""
 
 
 class BareAnswer(BaseModel):
@@ -174,12 +182,14 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], timeout_s: float = 120
 
 
 @contextmanager
-def _server(command: list[str], env: dict[str, str], probe: str, log: Path) -> Iterator[None]:
+def _server(
+    command: list[str], env: dict[str, str], probe: str, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("ab") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             _wait_for(probe, process)
-            yield
+            yield process
         finally:
             process.terminate()
             try:
@@ -187,6 +197,28 @@ def _server(command: list[str], env: dict[str, str], probe: str, log: Path) -> I
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _cpu_s(root: int) -> float:
+    """CPU time (user and system) used so far by process ``root`` and its descendants that
+    are alive (the web processes and answer checkers of a server), read from ``/proc``."""
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += used.get(pid, 0.0)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return total
 
 
 def _summary(found: dict[str, Any], stored: int) -> dict[str, Any]:
@@ -201,6 +233,9 @@ def _summary(found: dict[str, Any], stored: int) -> dict[str, Any]:
         "statuses": {str(k): v for k, v in sorted(found["statuses"].items())},
         "stored_once": stored,
         "lost": acknowledged - stored,
+        "server_cpu_ms_per_answer": round(found["cpu_s"] * 1000.0 / acknowledged, 2)
+        if acknowledged
+        else None,
     }
 
 
@@ -221,11 +256,12 @@ def _stored(engine: Engine, ids: list[str], student_ids: list[int]) -> int:
 
 
 def http_benchmark(
-    engine: Engine, *, clients: int = 32, seconds: float = 20.0, workers: int | None = None,
+    engine: Engine, *, clients: int = 32, seconds: float = 30.0, workers: int | None = None,
     port: int = 8765,
 ) -> dict[str, Any]:  # fmt: skip
     """Answers a second through ``learnway serve --workers N`` and through the bare endpoint,
-    one after the other on the same database; returns both summaries and their ratio."""
+    both running on the same database and loaded in turns (``ROUNDS``, ``seconds`` each in
+    all); returns both summaries and their ratio."""
     from learnway._livebench import _new_students, school
     from learnway.store import transaction
     from learnway.store._schema import Attempt, StepRow, User
@@ -266,18 +302,32 @@ def http_benchmark(
         bare_cmd = [sys.executable, "-m", "uvicorn", "learnway._httpbench:bare_app", "--factory",
                     "--host", "127.0.0.1", "--port", str(port + 1), "--workers", str(workers),
                     "--log-level", "warning", "--no-access-log"]  # fmt: skip
-        runs = (
-            ("learnway", learnway_cmd, f"http://127.0.0.1:{port}", "/login"),
-            ("bare", bare_cmd, f"http://127.0.0.1:{port + 1}", "/docs"),
-        )
-        for mode, command, base, probe in runs:
-            with _server(command, env, base + probe, folder / f"{mode}.log"):
-                warm = {"mode": mode, "base": base, "seconds": WARM_UP_S, "run": "warm",
-                        "clients": plan_clients}  # fmt: skip
-                _run_load(warm, folder)
-                plan = {**warm, "seconds": seconds, "run": "measured"}
-                found = _run_load(plan, folder)
-            results[mode] = _summary(found, _stored(engine, found["acknowledged"], ids))
+        servers = {
+            "learnway": (learnway_cmd, f"http://127.0.0.1:{port}", "/login"),
+            "bare": (bare_cmd, f"http://127.0.0.1:{port + 1}", "/docs"),
+        }
+        found: dict[str, list[dict[str, Any]]] = {mode: [] for mode in servers}
+        with contextlib.ExitStack() as running:
+            processes = {}
+            for mode, (command, base, probe) in servers.items():
+                log = folder / f"{mode}.log"
+                processes[mode] = running.enter_context(_server(command, env, base + probe, log))
+                _run_load({"mode": mode, "base": base, "seconds": WARM_UP_S, "run": "warm",
+                           "clients": plan_clients}, folder)  # fmt: skip
+            for turn in range(ROUNDS):  # in turns: the machine's speed drifts between them
+                for mode, (_, base, _) in servers.items():
+                    plan = {"mode": mode, "base": base, "seconds": seconds / ROUNDS,
+                            "run": f"measured-{turn}", "clients": plan_clients}  # fmt: skip
+                    cpu_before = _cpu_s(processes[mode].pid)
+                    load = _run_load(plan, folder)
+                    found[mode].append({**load, "cpu_s": _cpu_s(processes[mode].pid) - cpu_before})
+        for mode, loads in found.items():
+            together = {"latencies": [x for f in loads for x in f["latencies"]],
+                        "statuses": dict(sum((Counter(f["statuses"]) for f in loads), Counter())),
+                        "acknowledged": [x for f in loads for x in f["acknowledged"]],
+                        "seconds": sum(f["seconds"] for f in loads),
+                        "cpu_s": sum(f["cpu_s"] for f in loads)}  # fmt: skip
+            results[mode] = _summary(together, _stored(engine, together["acknowledged"], ids))
     served, bare = results["learnway"]["answers_per_s"], results["bare"]["answers_per_s"]
     results["ratio"] = round(served / bare, 3) if bare else None
     return results
