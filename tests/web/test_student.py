@@ -172,9 +172,9 @@ def test_an_answer_is_audited_once_with_its_writes(app: FastAPI) -> None:
 def test_an_answer_that_finds_its_turn_taken_is_stored_once_after_the_other_writer(
     app: FastAPI,
 ) -> None:
-    """Answers are stored on the event loop only when that needs no waiting; one that finds
-    another writer in its way (SQLite's write turn, or its student's row locked on PostgreSQL)
-    is stored in a worker thread once the other writer is done."""
+    """An answer that finds another writer in its way (SQLite's write turn, or its student's
+    row locked on PostgreSQL) is stored once the other writer is done: on SQLite, where answers
+    are stored on the event loop only when that needs no waiting, in a worker thread."""
     import fcntl
     import os
     import threading

@@ -31,11 +31,12 @@ def normalize_url(url: str) -> str:
 
 POOL_SIZE = 10
 """Connections kept open in an engine's pool."""
-POOL_OVERFLOW = 31
+POOL_OVERFLOW = 32
 """Connections opened beyond those when more are needed at once, closed when given back: with
-``POOL_SIZE`` one more than the threads a web process runs its routes on (40, Starlette's thread
-pool) and its event loop (where answers run, :func:`without_waiting`), so that no request waits
-for a connection while others hold theirs (an answer holds its connection while it is checked)."""
+``POOL_SIZE`` as many as the threads a web process runs its routes on (40, Starlette's thread
+pool) and those that store the API's answers (at most two: the event loop on SQLite, the answer
+threads on PostgreSQL), so that no request waits for a connection while others hold theirs (an
+answer holds its connection while it is checked)."""
 
 
 class WouldWait(Exception):
@@ -55,11 +56,10 @@ _NO_WAITING: ContextVar[bool] = ContextVar("learnway_no_waiting", default=False)
 def without_waiting() -> Iterator[None]:
     """Work done here waits for no other writer; it raises :class:`WouldWait` instead.
 
-    For work run on a web process's event loop on SQLite, whose statements are calls into a
-    library in the process (PostgreSQL's are round trips over the network, which the loop must
-    not wait for): an answer stored there costs no handing over between threads, and one that
-    finds the write turn taken for longer than ``NO_WAIT_S`` (:func:`wait_limit`) goes to a
-    worker thread."""
+    For the API's answers, stored where a wait would hold up others (on SQLite on the event
+    loop, on PostgreSQL in the few answer threads of a web process): one that finds its turn
+    taken for longer than ``NO_WAIT_S`` (:func:`wait_limit`) goes to a worker thread of its
+    own."""
     token = _NO_WAITING.set(True)
     try:
         yield
