@@ -202,7 +202,7 @@ def _server(
 def _cpu_s(root: int) -> float:
     """CPU time (user and system) used so far by process ``root`` and its descendants that
     are alive (the web processes and answer checkers of a server), read from ``/proc``."""
-    parents: dict[int, int] = {}
+    children: dict[int, list[int]] = {}
     used: dict[int, float] = {}
     tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
@@ -211,13 +211,13 @@ def _cpu_s(root: int) -> float:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:  # gone meanwhile
                 continue
-            parents[int(entry.name)] = int(fields[1])
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
             used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
     total, todo = 0.0, [root]
     while todo:
         pid = todo.pop()
         total += used.get(pid, 0.0)
-        todo += [child for child, parent in parents.items() if parent == pid]
+        todo += children.get(pid, [])
     return total
 
 

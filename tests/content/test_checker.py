@@ -14,6 +14,7 @@ from learnway.content import (
     AnswerChecker,
     AnswerTooLarge,
     CheckerBusy,
+    NeedsWorker,
     check_answer,
     parse_answer,
 )
@@ -280,6 +281,12 @@ def test_the_answer_checker_gives_the_same_verdicts_on_an_event_loop() -> None:
             given = {"answer_type": "arithmetic", "problem_type": "TextBox",
                      "expected": [expected], "response": response}  # fmt: skip
             assert asyncio.run(checker.check_async(key=1, **given)) == checker.check(**given)
+        quick = {"answer_type": "arithmetic", "problem_type": "TextBox",
+                 "expected": [r"$$\frac{1}{2}$$"], "response": "0.5"}  # fmt: skip
+        assert checker.check(wait=False, **quick).correct  # decided without a worker
+        with pytest.raises(NeedsWorker):
+            checker.check(wait=False, answer_type="arithmetic", problem_type="TextBox",
+                          expected=["x+1"], response="1+x")  # fmt: skip
         with pytest.raises(AnswerTooLarge):
             asyncio.run(checker.check_async(
                 answer_type="arithmetic", problem_type="TextBox", expected=["x"],

@@ -12,9 +12,8 @@ from learnway.content._answers import (
     AnswerTooLarge,
     check_answer,
     parse_answer,
-    quick_check,
 )
-from learnway.content._checker import AnswerChecker, CheckerBusy
+from learnway.content._checker import AnswerChecker, CheckerBusy, NeedsWorker
 from learnway.content._model import ANSWER_TYPES, PROBLEM_TYPES, Course, Hint, Item, Step
 from learnway.content._oatutor import read_oatutor
 
@@ -29,9 +28,9 @@ __all__ = [
     "Course",
     "Hint",
     "Item",
+    "NeedsWorker",
     "Step",
     "check_answer",
     "parse_answer",
-    "quick_check",
     "read_oatutor",
 ]

@@ -38,7 +38,7 @@ from typing import Any, Generic, TypeVar
 from learnway.content._answers import AnswerCheck, check_answer, quick_check
 from learnway.content._latex import AnswerTooLarge
 
-__all__ = ["AnswerChecker", "CheckerBusy", "LimitExceeded", "WorkerPool"]
+__all__ = ["AnswerChecker", "CheckerBusy", "LimitExceeded", "NeedsWorker", "WorkerPool"]
 
 T = TypeVar("T")
 
@@ -77,6 +77,10 @@ async def _readable(connection: Connection, timeout_s: float) -> bool:
     finally:
         loop.remove_reader(fd)
     return connection.poll(0)
+
+
+class NeedsWorker(RuntimeError):
+    """A check asked not to wait needs a worker process: nothing was computed."""
 
 
 class LimitExceeded(RuntimeError):
@@ -401,14 +405,17 @@ class AnswerChecker:
         self._checking: set[object] = set()
         self._lock = threading.Lock()
 
-    def check(self, *, key: object = None, **kwargs: Any) -> AnswerCheck:
+    def check(self, *, key: object = None, wait: bool = True, **kwargs: Any) -> AnswerCheck:
         """The verdict of ``check_answer(**kwargs)``; with a ``key`` (a student), at most one
         check per key at a time: a second one while the first runs raises CheckerBusy. A
         choice, a text answer or a plain number against plain numbers needs no symbolic work:
-        :func:`quick_check` decides it here, without a worker."""
+        :func:`quick_check` decides it here, without a worker. Without ``wait``, a response
+        that needs a worker raises :class:`NeedsWorker` (:meth:`check_async` checks it)."""
         quick = quick_check(**kwargs)
         if quick is not None:
             return quick
+        if not wait:
+            raise NeedsWorker("the response needs a worker process")
         with self._one_at_a_time(key):
             return self._pool.call(**kwargs)
 

@@ -48,7 +48,7 @@ class WouldWait(Exception):
 
 NO_WAIT_S = 0.02
 """The longest work under :func:`without_waiting` waits for SQLite's write turn (another
-answer holds it for about a millisecond)."""
+answer holds it only for its writes, computed before it took the turn)."""
 _NO_WAITING: ContextVar[bool] = ContextVar("learnway_no_waiting", default=False)
 
 

@@ -13,7 +13,7 @@ from fastapi import HTTPException
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from learnway.content import AnswerCheck, AnswerTooLarge, CheckerBusy, quick_check
+from learnway.content import AnswerCheck, AnswerTooLarge, CheckerBusy, NeedsWorker
 from learnway.store import (
     AttemptIn,
     WouldWait,
@@ -206,14 +206,13 @@ def check_response(
     response that needs a worker process raises :class:`NeedsChecker`
     (:func:`check_response_async` checks it)."""
     step = step_facts(session, context, step_id)
-    given = _check_of(step, response)
     with _refusals():
-        quick = quick_check(**given)  # decided at once, here, when it needs no symbolic work
-        if quick is not None:
-            return quick
-        if wait_limit() is not None:
-            raise NeedsChecker(student_id, step)
-        return context.checker.check(key=student_id, **given)
+        try:
+            return context.checker.check(
+                key=student_id, wait=wait_limit() is None, **_check_of(step, response)
+            )
+        except NeedsWorker:
+            raise NeedsChecker(student_id, step) from None
 
 
 async def check_response_async(
